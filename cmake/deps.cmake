@@ -1,0 +1,57 @@
+# Third-party libraries, as imported targets scopenn::dep::<name>.
+#
+# Native builds and Debian cross builds find them in the usual multiarch
+# places (/usr/lib/<triplet>). Libraries Debian cannot co-install for another
+# architecture (pthreadpool: installing libpthreadpool-dev:arm64 would remove
+# the native one) are unpacked from the target's .deb into a sysroot inside
+# the build tree, ${CMAKE_BINARY_DIR}/deps-sysroot, when the compiler's own
+# sysroot does not already have them.
+find_package(Threads REQUIRED)
+
+set(SCOPENN_DEPS_SYSROOT "")
+
+# scopenn_find_dep(<name> <header> <library> <packages...>)
+function(scopenn_find_dep name header library)
+  set(_inc SCOPENN_${name}_INCLUDE_DIR)
+  set(_lib SCOPENN_${name}_LIBRARY)
+  find_path(${_inc} ${header})
+  find_library(${_lib} ${library})
+  if((NOT ${_inc} OR NOT ${_lib}) AND CMAKE_CROSSCOMPILING AND SCOPENN_DEB_ARCH)
+    set(_root "${CMAKE_BINARY_DIR}/deps-sysroot")
+    list(JOIN ARGN " " _pkgs)
+    message(STATUS "scopenn: ${name} for ${SCOPENN_DEB_ARCH}: unpacking ${_pkgs} into ${_root}")
+    execute_process(
+      COMMAND "${PROJECT_SOURCE_DIR}/scripts/cross-sysroot.sh" ${SCOPENN_DEB_ARCH} "${_root}" ${ARGN}
+      RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 0)
+      message(FATAL_ERROR "scopenn: could not unpack ${ARGN} for ${SCOPENN_DEB_ARCH} (see above)")
+    endif()
+    unset(${_inc} CACHE)
+    unset(${_lib} CACHE)
+    find_path(${_inc} ${header} HINTS "${_root}/usr/include" NO_CMAKE_FIND_ROOT_PATH)
+    find_library(${_lib} ${library}
+      HINTS "${_root}/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}" NO_CMAKE_FIND_ROOT_PATH)
+    set(SCOPENN_DEPS_SYSROOT "${_root}" PARENT_SCOPE)
+  endif()
+  if(NOT ${_inc} OR NOT ${_lib})
+    message(FATAL_ERROR "scopenn: ${name} not found (${header}, lib${library}). "
+                        "Debian package(s): ${ARGN}; scripts/install-deps.sh installs them.")
+  endif()
+  add_library(scopenn::dep::${name} UNKNOWN IMPORTED)
+  set_target_properties(scopenn::dep::${name} PROPERTIES
+    IMPORTED_LOCATION "${${_lib}}"
+    INTERFACE_INCLUDE_DIRECTORIES "${${_inc}}")
+  message(STATUS "scopenn: ${name}: ${${_lib}}")
+endfunction()
+
+scopenn_find_dep(cjson cjson/cJSON.h cjson libcjson-dev)
+scopenn_find_dep(pthreadpool pthreadpool.h pthreadpool libpthreadpool0 libpthreadpool-dev)
+if(SCOPENN_BUILD_TESTS)
+  scopenn_find_dep(cmocka cmocka.h cmocka libcmocka-dev)
+endif()
+
+# Under qemu, programs must also find the unpacked libraries at run time.
+if(CMAKE_CROSSCOMPILING_EMULATOR AND SCOPENN_DEPS_SYSROOT)
+  list(APPEND CMAKE_CROSSCOMPILING_EMULATOR
+       --libdir "${SCOPENN_DEPS_SYSROOT}/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+endif()

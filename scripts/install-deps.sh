@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs the Debian packages scopenn needs to build and test, and nothing
+# that is already there. Safe to run again: with everything present it only
+# checks (no network, no root needed).
+#
+#   scripts/install-deps.sh            native + cross toolchains, libraries, qemu
+#   SCOPENN_NO_CROSS=1 scripts/...     native only (no ARM toolchains or libraries)
+#
+# Cross-architecture -dev packages that are Multi-Arch: same (sleef, cmocka,
+# cJSON) are installed as :arm64 and :armhf. pthreadpool is NOT: installing
+# libpthreadpool-dev:arm64 would remove the native one and everything that
+# depends on it, so the cross sysroots get it from the target's .deb instead
+# (scripts/cross-sysroot.sh).
+set -u
+
+native=(build-essential cmake pkg-config qemu-user binutils
+        libcmocka-dev libsleef-dev libpthreadpool-dev libcjson-dev
+        libbenchmark-dev g++)
+cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
+       libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64
+       libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf)
+
+want=("${native[@]}")
+foreign=()
+if [ -z "${SCOPENN_NO_CROSS:-}" ]; then
+  want+=("${cross[@]}")
+  foreign=(arm64 armhf)
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+missing=()
+for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
+missing_arch=()
+for a in "${foreign[@]}"; do
+  dpkg --print-foreign-architectures | grep -qx "$a" || missing_arch+=("$a")
+done
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_arch[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo)
+  else
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: run this as root (or with sudo), then try again:" >&2
+    for a in "${missing_arch[@]}"; do echo "  dpkg --add-architecture $a" >&2; done
+    echo "  apt-get update; apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+for a in "${missing_arch[@]}"; do
+  echo "install-deps: dpkg --add-architecture $a"
+  "${sudo[@]}" dpkg --add-architecture "$a" || exit 1
+done
+
+export DEBIAN_FRONTEND=noninteractive
+# One failing mirror index must not stop us: apt-get update reports it and
+# we go on with the indexes that did load; a package that really cannot be
+# found fails the install below, with apt's own message.
+echo "install-deps: apt-get update"
+"${sudo[@]}" apt-get update || echo "install-deps: apt-get update reported errors; continuing" >&2
+
+echo "install-deps: installing ${missing[*]}"
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+  echo "install-deps: apt-get install failed (see above)" >&2
+  exit 1
+fi

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The whole test matrix, as `make test` runs it; the exit code is the verdict.
+# Builds stay in build/<preset> for anyone to inspect afterwards.
+#
+#   native   warnings as errors; every test; then every kernel set this
+#            machine has, forced one by one with SCOPENN_ISA
+#   x86 qemu the native binaries under qemu-x86_64 -cpu Haswell (must pick
+#            avx2) and -cpu Nehalem (must pick scalar)
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
+#   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76
+#   armhf    tests under qemu-arm -cpu cortex-a7 (neon), cortex-a9 (NEON but
+#            no VFPv4: scalar), cortex-r5f (no NEON: scalar)
+#   armv6    build only; the library's non-NEON objects must be armv6
+#
+# In every column SCOPENN_EXPECT_ISA tells test_cpu which kernel set must be
+# chosen, and `scopenn info` must print it on its first line.
+set -u
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+failures=()
+
+step() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- ok: $name ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "--- FAILED: $name"
+  fi
+}
+
+build() { cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$jobs"; }
+
+# ctest in build/<preset> with SCOPENN_EXPECT_ISA=<isa> and any VAR=VALUE given.
+ctest_expect() {
+  local preset=$1 isa=$2
+  shift 2
+  env SCOPENN_EXPECT_ISA="$isa" "$@" ctest --test-dir "build/$preset" --output-on-failure -j "$jobs"
+}
+
+# `scopenn info` (run as given) must print "isa: <isa>" as its first line.
+info_says() {
+  local isa=$1
+  shift
+  local first
+  first=$("$@" info | head -n 1)
+  echo "$* info -> $first"
+  [ "$first" = "isa: $isa" ]
+}
+
+# Every test program of build/native, run directly under an emulated x86 CPU.
+native_tests_under_qemu() {
+  local cpu=$1 isa=$2 t ok=0
+  for t in build/native/tests/test_*; do
+    [ -x "$t" ] || continue
+    echo "qemu-x86_64 -cpu $cpu $t"
+    if ! SCOPENN_EXPECT_ISA=$isa timeout 600 qemu-x86_64 -cpu "$cpu" "$t" >"$t.$cpu.log" 2>&1; then
+      cat "$t.$cpu.log"
+      ok=1
+    fi
+  done
+  info_says "$isa" qemu-x86_64 -cpu "$cpu" build/native/tools/scopenn || ok=1
+  return $ok
+}
+
+# The kernel sets this x86 machine runs, from the kernel's own view
+# (/proc/cpuinfo), independently of the library's detection.
+host_x86_isas() {
+  local flags
+  flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  echo scalar
+  case "$flags" in *" avx2 "*) case "$flags" in *" fma "*) echo avx2 ;; esac ;; esac
+  case "$flags" in *" avx512f "*) case "$flags" in *" avx2 "*" fma "* | *" fma "*" avx2 "*) echo avx512 ;; esac ;; esac
+}
+
+arch=$(uname -m)
+
+# ---- native -----------------------------------------------------------------
+step "native: build (-Werror)" build native
+if [ "$arch" = x86_64 ]; then
+  isas=$(host_x86_isas)
+  best=$(echo "$isas" | tail -n 1)
+  step "native: ctest (no cap: expect $best)" ctest_expect native "$best"
+  step "native: scopenn info says $best" info_says "$best" build/native/tools/scopenn
+  for isa in $isas; do
+    step "native: ctest with SCOPENN_ISA=$isa" ctest_expect native "$isa" SCOPENN_ISA="$isa"
+    step "native: scopenn info with SCOPENN_ISA=$isa" info_says "$isa" env SCOPENN_ISA="$isa" build/native/tools/scopenn
+  done
+  step "x86 qemu: qemu-x86_64 -cpu Haswell picks avx2" native_tests_under_qemu Haswell avx2
+  step "x86 qemu: qemu-x86_64 -cpu Nehalem picks scalar" native_tests_under_qemu Nehalem scalar
+else
+  step "native: ctest" ctest --test-dir build/native --output-on-failure -j "$jobs"
+fi
+
+# ---- sanitizers ---------------------------------------------------------------
+step "asan: build (ASan + UBSan)" build asan
+step "asan: ctest" ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+# ---- ARM under qemu -------------------------------------------------------------
+if [ "$arch" = x86_64 ]; then
+  step "aarch64: build" build aarch64
+  for cpu in cortex-a53 cortex-a72 cortex-a76; do
+    step "aarch64: ctest under qemu-aarch64 -cpu $cpu (expect neon)" \
+      ctest_expect aarch64 neon SCOPENN_QEMU_CPU=$cpu
+    step "aarch64: scopenn info under qemu-aarch64 -cpu $cpu" \
+      info_says neon env SCOPENN_QEMU_CPU=$cpu scripts/qemu-run aarch64 build/aarch64/tools/scopenn
+  done
+
+  step "armhf: build" build armhf
+  for pair in cortex-a7:neon cortex-a9:scalar cortex-r5f:scalar; do
+    cpu=${pair%%:*} isa=${pair#*:}
+    step "armhf: ctest under qemu-arm -cpu $cpu (expect $isa)" \
+      ctest_expect armhf "$isa" SCOPENN_QEMU_CPU=$cpu
+    step "armhf: scopenn info under qemu-arm -cpu $cpu" \
+      info_says "$isa" env SCOPENN_QEMU_CPU=$cpu scripts/qemu-run armhf build/armhf/tools/scopenn
+  done
+
+  step "armhf: non-NEON objects have no NEON" scripts/check-arm-attrs.sh build/armhf/src/libscopenn.a v7
+
+  step "armv6: build" build armv6
+  step "armv6: non-NEON objects are armv6, NEON objects armv7+NEON" \
+    scripts/check-arm-attrs.sh build/armv6/src/libscopenn.a v6
+fi
+
+echo
+echo "=== test matrix: $SECONDS s"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

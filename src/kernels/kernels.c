@@ -1,0 +1,25 @@
+#include "kernels/kernels.h"
+
+/* One table per kernel set. Each per-op kernel list fills its field in every
+ * table it has a kernel for, so adding a kernel is one line in its list. */
+static const struct sn_kernels tables[SN_ISA_COUNT] = {
+    [SN_ISA_SCALAR].isa = SN_ISA_SCALAR,
+    [SN_ISA_AVX2].isa = SN_ISA_AVX2,
+    [SN_ISA_AVX512].isa = SN_ISA_AVX512,
+    [SN_ISA_NEON].isa = SN_ISA_NEON,
+#define SN_KERNEL(isa_, fn) [isa_].f32_relu = fn,
+#include "kernels/f32-vrelu.inc"
+#undef SN_KERNEL
+};
+
+const struct sn_kernels *sn_kernels_for(sn_isa isa) {
+    /* A kernel set this build has no kernels for (another architecture's)
+     * has an empty table. */
+    if ((unsigned)isa >= SN_ISA_COUNT || !tables[isa].f32_relu) return NULL;
+    return &tables[isa];
+}
+
+const struct sn_kernels *sn_kernels_current(void) {
+    const struct sn_kernels *k = sn_kernels_for(sn_cpu_isa());
+    return k ? k : &tables[SN_ISA_SCALAR];
+}

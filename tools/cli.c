@@ -1,0 +1,129 @@
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "scopenn.h"
+
+static const char usage_text[] =
+    "usage: scopenn COMMAND [FLAGS]\n"
+    "\n"
+    "commands:\n"
+    "  info [--json]   the kernel set in use (first line: isa: NAME), the CPU\n"
+    "                  features detected, why that kernel set, the version\n"
+    "  help            this text\n"
+    "  version         the library version\n"
+    "\n"
+    "environment:\n"
+    "  SCOPENN_ISA=scalar|avx2|avx512|neon   use no better kernel set than this\n";
+
+static int usage_error(FILE *err, const char *what, const char *arg) {
+    fprintf(err, "scopenn: %s '%s'\n\n%s", what, arg, usage_text);
+    return 2;
+}
+
+/* The features that mean something on `arch`, as a range of the enum. */
+static void arch_features(const char *arch, int *first, int *last) {
+    if (strcmp(arch, "x86_64") == 0) {
+        *first = SN_CPU_AVX2, *last = SN_CPU_OS_ZMM;
+    } else if (strcmp(arch, "aarch64") == 0) {
+        *first = SN_CPU_ASIMD, *last = SN_CPU_I8MM;
+    } else if (strcmp(arch, "arm") == 0) {
+        *first = SN_CPU_NEON, *last = SN_CPU_VFPV4;
+    } else {
+        *first = 0, *last = -1;
+    }
+}
+
+static void print_info_text(FILE *out, const sn_cpu_info *info) {
+    int first, last;
+    fprintf(out, "isa: %s\n", sn_isa_name(info->isa));
+    fprintf(out, "arch: %s\n", info->arch);
+    arch_features(info->arch, &first, &last);
+    for (int f = first; f <= last; f++)
+        fprintf(out, "feature %s: %s\n", sn_cpu_feature_name((sn_cpu_feature)f),
+                (info->features >> f) & 1 ? "yes" : "no");
+    fprintf(out, "runs:");
+    for (int i = 0; i < SN_ISA_COUNT; i++)
+        if ((info->isas >> i) & 1) fprintf(out, " %s", sn_isa_name((sn_isa)i));
+    fprintf(out, "\nbest: %s\n", sn_isa_name(info->best_isa));
+    if (info->max_isa == SN_ISA_COUNT)
+        fprintf(out, "cap: none\n");
+    else
+        fprintf(out, "cap: %s (%s)\n", sn_isa_name(info->max_isa), info->cap_source);
+    fprintf(out, "reason: %s\n", info->reason);
+    fprintf(out, "version: %s\n", sn_version());
+}
+
+static int print_info_json(FILE *out, FILE *err, const sn_cpu_info *info) {
+    int first, last, ok = 1;
+    cJSON *root = cJSON_CreateObject();
+    ok &= cJSON_AddStringToObject(root, "isa", sn_isa_name(info->isa)) != NULL;
+    ok &= cJSON_AddStringToObject(root, "arch", info->arch) != NULL;
+    cJSON *features = cJSON_AddObjectToObject(root, "features");
+    ok &= features != NULL;
+    arch_features(info->arch, &first, &last);
+    for (int f = first; ok && f <= last; f++)
+        ok &= cJSON_AddBoolToObject(features, sn_cpu_feature_name((sn_cpu_feature)f),
+                                    (info->features >> f) & 1) != NULL;
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
+    ok &= runs != NULL;
+    for (int i = 0; ok && i < SN_ISA_COUNT; i++)
+        if ((info->isas >> i) & 1) {
+            cJSON *name = cJSON_CreateString(sn_isa_name((sn_isa)i));
+            ok &= name != NULL && cJSON_AddItemToArray(runs, name);
+        }
+    ok &= cJSON_AddStringToObject(root, "best", sn_isa_name(info->best_isa)) != NULL;
+    if (info->max_isa == SN_ISA_COUNT) {
+        ok &= cJSON_AddNullToObject(root, "cap") != NULL;
+    } else {
+        cJSON *cap = cJSON_AddObjectToObject(root, "cap");
+        ok &= cap != NULL && cJSON_AddStringToObject(cap, "isa", sn_isa_name(info->max_isa)) &&
+              cJSON_AddStringToObject(cap, "source", info->cap_source);
+    }
+    ok &= cJSON_AddStringToObject(root, "reason", info->reason) != NULL;
+    ok &= cJSON_AddStringToObject(root, "version", sn_version()) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(err, "scopenn: out of memory formatting JSON\n");
+        return 1;
+    }
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv, FILE *out, FILE *err) {
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else
+            return usage_error(err, "info: unknown flag", argv[i]);
+    }
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    if (json) return print_info_json(out, err, &info);
+    print_info_text(out, &info);
+    return 0;
+}
+
+int sn_cli_main(int argc, char **argv, FILE *out, FILE *err) {
+    if (argc < 2) {
+        fputs(usage_text, err);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") == 0) return cmd_info(argc, argv, out, err);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, out);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2) return usage_error(err, "version: unknown flag", argv[2]);
+        fprintf(out, "scopenn %s\n", sn_version());
+        return 0;
+    }
+    return usage_error(err, cmd[0] == '-' ? "unknown flag" : "unknown command", cmd);
+}
