@@ -4,8 +4,9 @@
 # places (/usr/lib/<triplet>). Libraries Debian cannot co-install for another
 # architecture (pthreadpool: installing libpthreadpool-dev:arm64 would remove
 # the native one) are unpacked from the target's .deb into a sysroot inside
-# the build tree, ${CMAKE_BINARY_DIR}/deps-sysroot, when the compiler's own
-# sysroot does not already have them.
+# the build tree, ${CMAKE_BINARY_DIR}/deps-sysroot. With a real target
+# sysroot (SCOPENN_SYSROOT) everything must come from it: Debian's armhf
+# libraries are armv7 and would not run on an armv6 Raspberry Pi OS.
 find_package(Threads REQUIRED)
 
 set(SCOPENN_DEPS_SYSROOT "")
@@ -16,7 +17,7 @@ function(scopenn_find_dep name header library)
   set(_lib SCOPENN_${name}_LIBRARY)
   find_path(${_inc} ${header})
   find_library(${_lib} ${library})
-  if((NOT ${_inc} OR NOT ${_lib}) AND CMAKE_CROSSCOMPILING AND SCOPENN_DEB_ARCH)
+  if((NOT ${_inc} OR NOT ${_lib}) AND CMAKE_CROSSCOMPILING AND SCOPENN_DEB_ARCH AND NOT CMAKE_SYSROOT)
     set(_root "${CMAKE_BINARY_DIR}/deps-sysroot")
     list(JOIN ARGN " " _pkgs)
     message(STATUS "scopenn: ${name} for ${SCOPENN_DEB_ARCH}: unpacking ${_pkgs} into ${_root}")
@@ -34,6 +35,10 @@ function(scopenn_find_dep name header library)
     set(SCOPENN_DEPS_SYSROOT "${_root}" PARENT_SCOPE)
   endif()
   if(NOT ${_inc} OR NOT ${_lib})
+    if(CMAKE_SYSROOT)
+      message(FATAL_ERROR "scopenn: ${name} not found in the sysroot ${CMAKE_SYSROOT} "
+                          "(${header}, lib${library}): install ${ARGN} on the target, then copy its root again.")
+    endif()
     message(FATAL_ERROR "scopenn: ${name} not found (${header}, lib${library}). "
                         "Debian package(s): ${ARGN}; scripts/install-deps.sh installs them.")
   endif()

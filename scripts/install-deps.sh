@@ -60,14 +60,27 @@ for a in "${missing_arch[@]}"; do
 done
 
 export DEBIAN_FRONTEND=noninteractive
-# One failing mirror index must not stop us: apt-get update reports it and
-# we go on with the indexes that did load; a package that really cannot be
-# found fails the install below, with apt's own message.
-echo "install-deps: apt-get update"
-"${sudo[@]}" apt-get update || echo "install-deps: apt-get update reported errors; continuing" >&2
+# One failing mirror index ("Mirror sync in progress?") must not stop us:
+# apt-get update is tried a few times, then we go on with the indexes that
+# did load. A package that really cannot be had fails the install below,
+# which is also retried once after a fresh update.
+update() {
+  local try
+  for try in 1 2 3; do
+    echo "install-deps: apt-get update (try $try)"
+    "${sudo[@]}" apt-get update && return 0
+    sleep $((try * 5))
+  done
+  echo "install-deps: apt-get update reported errors; continuing with the indexes it got" >&2
+}
+install() {
+  echo "install-deps: installing ${missing[*]}"
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+}
 
-echo "install-deps: installing ${missing[*]}"
-if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-  echo "install-deps: apt-get install failed (see above)" >&2
-  exit 1
+update
+if ! install; then
+  echo "install-deps: apt-get install failed; updating the indexes and trying once more" >&2
+  update
+  install || { echo "install-deps: apt-get install failed (see above)" >&2; exit 1; }
 fi

@@ -7,7 +7,8 @@
 #   x86 qemu the native binaries under qemu-x86_64 -cpu Haswell (must pick
 #            avx2) and -cpu Nehalem (must pick scalar)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
-#   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76
+#   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76;
+#            then built again against a target root file system (SCOPENN_SYSROOT)
 #   armhf    tests under qemu-arm -cpu cortex-a7 (neon), cortex-a9 (NEON but
 #            no VFPv4: scalar), cortex-r5f (no NEON: scalar)
 #   armv6    build only; the library's non-NEON objects must be armv6
@@ -81,6 +82,17 @@ host_x86_isas() {
   case "$flags" in *" avx512f "*) case "$flags" in *" avx2 "*" fma "* | *" fma "*" avx2 "*) echo avx512 ;; esac ;; esac
 }
 
+sysroot_column() {
+  local root=build/sysroot-arm64 dir=build/aarch64-sysroot
+  scripts/cross-sysroot.sh arm64 "$root" libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1 \
+    libcrypt-dev libcmocka0 libcmocka-dev libcjson1 libcjson-dev libpthreadpool0 libpthreadpool-dev &&
+    cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE=toolchains/rpi-aarch64.cmake \
+      -DSCOPENN_SYSROOT="$PWD/$root" >/dev/null &&
+    grep -q "^SCOPENN_cjson_LIBRARY:FILEPATH=$PWD/$root/" "$dir/CMakeCache.txt" &&
+    cmake --build "$dir" -j "$jobs" &&
+    ctest_expect aarch64-sysroot neon SCOPENN_QEMU_CPU=cortex-a72
+}
+
 arch=$(uname -m)
 
 # ---- native -----------------------------------------------------------------
@@ -114,6 +126,11 @@ if [ "$arch" = x86_64 ]; then
       info_says neon env SCOPENN_QEMU_CPU=$cpu scripts/qemu-run aarch64 build/aarch64/tools/scopenn
   done
 
+  # The same toolchain file against a target root file system, as a user
+  # with a Raspberry Pi OS sysroot builds: a Debian arm64 root made here
+  # from the target's .debs stands in for the Pi's.
+  step "aarch64 + sysroot: build with SCOPENN_SYSROOT, ctest under qemu-aarch64 -cpu cortex-a72" \
+    sysroot_column
   step "armhf: build" build armhf
   for pair in cortex-a7:neon cortex-a9:scalar cortex-r5f:scalar; do
     cpu=${pair%%:*} isa=${pair#*:}
