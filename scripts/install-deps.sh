@@ -27,7 +27,17 @@ if [ -z "${SCOPENN_NO_CROSS:-}" ]; then
   foreign=(arm64 armhf)
 fi
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# An unqualified name means the native package: with foreign architectures
+# added, plain `libcjson-dev` would also match libcjson-dev:arm64.
+native_arch=$(dpkg --print-architecture)
+installed() {
+  local q p
+  case "$1" in *:*) q=("$1") ;; *) q=("$1:$native_arch" "$1:all") ;; esac
+  for p in "${q[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' && return 0
+  done
+  return 1
+}
 
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
