@@ -31,6 +31,7 @@
 #define SCOPENN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -65,6 +66,21 @@ typedef enum sn_status {
     SN_ERR_UNSUPPORTED,
     /* An allocation failed; nothing was changed. */
     SN_ERR_OUT_OF_MEMORY,
+    /* S4: a variable with this full name exists and the scope does not reuse. */
+    SN_ERR_ALREADY_EXISTS,
+    /* S5: a reusing scope asked for a variable that does not exist; or a
+     * name looked up (a variable, a checkpoint tensor) is not there. */
+    SN_ERR_NOT_FOUND,
+    /* S7 and op building: shapes that should agree do not. */
+    SN_ERR_SHAPE_MISMATCH,
+    /* S7: dtypes that should agree do not. */
+    SN_ERR_DTYPE_MISMATCH,
+    /* A call out of order, e.g. closing a scope that is not open. */
+    SN_ERR_INVALID_STATE,
+    /* A file could not be opened, read, mapped or written. */
+    SN_ERR_IO,
+    /* A file (a checkpoint) is malformed, truncated or hostile. */
+    SN_ERR_CORRUPT,
     SN_STATUS_COUNT /* not a status: the number of codes */
 } sn_status;
 
@@ -160,6 +176,460 @@ sn_status sn_set_max_isa(sn_isa max_isa);
 /* One sentence saying why the current kernel set was chosen. Static or
  * library-owned; valid until the next sn_set_max_isa() call. */
 const char *sn_isa_reason(void);
+
+/* ------------------------------------------------------------------------ */
+/* Shapes and dtypes                                                        */
+/* ------------------------------------------------------------------------ */
+
+#define SN_MAX_RANK 8
+
+/* A shape: `rank` dimensions, outermost first. rank 0 is a scalar; rank
+ * SN_RANK_UNKNOWN means "not given" where a call allows that. A dimension
+ * of -1 means "unknown" (a placeholder's batch); variables never have one. */
+typedef struct sn_shape {
+    int rank;
+    int64_t dims[SN_MAX_RANK];
+} sn_shape;
+
+#define SN_RANK_UNKNOWN (-1)
+
+/* SN_SHAPE(2, 3) is the shape [2, 3]; up to SN_MAX_RANK dimensions. */
+#define SN_SHAPE(...) ((sn_shape){.rank = SN__NARGS(__VA_ARGS__), .dims = {__VA_ARGS__}})
+/* The shape of a scalar, [] (SN_SHAPE() cannot be written in C11). */
+#define SN_SCALAR ((sn_shape){.rank = 0})
+/* No shape given: take it from the stored variable or from the value. */
+#define SN_SHAPE_UNKNOWN ((sn_shape){.rank = SN_RANK_UNKNOWN})
+#define SN__NARGS(...) SN__NARGS_(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define SN__NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, n, ...) n
+
+/* Element types. Variables are float32 today; the others are read from
+ * checkpoints (and converted) and are here so the enum need not change. */
+typedef enum sn_dtype {
+    SN_DTYPE_UNSPECIFIED = 0, /* in get_variable: float32 when creating, any when reusing */
+    SN_F32,
+    SN_F16,
+    SN_BF16,
+    SN_DTYPE_COUNT /* not a dtype: the number of them */
+} sn_dtype;
+
+/* TensorFlow's name of a dtype: "float32", "float16", "bfloat16";
+ * "unspecified" for SN_DTYPE_UNSPECIFIED, "unknown" outside the enum. */
+const char *sn_dtype_name(sn_dtype dtype);
+
+/* ------------------------------------------------------------------------ */
+/* Graphs                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A graph owns everything built in it: variables, scopes, name scopes and
+ * ops. Building a graph is single-threaded: no two calls on one graph (or on
+ * anything it owns) may run at the same time. Reading a finished graph from
+ * several threads is safe. */
+typedef struct sn_graph sn_graph;
+
+typedef struct sn_graph_options {
+    /* Seed of the random initializers: the same seed and the same order of
+     * variable creation give bit-identical values on every CPU and ISA. */
+    uint64_t seed;
+} sn_graph_options;
+
+/* Creates an empty graph. `options` may be NULL (seed 0). Returns NULL only
+ * when out of memory. Free it with sn_graph_destroy(). */
+sn_graph *sn_graph_create(const sn_graph_options *options);
+
+/* Frees the graph and everything it owns (variables, scopes, ops, tensors);
+ * every handle from it becomes invalid. NULL is a no-op. */
+void sn_graph_destroy(sn_graph *graph);
+
+/* Errors are sticky, as in cairo: the first failing builder call (scope,
+ * variable or op) records a status and a message naming the offending
+ * object; every later builder call returns NULL and does nothing, keeping the
+ * first message. A model builder can therefore check once, at the end.
+ * Nothing is half-made: a failed call creates nothing. */
+
+/* The graph's status: SN_OK or the first error. SN_ERR_INVALID_ARGUMENT for
+ * a NULL graph. */
+sn_status sn_graph_status(const sn_graph *graph);
+
+/* The first error's message, e.g. "Variable conv1/weights already exists,
+ * disallowed. Did you mean to set reuse=true or reuse=AUTO_REUSE in the
+ * variable scope?"; "" when the status is SN_OK. Owned by the graph; valid
+ * until the next call on it. */
+const char *sn_graph_error(const sn_graph *graph);
+
+/* Forgets the sticky error, so building can go on: a failed call left the
+ * graph as it was before that call. Open scopes stay open. */
+void sn_graph_clear_error(sn_graph *graph);
+
+/* ------------------------------------------------------------------------ */
+/* Initializers                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum sn_init_kind {
+    SN_INIT_NONE = 0, /* none given: the scope's default, else glorot_uniform */
+    SN_INIT_CONSTANT,
+    SN_INIT_ZEROS,
+    SN_INIT_ONES,
+    SN_INIT_RANDOM_UNIFORM,
+    SN_INIT_RANDOM_NORMAL,
+    SN_INIT_TRUNCATED_NORMAL,
+    SN_INIT_GLOROT_UNIFORM,
+    SN_INIT_VALUES,
+} sn_init_kind;
+
+/* How a variable gets its first value; a small value type, made by the
+ * functions below. A zeroed struct ({0}, SN_NO_INITIALIZER) means none. */
+typedef struct sn_initializer {
+    sn_init_kind kind;
+    float a, b;          /* constant: a; uniform: [a, b); normals: mean a, stddev b */
+    const float *values; /* SN_INIT_VALUES: borrowed, read during get_variable only */
+    sn_shape shape;      /* SN_INIT_VALUES: the shape of `values` */
+} sn_initializer;
+
+#define SN_NO_INITIALIZER ((sn_initializer){.kind = SN_INIT_NONE})
+
+sn_initializer sn_constant_initializer(float value);
+sn_initializer sn_zeros_initializer(void);
+sn_initializer sn_ones_initializer(void);
+/* Uniform on [minval, maxval). */
+sn_initializer sn_random_uniform_initializer(float minval, float maxval);
+sn_initializer sn_random_normal_initializer(float mean, float stddev);
+/* Normal, redrawn until within two standard deviations of the mean. */
+sn_initializer sn_truncated_normal_initializer(float mean, float stddev);
+/* Uniform on [-limit, limit), limit = sqrt(6 / (fan_in + fan_out)), fans as
+ * TensorFlow computes them (conv kernels: receptive field x channels). The
+ * default for float variables. */
+sn_initializer sn_glorot_uniform_initializer(void);
+/* The given values, in row-major order, with their shape: the variable's
+ * shape may then be omitted (S14). `values` is copied by get_variable. */
+sn_initializer sn_values_initializer(const float *values, sn_shape shape);
+
+/* ------------------------------------------------------------------------ */
+/* Variable scopes and name scopes                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A variable scope. Each opening makes a new scope object, owned by the
+ * graph and valid until the graph is destroyed, so a handle can be captured
+ * and re-entered later from anywhere (S11). */
+typedef struct sn_scope sn_scope;
+
+/* reuse, as tf.variable_scope takes it. */
+typedef enum sn_reuse {
+    SN_REUSE_INHERIT = 0, /* TensorFlow's None: take the enclosing scope's */
+    SN_REUSE_TRUE = 1,    /* get_variable returns existing variables only */
+    SN_AUTO_REUSE = 2,    /* get_variable creates if missing, else returns */
+} sn_reuse;
+/* TensorFlow's reuse=False means the same as None: inherit (S8). */
+#define SN_REUSE_FALSE SN_REUSE_INHERIT
+
+/* Opens variable scope `name` inside the current one: variables created
+ * in it are named "<current>/<name>/..." (S2). Also opens a name scope of
+ * the same name, made unique ("name", "name_1", ...; S19, S20). `reuse`
+ * INHERIT keeps the enclosing scope's reuse; once a scope reuses, every
+ * sub-scope does (S8). The new scope inherits the enclosing default
+ * initializer. Returns the new scope, or NULL on error (sticky): an invalid
+ * name (S3) or an earlier error. */
+sn_scope *sn_variable_scope_open(sn_graph *graph, const char *name, sn_reuse reuse);
+
+/* As sn_variable_scope_open(), and sets the scope's default initializer
+ * (S16) unless `initializer` is SN_NO_INITIALIZER. */
+sn_scope *sn_variable_scope_open_init(sn_graph *graph, const char *name, sn_reuse reuse,
+                                      sn_initializer initializer);
+
+/* Re-enters a captured scope (S11-S13): variables are named under the
+ * captured scope's full name, wherever this is called. reuse is the
+ * captured scope's unless `reuse` is SN_REUSE_TRUE or SN_AUTO_REUSE; the
+ * default initializer is the captured one unless `initializer` is given. The
+ * enclosing scope's reuse is not inherited, and the op name scope is left
+ * as it is. Returns a new scope object (closed with
+ * sn_variable_scope_close), or NULL on error (sticky). */
+sn_scope *sn_variable_scope_reenter(sn_graph *graph, sn_scope *captured, sn_reuse reuse,
+                                    sn_initializer initializer);
+
+/* Closes `scope`, which must be open in `graph`, and with it any scope or
+ * name scope opened inside it and still open (so a block left early by
+ * `break` is closed by its enclosing scope's close). NULL is a no-op, which
+ * lets a failed open be closed unconditionally. Works after an error too.
+ * Returns SN_OK, or SN_ERR_INVALID_STATE (recorded on the graph) if `scope`
+ * is not open. */
+sn_status sn_variable_scope_close(sn_graph *graph, sn_scope *scope);
+
+/* The innermost open variable scope; the root scope (name "") when none is
+ * open. NULL only for a NULL graph. */
+sn_scope *sn_current_scope(const sn_graph *graph);
+
+/* A scope's full name ("foo/bar"; "" for the root). Owned by the graph. */
+const char *sn_scope_name(const sn_scope *scope);
+
+/* A scope's reuse: SN_REUSE_FALSE (not reusing), SN_REUSE_TRUE or
+ * SN_AUTO_REUSE. */
+sn_reuse sn_scope_reuse(const sn_scope *scope);
+
+/* A scope's default initializer (kind SN_INIT_NONE when it has none). */
+sn_initializer sn_scope_initializer(const sn_scope *scope);
+
+/* Switches `scope` to reuse for the rest of its block and for every
+ * sub-scope opened after (S9); nothing switches it back. */
+void sn_scope_reuse_variables(sn_scope *scope);
+
+/* Opens a name scope: op names only (S19). A name is made unique in the
+ * graph ("bar", "bar_1", ...); a name ending in "/" re-enters that exact
+ * name scope ("foo/bar/"), as TensorFlow does. Returns the name scope now
+ * current ("foo/bar_1"), owned by the graph, or NULL on error (sticky). */
+const char *sn_name_scope_open(sn_graph *graph, const char *name);
+
+/* Closes the innermost name scope opened by sn_name_scope_open(). Returns
+ * SN_ERR_INVALID_STATE (recorded on the graph) if the innermost open scope
+ * is not a name scope. Works after an error too. */
+sn_status sn_name_scope_close(sn_graph *graph);
+
+/* The current name scope, "" at the top. Owned by the graph. */
+const char *sn_current_name_scope(const sn_graph *graph);
+
+/* "with" blocks. The statement or block after the macro runs once inside
+ * the scope, which is closed when it ends normally or by `continue`:
+ *
+ *     SN_WITH_VARIABLE_SCOPE(g, "conv1") x = conv_relu(g, x, 5, 32);
+ *     SN_WITH_VARIABLE_SCOPE_AS(g, "image_filters", SN_REUSE_INHERIT, scope) {
+ *         r1 = my_image_filter(g, image1);
+ *         sn_scope_reuse_variables(scope);
+ *         r2 = my_image_filter(g, image2);
+ *     }
+ *
+ * `break` leaves the block WITHOUT closing the scope, and so do `return`
+ * and `goto` out of it: close it yourself first (sn_variable_scope_close
+ * with sn_current_scope(g)), or let the enclosing scope's close do it. If
+ * the open fails (sticky error), the block still runs once, and every
+ * builder call in it returns NULL. */
+#define SN_WITH_VARIABLE_SCOPE(g, name)                                                            \
+    SN_WITH_VARIABLE_SCOPE_AS(g, name, SN_REUSE_INHERIT, SN__UNIQUE(sn__scope_))
+#define SN_WITH_VARIABLE_SCOPE_REUSE(g, name, reuse)                                               \
+    SN_WITH_VARIABLE_SCOPE_AS(g, name, reuse, SN__UNIQUE(sn__scope_))
+#define SN_WITH_VARIABLE_SCOPE_AS(g, name, reuse, var)                                             \
+    SN__WITH(g, var, sn_variable_scope_open((g), (name), (reuse)))
+/* Re-enters captured scope `captured` for the block (S11). */
+#define SN_WITH_CAPTURED_SCOPE(g, captured, reuse)                                                 \
+    SN__WITH(g, SN__UNIQUE(sn__scope_),                                                            \
+             sn_variable_scope_reenter((g), (captured), (reuse), SN_NO_INITIALIZER))
+/* A name scope for the block; same rules for break, return and goto. */
+#define SN_WITH_NAME_SCOPE(g, name)                                                                \
+    for (int SN__UNIQUE(sn__w_) = (sn_name_scope_open((g), (name)) != NULL) + 1;                   \
+         SN__UNIQUE(sn__w_);                                                                       \
+         SN__UNIQUE(sn__w_) == 2 ? (void)sn_name_scope_close(g) : (void)0, SN__UNIQUE(sn__w_) = 0)
+
+#define SN__WITH(g, var, opener)                                                                   \
+    for (int SN__UNIQUE(sn__w_) = 1; SN__UNIQUE(sn__w_); SN__UNIQUE(sn__w_) = 0)                   \
+        for (sn_scope *var = (opener); SN__UNIQUE(sn__w_);                                         \
+             SN__UNIQUE(sn__w_) = 0, (void)sn_variable_scope_close((g), var))
+#define SN__UNIQUE(prefix) SN__CAT(prefix, __LINE__)
+#define SN__CAT(a, b) SN__CAT_(a, b)
+#define SN__CAT_(a, b) a##b
+
+/* ------------------------------------------------------------------------ */
+/* Variables                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A variable: a named, shaped float32 value owned by its graph. Its
+ * identity (the handle, and sn_variable_id) is stable for the graph's life;
+ * its version changes whenever its value does, so packed copies of it can
+ * be invalidated (S23, S24). */
+typedef struct sn_variable sn_variable;
+
+/* tf.get_variable: gets or creates the variable "<current scope>/<name>".
+ *
+ * In a scope that does not reuse it creates the variable, failing with
+ * SN_ERR_ALREADY_EXISTS if the name exists (S4). With reuse it returns the
+ * very same handle (S6), failing with SN_ERR_NOT_FOUND if there is none
+ * (S5); with AUTO_REUSE it creates or returns. `shape` may be
+ * SN_SHAPE_UNKNOWN when reusing, or when `initializer` carries values (their
+ * shape is used; a different `shape` is an error). When reusing, a given
+ * shape must equal the stored one (SN_ERR_SHAPE_MISMATCH, S7). The
+ * initializer is the given one, else the scope's default, else
+ * glorot_uniform (S15, S16); it is not used when reusing. Returns NULL on
+ * error (sticky): invalid name (S3), negative or overflowing dimensions, a
+ * rank above SN_MAX_RANK, or an earlier error. */
+sn_variable *sn_get_variable(sn_graph *graph, const char *name, sn_shape shape,
+                             sn_initializer initializer);
+
+/* As sn_get_variable(), with a dtype: SN_DTYPE_UNSPECIFIED or SN_F32 create
+ * a float32 variable; when reusing, a dtype other than the stored one is
+ * SN_ERR_DTYPE_MISMATCH (S7). Creating other dtypes is SN_ERR_UNSUPPORTED. */
+sn_variable *sn_get_variable_dtype(sn_graph *graph, const char *name, sn_shape shape,
+                                   sn_dtype dtype, sn_initializer initializer);
+
+/* The full name, "foo/v" (S1). Owned by the graph. */
+const char *sn_variable_name(const sn_variable *variable);
+/* The tensor name, "foo/v:0". Owned by the graph. */
+const char *sn_variable_tensor_name(const sn_variable *variable);
+sn_shape sn_variable_shape(const sn_variable *variable);
+sn_dtype sn_variable_dtype(const sn_variable *variable);
+/* The number of elements (1 for a scalar). */
+int64_t sn_variable_size(const sn_variable *variable);
+/* The current value, row-major, sn_variable_size() floats, 64-byte aligned.
+ * Owned by the graph; valid until the value is next set. */
+const float *sn_variable_value(const sn_variable *variable);
+/* A number unique to this variable within its graph, in creation order
+ * (0, 1, 2, ...). */
+uint64_t sn_variable_id(const sn_variable *variable);
+/* Starts at 1 and grows by one each time the value is set. */
+uint64_t sn_variable_version(const sn_variable *variable);
+
+/* Sets the value from `count` floats (row-major). `count` must equal
+ * sn_variable_size() (SN_ERR_SHAPE_MISMATCH otherwise; nothing changes).
+ * Bumps the version. Not a builder call: it works after a sticky error, and
+ * its own errors are returned, not recorded. */
+sn_status sn_variable_assign(sn_variable *variable, const float *values, int64_t count);
+
+/* The graph's variables in creation order, each once (S21):
+ * sn_graph_variable(graph, i) for i < sn_graph_variable_count(graph);
+ * NULL for i out of range. */
+size_t sn_graph_variable_count(const sn_graph *graph);
+sn_variable *sn_graph_variable(const sn_graph *graph, size_t index);
+
+/* The variable with full name `name` ("foo/v", or the tensor name
+ * "foo/v:0"), or NULL. */
+sn_variable *sn_graph_find_variable(const sn_graph *graph, const char *name);
+
+/* Sets the value of the variable named `name` (S22), checking the shape:
+ * `shape` must equal the variable's (SN_ERR_SHAPE_MISMATCH), and the
+ * variable must exist (SN_ERR_NOT_FOUND). `values` holds the shape's
+ * number of floats. Returns the status; the graph's sticky state is not
+ * touched. */
+sn_status sn_graph_assign(sn_graph *graph, const char *name, sn_shape shape, const float *values);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors and ops                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The output of an op, owned by its graph. Op builders take the graph, their
+ * inputs and a `name`: NULL for the op type's default name (S18: "add",
+ * "Relu", "Maximum", ...), or an explicit name (S3 rules). Either is put
+ * under the current name scope and made unique ("foo/add", "foo/add_1").
+ * Shapes are inferred as ops are added; a mismatch is an error at that op
+ * naming the op and both shapes. Builders return NULL on error (sticky). */
+typedef struct sn_tensor sn_tensor;
+
+/* A value fed at run time. A dimension may be -1 (unknown, e.g. batch).
+ * Default name "Placeholder". */
+sn_tensor *sn_placeholder(sn_graph *graph, const char *name, sn_shape shape);
+
+/* The tensor of a variable ("foo/v:0"); the same tensor each call. */
+sn_tensor *sn_var(sn_graph *graph, sn_variable *variable);
+
+/* A float32 scalar constant. Default name "Const". */
+sn_tensor *sn_scalar(sn_graph *graph, float value, const char *name);
+
+/* a + b with NumPy broadcasting (same shape, a scalar, a trailing vector,
+ * ...). Default name "add". */
+sn_tensor *sn_add(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+
+/* max(a, b) elementwise, broadcasting as sn_add. Default name "Maximum". */
+sn_tensor *sn_maximum(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+
+/* max(x, 0). Default name "Relu". */
+sn_tensor *sn_relu(sn_graph *graph, sn_tensor *x, const char *name);
+
+/* "foo/add:0". Owned by the graph. */
+const char *sn_tensor_name(const sn_tensor *tensor);
+/* The op's unique name, "foo/add". Owned by the graph. */
+const char *sn_tensor_op_name(const sn_tensor *tensor);
+/* The op's type, as TensorFlow names it: "Placeholder", "VariableV2",
+ * "Const", "Add", "Maximum", "Relu", ... */
+const char *sn_tensor_op_type(const sn_tensor *tensor);
+sn_shape sn_tensor_shape(const sn_tensor *tensor);
+
+/* The graph's ops in creation order (variables' ops included). */
+size_t sn_graph_op_count(const sn_graph *graph);
+/* The output of op `index`, or NULL if out of range. */
+sn_tensor *sn_graph_op(const sn_graph *graph, size_t index);
+
+/* ------------------------------------------------------------------------ */
+/* Checkpoints (safetensors)                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A safetensors file opened for reading: an 8-byte little-endian header
+ * length, a JSON header {"name": {"dtype", "shape", "data_offsets"}, ...,
+ * "__metadata__": {...}}, then the tensor bytes. The file is mapped, not
+ * read: tensors cost memory only when their data is read. Everything in the
+ * header is validated when the file is opened (lengths, dtypes, shapes and
+ * their products, offsets in range, not overlapping, and matching shape x
+ * dtype size), so a truncated, malformed or hostile file is refused there
+ * with a message naming the problem and the tensor. A checkpoint is
+ * immutable once open and may be read from several threads at once. */
+typedef struct sn_checkpoint sn_checkpoint;
+
+/* A tensor of a checkpoint, as its header describes it. */
+typedef struct sn_checkpoint_tensor {
+    const char *name; /* owned by the checkpoint */
+    sn_dtype dtype;   /* SN_F32, SN_F16 or SN_BF16 */
+    sn_shape shape;
+    uint64_t nbytes; /* bytes in the file */
+} sn_checkpoint_tensor;
+
+/* Opens and validates the safetensors file at `path`. As with sqlite3_open,
+ * *checkpoint is set even on failure (except when out of memory, when it is
+ * NULL): sn_checkpoint_error() then says what is wrong, and the handle must
+ * still be closed. Returns SN_OK, SN_ERR_IO (cannot open or map),
+ * SN_ERR_CORRUPT (not a valid safetensors file; the message names the
+ * problem and the tensor), SN_ERR_UNSUPPORTED (a valid file with a dtype
+ * scopenn does not read, e.g. I64), SN_ERR_OUT_OF_MEMORY or
+ * SN_ERR_INVALID_ARGUMENT (NULL). */
+sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint);
+
+/* As sn_checkpoint_open(), for a file already in memory (`size` bytes at
+ * `data`, e.g. linked into the program). The memory is borrowed: it must
+ * outlive the checkpoint. */
+sn_status sn_checkpoint_open_memory(const void *data, size_t size, sn_checkpoint **checkpoint);
+
+/* The message of a failed open ("" after a successful one). */
+const char *sn_checkpoint_error(const sn_checkpoint *checkpoint);
+
+/* Unmaps and frees. NULL is a no-op. */
+void sn_checkpoint_close(sn_checkpoint *checkpoint);
+
+/* The tensors, in header order: index < sn_checkpoint_tensor_count(). */
+size_t sn_checkpoint_tensor_count(const sn_checkpoint *checkpoint);
+/* Fills *info for tensor `index`; SN_ERR_NOT_FOUND if out of range. */
+sn_status sn_checkpoint_tensor_info(const sn_checkpoint *checkpoint, size_t index,
+                                    sn_checkpoint_tensor *info);
+/* The index of the tensor named `name`, or -1. */
+int64_t sn_checkpoint_find(const sn_checkpoint *checkpoint, const char *name);
+/* Reads tensor `index` as float32 into `out`, converting F16 and BF16;
+ * `count` must equal its number of elements (SN_ERR_SHAPE_MISMATCH). */
+sn_status sn_checkpoint_read_f32(const sn_checkpoint *checkpoint, size_t index, float *out,
+                                 int64_t count);
+
+/* What sn_graph_load_checkpoint() did, as PyTorch's load_state_dict reports
+ * it. Names are owned by the report. */
+typedef struct sn_load_report {
+    size_t loaded;        /* variables whose value was set */
+    size_t missing_count; /* graph variables the file lacks */
+    const char *const *missing;
+    size_t unexpected_count; /* file tensors no variable is named after */
+    const char *const *unexpected;
+} sn_load_report;
+
+/* Sets graph variables from the safetensors file at `path`, matching a
+ * tensor's name to a variable's full name ("conv1/weights"). Shapes must
+ * match exactly (SN_ERR_SHAPE_MISMATCH, naming the variable). With
+ * `strict`, any missing or unexpected name is an error (SN_ERR_NOT_FOUND);
+ * without, what matches is loaded. Either way the load is all or nothing:
+ * on error no variable changes. Each variable set gets a new version (S24).
+ * If `report` is not NULL, *report receives a report (also on a strict
+ * failure, to say which names), freed with sn_load_report_free(). Errors
+ * are recorded on the graph as a builder call's are (sticky; after an
+ * earlier error this returns that error and does nothing); the message
+ * names the file, the problem and the tensor or variable. */
+sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool strict,
+                                   sn_load_report **report);
+
+/* Frees a report. NULL is a no-op. */
+void sn_load_report_free(sn_load_report *report);
+
+/* Writes every variable of the graph, as F32 under its full name, to a
+ * safetensors file at `path` (written to a temporary file and renamed, so a
+ * failed save leaves no half-written file). Returns SN_OK, SN_ERR_IO or
+ * SN_ERR_OUT_OF_MEMORY, recorded on the graph as for a load. */
+sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path);
 
 #ifdef __cplusplus
 }

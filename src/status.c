@@ -13,6 +13,13 @@ const char *sn_status_string(sn_status status) {
         [SN_ERR_INVALID_ARGUMENT] = "invalid argument",
         [SN_ERR_UNSUPPORTED] = "unsupported",
         [SN_ERR_OUT_OF_MEMORY] = "out of memory",
+        [SN_ERR_ALREADY_EXISTS] = "already exists",
+        [SN_ERR_NOT_FOUND] = "not found",
+        [SN_ERR_SHAPE_MISMATCH] = "shape mismatch",
+        [SN_ERR_DTYPE_MISMATCH] = "dtype mismatch",
+        [SN_ERR_INVALID_STATE] = "invalid state",
+        [SN_ERR_IO] = "input/output error",
+        [SN_ERR_CORRUPT] = "corrupt file",
     };
     if ((unsigned)status >= SN_STATUS_COUNT) return "unknown status";
     return strings[status];

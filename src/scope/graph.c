@@ -1,0 +1,261 @@
+/* The graph object: ownership, sticky errors, names and shapes. */
+#include "scope/graph.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "graph/op.h"
+
+sn_graph *sn_graph_create(const sn_graph_options *options) {
+    sn_graph *g = sn_calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->seed = options ? options->seed : 0;
+    g->root.graph = g;
+    g->root.name = sn_strdup("");
+    if (!g->root.name) {
+        sn_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void scope_free(sn_scope *s) {
+    sn_free(s->name);
+    sn_free(s->values);
+}
+
+void sn_graph_destroy(sn_graph *g) {
+    if (!g) return;
+    for (size_t i = 0; i < g->op_count; i++) sn_op_free(g->ops[i]);
+    sn_free(g->ops);
+    for (size_t i = 0; i < g->variable_count; i++) {
+        sn_variable *v = g->variables[i];
+        sn_free(v->name);
+        sn_free(v->tensor_name);
+        sn_aligned_free(v->value);
+        sn_free(v);
+    }
+    sn_free(g->variables);
+    sn_map_free(&g->variables_by_name);
+    sn_map_free(&g->names_in_use);
+    for (size_t i = 0; i < g->scope_count; i++) {
+        scope_free(g->scopes[i]);
+        sn_free(g->scopes[i]);
+    }
+    sn_free(g->scopes);
+    scope_free(&g->root);
+    sn_free(g->stack);
+    for (size_t i = 0; i < g->string_count; i++) sn_free(g->strings[i]);
+    sn_free(g->strings);
+    sn_free(g->error);
+    sn_free(g);
+}
+
+sn_status sn_graph_status(const sn_graph *g) { return g ? g->status : SN_ERR_INVALID_ARGUMENT; }
+
+const char *sn_graph_error(const sn_graph *g) {
+    if (!g) return "graph is NULL";
+    if (g->status == SN_OK) return "";
+    return g->error ? g->error : sn_status_string(g->status);
+}
+
+void sn_graph_clear_error(sn_graph *g) {
+    if (!g) return;
+    g->status = SN_OK;
+    sn_free(g->error);
+    g->error = NULL;
+}
+
+sn_status sn_graph_fail(sn_graph *g, sn_status status, const char *format, ...) {
+    if (!g || g->status != SN_OK) return status;
+    g->status = status;
+    va_list ap;
+    va_start(ap, format);
+    int n = vsnprintf(NULL, 0, format, ap);
+    va_end(ap);
+    if (n >= 0 && (g->error = sn_malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, format);
+        vsnprintf(g->error, (size_t)n + 1, format, ap);
+        va_end(ap);
+    }
+    return status; /* without memory for the message, the status string stands in */
+}
+
+bool sn_graph_failed(const sn_graph *g) { return g->status != SN_OK; }
+
+bool sn_ptr_reserve(void ***items, size_t count, size_t *capacity) {
+    if (count < *capacity) return true;
+    size_t cap = *capacity ? *capacity * 2 : 8;
+    void **grown = sn_realloc(*items, cap * sizeof *grown);
+    if (!grown) return false;
+    *items = grown;
+    *capacity = cap;
+    return true;
+}
+
+bool sn_ptr_push(void ***items, size_t *count, size_t *capacity, void *item) {
+    if (!sn_ptr_reserve(items, *count, capacity)) return false;
+    (*items)[(*count)++] = item;
+    return true;
+}
+
+const char *sn_graph_intern(sn_graph *g, const char *s) {
+    char *copy = sn_strdup(s);
+    if (!copy || !sn_ptr_push((void ***)&g->strings, &g->string_count, &g->string_capacity, copy)) {
+        sn_free(copy);
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    return copy;
+}
+
+struct sn_frame sn_graph_top(const sn_graph *g) {
+    if (g->depth == 0) return (struct sn_frame){(sn_scope *)&g->root, "", false};
+    return g->stack[g->depth - 1];
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static bool name_char(char c, bool first) {
+    if (isalnum((unsigned char)c) || c == '.') return true;
+    return !first && (c == '_' || c == '-' || c == '/');
+}
+
+bool sn_check_name(sn_graph *g, const char *name, const char *what) {
+    if (!name) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s name is NULL", what);
+        return false;
+    }
+    if (!*name) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s name is empty", what);
+        return false;
+    }
+    for (size_t i = 0; name[i]; i++) {
+        bool ok =
+            name_char(name[i], i == 0) && !(name[i] == '/' && (name[i + 1] == '/' || !name[i + 1]));
+        if (!ok) {
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                          "%s name '%s' is not valid: names match [A-Za-z0-9.][A-Za-z0-9_.\\-/]* "
+                          "(no empty or trailing '/' component); character %zu is '%c'",
+                          what, name, i + 1, name[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+char *sn_join_name(const char *prefix, const char *name) {
+    size_t a = strlen(prefix), b = strlen(name);
+    char *s = sn_malloc(a + b + 2);
+    if (!s) return NULL;
+    if (a) {
+        memcpy(s, prefix, a);
+        s[a++] = '/';
+    }
+    memcpy(s + a, name, b + 1);
+    return s;
+}
+
+static char *lowercase(const char *s) {
+    char *l = sn_strdup(s);
+    if (l)
+        for (char *p = l; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return l;
+}
+
+/* The use count of a lowercased name lives in the map as a pointer-sized
+ * integer. */
+static size_t uses(const sn_graph *g, const char *key) {
+    return (size_t)(uintptr_t)sn_map_get(&g->names_in_use, key);
+}
+
+bool sn_mark_name_used(sn_graph *g, const char *name) {
+    char *key = lowercase(name);
+    bool ok = key && sn_map_put(&g->names_in_use, key, (void *)(uintptr_t)(uses(g, key) + 1));
+    sn_free(key);
+    if (!ok) sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
+    return ok;
+}
+
+const char *sn_unique_name(sn_graph *g, const char *name) {
+    char *key = lowercase(name), *candidate = NULL, *result = NULL;
+    const char *interned = NULL;
+    if (!key) goto error;
+    size_t i = uses(g, key);
+    if (!sn_map_put(&g->names_in_use, key, (void *)(uintptr_t)(i + 1))) goto error;
+    if (i == 0) {
+        interned = sn_graph_intern(g, name);
+        goto done;
+    }
+    /* As TensorFlow: try key_i, key_(i+1), ... until unused; mark it used;
+     * the result keeps the caller's capitalization. */
+    size_t n = strlen(key) + 24;
+    if (!(candidate = sn_malloc(n)) || !(result = sn_malloc(strlen(name) + 24))) goto error;
+    for (;; i++) {
+        snprintf(candidate, n, "%s_%zu", key, i);
+        if (uses(g, candidate) == 0) break;
+    }
+    if (!sn_map_put(&g->names_in_use, candidate, (void *)(uintptr_t)1)) goto error;
+    snprintf(result, strlen(name) + 24, "%s_%zu", name, i);
+    interned = sn_graph_intern(g, result);
+    goto done;
+error:
+    sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
+done:
+    sn_free(key);
+    sn_free(candidate);
+    sn_free(result);
+    return interned;
+}
+
+/* ---- shapes --------------------------------------------------------------- */
+
+int64_t sn_shape_elements(const sn_shape *s) {
+    if (s->rank < 0 || s->rank > SN_MAX_RANK) return -1;
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) {
+        int64_t d = s->dims[i];
+        if (d < 0) return -1;
+        if (d != 0 && n > INT64_MAX / d) return -1;
+        n *= d;
+    }
+    return n;
+}
+
+void sn_shape_format(const sn_shape *s, char *buf, size_t size) {
+    if (size == 0) return;
+    if (s->rank < 0 || s->rank > SN_MAX_RANK) {
+        snprintf(buf, size, "<unknown>");
+        return;
+    }
+    size_t used = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < s->rank && used < size; i++) {
+        const char *sep = i ? ", " : "";
+        if (s->dims[i] < 0)
+            used += (size_t)snprintf(buf + used, size - used, "%s?", sep);
+        else
+            used += (size_t)snprintf(buf + used, size - used, "%s%lld", sep, (long long)s->dims[i]);
+    }
+    if (used < size) snprintf(buf + used, size - used, ")");
+}
+
+bool sn_shape_equal(const sn_shape *a, const sn_shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank && i < SN_MAX_RANK; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+const char *sn_dtype_name(sn_dtype dtype) {
+    static const char *const names[SN_DTYPE_COUNT] = {
+        [SN_DTYPE_UNSPECIFIED] = "unspecified",
+        [SN_F32] = "float32",
+        [SN_F16] = "float16",
+        [SN_BF16] = "bfloat16",
+    };
+    if ((unsigned)dtype >= SN_DTYPE_COUNT) return "unknown";
+    return names[dtype];
+}

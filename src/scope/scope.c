@@ -1,0 +1,213 @@
+/* Variable scopes and name scopes (SEMANTICS.md S2, S8-S13, S16, S19, S20). */
+#include <string.h>
+
+#include "alloc.h"
+#include "scope/graph.h"
+
+static bool push_frame(sn_graph *g, struct sn_frame f) {
+    if (g->depth == g->stack_capacity) {
+        size_t cap = g->stack_capacity ? g->stack_capacity * 2 : 8;
+        struct sn_frame *grown = sn_realloc(g->stack, cap * sizeof *grown);
+        if (!grown) return false;
+        g->stack = grown;
+        g->stack_capacity = cap;
+    }
+    g->stack[g->depth++] = f;
+    return true;
+}
+
+/* Makes a scope object owned by the graph, with a copy of the default
+ * initializer's values if it has any. NULL (error recorded) when out of
+ * memory or when a values initializer is malformed. */
+static sn_scope *new_scope(sn_graph *g, const char *name, sn_reuse reuse, sn_initializer init) {
+    sn_scope *s = sn_calloc(1, sizeof *s);
+    if (!s) goto oom;
+    s->graph = g;
+    s->reuse = reuse;
+    s->initializer = init;
+    if (!(s->name = sn_strdup(name))) goto oom;
+    if (init.kind == SN_INIT_VALUES) {
+        int64_t n = sn_shape_elements(&init.shape);
+        if (n < 0 || !init.values) {
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                          "variable scope %s: the default values initializer has %s", name,
+                          init.values ? "an invalid shape" : "no values (NULL)");
+            goto error;
+        }
+        if (!(s->values = sn_malloc((size_t)n * sizeof(float)))) goto oom;
+        memcpy(s->values, init.values, (size_t)n * sizeof(float));
+        s->initializer.values = s->values;
+    }
+    if (!sn_ptr_push((void ***)&g->scopes, &g->scope_count, &g->scope_capacity, s)) goto oom;
+    return s;
+oom:
+    sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
+error:
+    if (s) {
+        sn_free(s->name);
+        sn_free(s->values);
+        sn_free(s);
+    }
+    return NULL;
+}
+
+/* The last scope made is not wanted after all (a later step failed). */
+static void drop_last_scope(sn_graph *g) {
+    sn_scope *s = g->scopes[--g->scope_count];
+    sn_free(s->name);
+    sn_free(s->values);
+    sn_free(s);
+}
+
+static bool valid_reuse(sn_graph *g, sn_reuse reuse, const char *name) {
+    if (reuse == SN_REUSE_INHERIT || reuse == SN_REUSE_TRUE || reuse == SN_AUTO_REUSE) return true;
+    sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "variable scope %s: reuse %d is not an sn_reuse",
+                  name ? name : "(captured)", (int)reuse);
+    return false;
+}
+
+static bool valid_initializer(sn_graph *g, sn_initializer init, const char *name) {
+    if ((unsigned)init.kind <= SN_INIT_VALUES) return true;
+    sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "variable scope %s: initializer kind %d is not valid",
+                  name, (int)init.kind);
+    return false;
+}
+
+sn_scope *sn_variable_scope_open_init(sn_graph *g, const char *name, sn_reuse reuse,
+                                      sn_initializer init) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (!sn_check_name(g, name, "variable scope") || !valid_reuse(g, reuse, name) ||
+        !valid_initializer(g, init, name))
+        return NULL;
+    struct sn_frame top = sn_graph_top(g);
+    char *full = sn_join_name(top.scope->name, name);
+    char *ns_wanted = sn_join_name(top.name_scope, name);
+    sn_scope *s = NULL;
+    if (!full || !ns_wanted) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
+        goto done;
+    }
+    /* TensorFlow: reuse = reuse or parent.reuse, so TRUE and AUTO_REUSE
+     * override and inherit (False, None) takes the parent's (S8); the
+     * default initializer is the parent's unless one is given (S16). */
+    sn_reuse effective = reuse != SN_REUSE_INHERIT ? reuse : top.scope->reuse;
+    sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : top.scope->initializer;
+    if (!(s = new_scope(g, full, effective, effective_init))) goto done;
+    /* Also a name scope of the same name, made unique (S19, S20). */
+    const char *ns = sn_unique_name(g, ns_wanted);
+    if (!ns || !push_frame(g, (struct sn_frame){s, ns, false})) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
+        drop_last_scope(g);
+        s = NULL;
+    }
+done:
+    sn_free(full);
+    sn_free(ns_wanted);
+    return s;
+}
+
+sn_scope *sn_variable_scope_open(sn_graph *g, const char *name, sn_reuse reuse) {
+    return sn_variable_scope_open_init(g, name, reuse, SN_NO_INITIALIZER);
+}
+
+sn_scope *sn_variable_scope_reenter(sn_graph *g, sn_scope *captured, sn_reuse reuse,
+                                    sn_initializer init) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (!captured || captured->graph != g) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "re-entering a variable scope: the handle is %s",
+                      captured ? "from another graph" : "NULL");
+        return NULL;
+    }
+    if (!valid_reuse(g, reuse, captured->name) || !valid_initializer(g, init, captured->name))
+        return NULL;
+    /* S11-S13: the captured name and, unless asked otherwise, its reuse and
+     * default initializer; not the enclosing scope's reuse; the name scope
+     * stays as it is. */
+    sn_reuse effective = reuse != SN_REUSE_INHERIT ? reuse : captured->reuse;
+    sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : captured->initializer;
+    sn_scope *s = new_scope(g, captured->name, effective, effective_init);
+    if (!s) return NULL;
+    if (!push_frame(g, (struct sn_frame){s, sn_graph_top(g).name_scope, false})) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory re-entering variable scope %s",
+                      captured->name);
+        drop_last_scope(g);
+        return NULL;
+    }
+    return s;
+}
+
+sn_status sn_variable_scope_close(sn_graph *g, sn_scope *scope) {
+    if (!g) return SN_ERR_INVALID_ARGUMENT;
+    if (!scope) return SN_OK;
+    /* Find the frame that opened `scope`: name-scope frames carry their
+     * variable scope down from below, so skip them. */
+    size_t i = g->depth;
+    while (i > 0 && (g->stack[i - 1].scope != scope || g->stack[i - 1].is_name_scope)) i--;
+    if (i == 0) {
+        sn_status st = SN_ERR_INVALID_STATE;
+        sn_graph_fail(g, st, "closing variable scope '%s', which is not open", scope->name);
+        return st;
+    }
+    g->depth = i - 1; /* and everything opened inside it and left open */
+    return SN_OK;
+}
+
+sn_scope *sn_current_scope(const sn_graph *g) { return g ? sn_graph_top(g).scope : NULL; }
+
+const char *sn_scope_name(const sn_scope *s) { return s ? s->name : ""; }
+
+sn_reuse sn_scope_reuse(const sn_scope *s) { return s ? s->reuse : SN_REUSE_FALSE; }
+
+sn_initializer sn_scope_initializer(const sn_scope *s) {
+    return s ? s->initializer : SN_NO_INITIALIZER;
+}
+
+void sn_scope_reuse_variables(sn_scope *s) {
+    if (s) s->reuse = SN_REUSE_TRUE;
+}
+
+const char *sn_name_scope_open(sn_graph *g, const char *name) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    struct sn_frame top = sn_graph_top(g);
+    size_t n = name ? strlen(name) : 0;
+    const char *ns;
+    if (n > 1 && name[n - 1] == '/') {
+        /* "foo/bar/": re-enter that exact name scope, as TensorFlow does. */
+        char *exact = sn_strdup(name);
+        if (!exact) {
+            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+            return NULL;
+        }
+        exact[n - 1] = '\0';
+        bool ok = sn_check_name(g, exact, "name scope");
+        ns = ok ? sn_graph_intern(g, exact) : NULL;
+        sn_free(exact);
+    } else {
+        if (!sn_check_name(g, name, "name scope")) return NULL;
+        char *wanted = sn_join_name(top.name_scope, name);
+        ns = wanted ? sn_unique_name(g, wanted) : NULL;
+        if (!wanted)
+            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+        sn_free(wanted);
+    }
+    if (!ns) return NULL;
+    if (!push_frame(g, (struct sn_frame){top.scope, ns, true})) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+        return NULL;
+    }
+    return ns;
+}
+
+sn_status sn_name_scope_close(sn_graph *g) {
+    if (!g) return SN_ERR_INVALID_ARGUMENT;
+    if (g->depth == 0 || !g->stack[g->depth - 1].is_name_scope) {
+        sn_status st = SN_ERR_INVALID_STATE;
+        sn_graph_fail(g, st, "closing a name scope, but the innermost open scope is %s",
+                      g->depth == 0 ? "none" : "a variable scope");
+        return st;
+    }
+    g->depth--;
+    return SN_OK;
+}
+
+const char *sn_current_name_scope(const sn_graph *g) { return g ? sn_graph_top(g).name_scope : ""; }

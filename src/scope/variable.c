@@ -1,0 +1,262 @@
+/* tf.get_variable and the variable store (SEMANTICS.md S1, S3-S7, S14-S15,
+ * S21-S22). */
+#include <string.h>
+
+#include "alloc.h"
+#include "graph/op.h"
+#include "scope/graph.h"
+
+/* Checks a shape a caller gave for a variable; records the error. */
+static bool check_shape(sn_graph *g, const char *full, const sn_shape *s) {
+    char text[160];
+    if (s->rank < 0 || s->rank > SN_MAX_RANK) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Variable %s: rank %d is not in [0, %d]", full,
+                      s->rank, SN_MAX_RANK);
+        return false;
+    }
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] < 0) {
+            sn_shape_format(s, text, sizeof text);
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                          "Variable %s: shape %s has a negative dimension; variables need a "
+                          "fully defined shape",
+                          full, text);
+            return false;
+        }
+    int64_t n = sn_shape_elements(s);
+    if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(float) / 2) {
+        sn_shape_format(s, text, sizeof text);
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Variable %s: shape %s has too many elements",
+                      full, text);
+        return false;
+    }
+    return true;
+}
+
+static bool check_initializer(sn_graph *g, const char *full, const sn_initializer *init) {
+    if ((unsigned)init->kind > SN_INIT_VALUES) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Variable %s: initializer kind %d is not valid",
+                      full, (int)init->kind);
+        return false;
+    }
+    if (init->kind == SN_INIT_VALUES) {
+        if (!init->values) {
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                          "Variable %s: the values initializer has no values (NULL)", full);
+            return false;
+        }
+        if (!check_shape(g, full, &init->shape)) return false;
+    }
+    if ((init->kind == SN_INIT_RANDOM_NORMAL || init->kind == SN_INIT_TRUNCATED_NORMAL) &&
+        !(init->b >= 0.0f)) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Variable %s: stddev %g must be >= 0", full,
+                      (double)init->b);
+        return false;
+    }
+    if (init->kind == SN_INIT_RANDOM_UNIFORM && !(init->a <= init->b)) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                      "Variable %s: random_uniform needs minval <= maxval, got [%g, %g)", full,
+                      (double)init->a, (double)init->b);
+        return false;
+    }
+    return true;
+}
+
+/* S7: a reuse call's shape, if given, must equal the stored one. */
+static bool check_shared(sn_graph *g, const sn_variable *v, const sn_shape *shape, sn_dtype dtype) {
+    if (shape->rank != SN_RANK_UNKNOWN && !sn_shape_equal(shape, &v->shape)) {
+        char want[160], found[160];
+        sn_shape_format(shape, want, sizeof want);
+        sn_shape_format(&v->shape, found, sizeof found);
+        sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH,
+                      "Trying to share variable %s, but specified shape %s and found shape %s.",
+                      v->name, want, found);
+        return false;
+    }
+    if (dtype != SN_DTYPE_UNSPECIFIED && dtype != v->dtype) {
+        sn_graph_fail(g, SN_ERR_DTYPE_MISMATCH,
+                      "Trying to share variable %s, but specified dtype %s and found dtype %s.",
+                      v->name, sn_dtype_name(dtype), sn_dtype_name(v->dtype));
+        return false;
+    }
+    return true;
+}
+
+static void variable_free(sn_variable *v) {
+    if (!v) return;
+    sn_free(v->name);
+    sn_free(v->tensor_name);
+    sn_aligned_free(v->value);
+    sn_free(v);
+}
+
+/* Creates variable `full`; the caller has checked that it does not exist. */
+static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dtype,
+                           sn_initializer init) {
+    const sn_scope *scope = sn_graph_top(g).scope;
+    if (dtype != SN_DTYPE_UNSPECIFIED && dtype != SN_F32) {
+        sn_graph_fail(g, SN_ERR_UNSUPPORTED,
+                      "Variable %s: dtype %s variables are not supported; use float32", full,
+                      sn_dtype_name(dtype));
+        return NULL;
+    }
+    if (init.kind == SN_INIT_NONE) init = scope->initializer;              /* S16 */
+    if (init.kind == SN_INIT_NONE) init = sn_glorot_uniform_initializer(); /* S15 */
+    if (init.kind == SN_INIT_VALUES) { /* S14: the shape comes from the value */
+        if (shape.rank == SN_RANK_UNKNOWN) {
+            shape = init.shape;
+        } else if (!sn_shape_equal(&shape, &init.shape)) {
+            char want[160], given[160];
+            sn_shape_format(&shape, want, sizeof want);
+            sn_shape_format(&init.shape, given, sizeof given);
+            sn_graph_fail(
+                g, SN_ERR_SHAPE_MISMATCH,
+                "Variable %s: specified shape %s but the initializer's value has shape %s", full,
+                want, given);
+            return NULL;
+        }
+    }
+    if (shape.rank == SN_RANK_UNKNOWN) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                      "Variable %s: the shape must be given to create a variable (or the "
+                      "initializer must carry values)",
+                      full);
+        return NULL;
+    }
+    if (!check_shape(g, full, &shape)) return NULL;
+
+    int64_t n = sn_shape_elements(&shape);
+    sn_variable *v = sn_calloc(1, sizeof *v);
+    if (!v) goto oom;
+    v->graph = g;
+    v->shape = shape;
+    v->dtype = SN_F32;
+    v->size = n;
+    v->id = g->variable_count;
+    v->version = 1;
+    if (!(v->name = sn_strdup(full)) || !(v->tensor_name = sn_malloc(strlen(full) + 3))) goto oom;
+    strcpy(v->tensor_name, full);
+    strcat(v->tensor_name, ":0");
+    /* Round up to whole cache lines so vector kernels may read the tail. */
+    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    if (!(v->value = sn_aligned_alloc(64, bytes))) goto oom;
+    memset(v->value, 0, bytes);
+    sn_initializer_fill(&init, g->seed, v->id, &shape, v->value, n);
+
+    /* Register: list slot, name table, op. Each step undoes cleanly if a
+     * later one fails, so nothing is half-made. */
+    if (!sn_ptr_reserve((void ***)&g->variables, g->variable_count, &g->variable_capacity) ||
+        !sn_map_put(&g->variables_by_name, full, v))
+        goto oom;
+    if (!(v->tensor = sn_op_make_variable(g, v))) {
+        sn_map_put(&g->variables_by_name, full, NULL);
+        variable_free(v);
+        return NULL;
+    }
+    g->variables[g->variable_count++] = v;
+    return v;
+oom:
+    variable_free(v);
+    sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating variable %s", full);
+    return NULL;
+}
+
+sn_variable *sn_get_variable_dtype(sn_graph *g, const char *name, sn_shape shape, sn_dtype dtype,
+                                   sn_initializer init) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (!sn_check_name(g, name, "Variable")) return NULL;
+    if ((unsigned)dtype >= SN_DTYPE_COUNT) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Variable %s: dtype %d is not an sn_dtype", name,
+                      (int)dtype);
+        return NULL;
+    }
+    const sn_scope *scope = sn_graph_top(g).scope;
+    char *full = sn_join_name(scope->name, name);
+    sn_variable *v = NULL;
+    if (!full) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating variable %s", name);
+        return NULL;
+    }
+    if (!check_initializer(g, full, &init)) goto done;
+    if (shape.rank != SN_RANK_UNKNOWN && !check_shape(g, full, &shape)) goto done;
+
+    sn_variable *found = sn_map_get(&g->variables_by_name, full);
+    if (found) {
+        if (scope->reuse == SN_REUSE_FALSE) { /* S4 */
+            sn_graph_fail(g, SN_ERR_ALREADY_EXISTS,
+                          "Variable %s already exists, disallowed. Did you mean to set "
+                          "reuse=true or reuse=AUTO_REUSE in the variable scope?",
+                          full);
+            goto done;
+        }
+        /* A values initializer given on reuse states the shape too. */
+        sn_shape wanted =
+            shape.rank == SN_RANK_UNKNOWN && init.kind == SN_INIT_VALUES ? init.shape : shape;
+        if (check_shared(g, found, &wanted, dtype)) v = found; /* S6, S7 */
+        goto done;
+    }
+    if (scope->reuse == SN_REUSE_TRUE) { /* S5 */
+        sn_graph_fail(g, SN_ERR_NOT_FOUND,
+                      "Variable %s does not exist, or was not created with get_variable(). Did "
+                      "you mean to set reuse=AUTO_REUSE in the variable scope?",
+                      full);
+        goto done;
+    }
+    v = create(g, full, shape, dtype, init);
+done:
+    sn_free(full);
+    return v;
+}
+
+sn_variable *sn_get_variable(sn_graph *g, const char *name, sn_shape shape, sn_initializer init) {
+    return sn_get_variable_dtype(g, name, shape, SN_DTYPE_UNSPECIFIED, init);
+}
+
+const char *sn_variable_name(const sn_variable *v) { return v ? v->name : ""; }
+const char *sn_variable_tensor_name(const sn_variable *v) { return v ? v->tensor_name : ""; }
+sn_shape sn_variable_shape(const sn_variable *v) { return v ? v->shape : SN_SHAPE_UNKNOWN; }
+sn_dtype sn_variable_dtype(const sn_variable *v) { return v ? v->dtype : SN_DTYPE_UNSPECIFIED; }
+int64_t sn_variable_size(const sn_variable *v) { return v ? v->size : 0; }
+const float *sn_variable_value(const sn_variable *v) { return v ? v->value : NULL; }
+uint64_t sn_variable_id(const sn_variable *v) { return v ? v->id : 0; }
+uint64_t sn_variable_version(const sn_variable *v) { return v ? v->version : 0; }
+
+float *sn_variable_begin_write(sn_variable *v) {
+    v->version++;
+    return v->value;
+}
+
+sn_status sn_variable_assign(sn_variable *v, const float *values, int64_t count) {
+    if (!v || (!values && count != 0)) return SN_ERR_INVALID_ARGUMENT;
+    if (count != v->size) return SN_ERR_SHAPE_MISMATCH;
+    memmove(sn_variable_begin_write(v), values, (size_t)count * sizeof(float));
+    return SN_OK;
+}
+
+size_t sn_graph_variable_count(const sn_graph *g) { return g ? g->variable_count : 0; }
+
+sn_variable *sn_graph_variable(const sn_graph *g, size_t i) {
+    return g && i < g->variable_count ? g->variables[i] : NULL;
+}
+
+sn_variable *sn_graph_find_variable(const sn_graph *g, const char *name) {
+    if (!g || !name) return NULL;
+    size_t n = strlen(name);
+    if (n > 2 && strcmp(name + n - 2, ":0") == 0) { /* a tensor name */
+        char *base = sn_strdup(name);
+        if (!base) return NULL;
+        base[n - 2] = '\0';
+        sn_variable *v = sn_map_get(&g->variables_by_name, base);
+        sn_free(base);
+        return v;
+    }
+    return sn_map_get(&g->variables_by_name, name);
+}
+
+sn_status sn_graph_assign(sn_graph *g, const char *name, sn_shape shape, const float *values) {
+    if (!g || !name || !values) return SN_ERR_INVALID_ARGUMENT;
+    sn_variable *v = sn_graph_find_variable(g, name);
+    if (!v) return SN_ERR_NOT_FOUND;
+    if (!sn_shape_equal(&shape, &v->shape)) return SN_ERR_SHAPE_MISMATCH;
+    return sn_variable_assign(v, values, v->size);
+}

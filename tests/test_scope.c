@@ -1,0 +1,882 @@
+/* Every rule of SEMANTICS.md S1-S22, one test each, through the public API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "scopenn.h"
+
+static sn_graph *new_graph(uint64_t seed) {
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = seed});
+    assert_non_null(g);
+    return g;
+}
+
+/* The graph must be fine; print its error if not. */
+static void assert_ok(const sn_graph *g) {
+    if (sn_graph_status(g) != SN_OK) fail_msg("graph error: %s", sn_graph_error(g));
+}
+
+/* The graph holds exactly this error; then it is cleared. */
+static void expect_error(sn_graph *g, sn_status status, const char *message) {
+    if (sn_graph_status(g) != status)
+        fail_msg("expected status %s, got %s: %s", sn_status_string(status),
+                 sn_status_string(sn_graph_status(g)), sn_graph_error(g));
+    assert_string_equal(sn_graph_error(g), message);
+    sn_graph_clear_error(g);
+}
+
+/* The graph holds this error, with `part` in its message; then cleared. */
+static void expect_error_has(sn_graph *g, sn_status status, const char *part) {
+    if (sn_graph_status(g) != status)
+        fail_msg("expected status %s, got %s: %s", sn_status_string(status),
+                 sn_status_string(sn_graph_status(g)), sn_graph_error(g));
+    if (!strstr(sn_graph_error(g), part))
+        fail_msg("message '%s' lacks '%s'", sn_graph_error(g), part);
+    sn_graph_clear_error(g);
+}
+
+static sn_variable *var1(sn_graph *g, const char *name) {
+    return sn_get_variable(g, name, SN_SHAPE(1), SN_NO_INITIALIZER);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static void test_scope_S1_full_and_tensor_names(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *top = var1(g, "v");
+    sn_scope *foo = sn_variable_scope_open(g, "foo", SN_REUSE_INHERIT);
+    sn_variable *v = var1(g, "v");
+    sn_variable_scope_close(g, foo);
+    assert_ok(g);
+    assert_string_equal(sn_variable_name(top), "v");
+    assert_string_equal(sn_variable_tensor_name(top), "v:0");
+    assert_string_equal(sn_variable_name(v), "foo/v");
+    assert_string_equal(sn_variable_tensor_name(v), "foo/v:0");
+    assert_string_equal(sn_tensor_name(sn_var(g, v)), "foo/v:0");
+    assert_string_equal(sn_tensor_op_type(sn_var(g, v)), "VariableV2");
+    assert_ptr_equal(sn_graph_find_variable(g, "foo/v"), v);
+    assert_ptr_equal(sn_graph_find_variable(g, "foo/v:0"), v);
+    assert_null(sn_graph_find_variable(g, "foo/w"));
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S2_scopes_nest(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo") {
+        assert_string_equal(sn_scope_name(sn_current_scope(g)), "foo");
+        SN_WITH_VARIABLE_SCOPE(g, "bar") {
+            assert_string_equal(sn_scope_name(sn_current_scope(g)), "foo/bar");
+            v = var1(g, "v");
+        }
+        assert_string_equal(sn_scope_name(sn_current_scope(g)), "foo");
+    }
+    assert_string_equal(sn_scope_name(sn_current_scope(g)), "");
+    assert_ok(g);
+    assert_string_equal(sn_variable_tensor_name(v), "foo/bar/v:0");
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S3_names_are_validated(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    const char *good[] = {"v", "V2", "0v", ".v", "a.b-c_d", "a/b", "x.y/z-1"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_non_null(var1(g, good[i]));
+        assert_ok(g);
+    }
+    const char *bad[] = {"",   " v", "v ",   "a b", "a:b", "_v", "-v",
+                         "/v", "v/", "a//b", "é",   "v\n", "a*b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t before = sn_graph_variable_count(g);
+        assert_null(var1(g, bad[i]));
+        expect_error_has(g, SN_ERR_INVALID_ARGUMENT, bad[i][0] ? bad[i] : "name is empty");
+        assert_int_equal(sn_graph_variable_count(g), before); /* nothing half-made */
+        assert_null(sn_variable_scope_open(g, bad[i], SN_REUSE_INHERIT));
+        expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "variable scope");
+        size_t len = strlen(bad[i]);
+        if (len < 2 || bad[i][len - 1] != '/') { /* "v/" re-enters name scope v */
+            assert_null(sn_name_scope_open(g, bad[i]));
+            expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "name scope");
+        }
+        assert_null(sn_relu(g, sn_var(g, sn_graph_variable(g, 0)), bad[i]));
+        expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "Relu");
+    }
+    assert_null(var1(g, NULL));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "Variable name is NULL");
+    assert_null(var1(g, "a:b"));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT,
+                 "Variable name 'a:b' is not valid: names match [A-Za-z0-9.][A-Za-z0-9_.\\-/]* "
+                 "(no empty or trailing '/' component); character 2 is ':'");
+    assert_string_equal(sn_scope_name(sn_current_scope(g)), ""); /* no scope was left open */
+    sn_graph_destroy(g);
+}
+
+/* ---- reuse -------------------------------------------------------------- */
+
+static void test_scope_S4_existing_variable_without_reuse_fails(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *w = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "conv1")
+    w = sn_get_variable(g, "weights", SN_SHAPE(5, 5, 3, 8), SN_NO_INITIALIZER);
+    assert_ok(g);
+    SN_WITH_VARIABLE_SCOPE(g, "conv1") {
+        assert_null(sn_get_variable(g, "weights", SN_SHAPE(5, 5, 3, 8), SN_NO_INITIALIZER));
+    }
+    expect_error(g, SN_ERR_ALREADY_EXISTS,
+                 "Variable conv1/weights already exists, disallowed. Did you mean to set "
+                 "reuse=true or reuse=AUTO_REUSE in the variable scope?");
+    /* nothing was created, and the graph stays usable */
+    assert_int_equal(sn_graph_variable_count(g), 1);
+    assert_ptr_equal(sn_graph_variable(g, 0), w);
+    SN_WITH_VARIABLE_SCOPE(g, "conv2") assert_non_null(var1(g, "weights"));
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), 2);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S5_reuse_of_missing_variable_fails(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "foo", SN_REUSE_TRUE) assert_null(var1(g, "v"));
+    expect_error(g, SN_ERR_NOT_FOUND,
+                 "Variable foo/v does not exist, or was not created with get_variable(). Did you "
+                 "mean to set reuse=AUTO_REUSE in the variable scope?");
+    assert_int_equal(sn_graph_variable_count(g), 0);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S6_reuse_returns_the_same_object(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL, *again = NULL, *auto1 = NULL, *auto2 = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo") v = var1(g, "v");
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "foo", SN_REUSE_TRUE) again = var1(g, "v");
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "foo", SN_AUTO_REUSE) {
+        auto1 = var1(g, "v");
+        auto2 = var1(g, "w"); /* created */
+        assert_ptr_equal(var1(g, "w"), auto2);
+    }
+    assert_ok(g);
+    assert_non_null(v);
+    assert_ptr_equal(again, v);
+    assert_ptr_equal(auto1, v);
+    assert_int_equal(sn_graph_variable_count(g), 2);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S7_sharing_checks_shape_and_dtype(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL, *m = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo") {
+        v = var1(g, "v");
+        m = sn_get_variable(g, "m", SN_SHAPE(2, 3), SN_NO_INITIALIZER);
+    }
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "foo", SN_REUSE_TRUE) {
+        assert_null(sn_get_variable(g, "v", SN_SHAPE(2), SN_NO_INITIALIZER));
+        expect_error(
+            g, SN_ERR_SHAPE_MISMATCH,
+            "Trying to share variable foo/v, but specified shape (2) and found shape (1).");
+        assert_null(sn_get_variable(g, "m", SN_SHAPE(3, 2), SN_NO_INITIALIZER));
+        expect_error(
+            g, SN_ERR_SHAPE_MISMATCH,
+            "Trying to share variable foo/m, but specified shape (3, 2) and found shape (2, 3).");
+        assert_null(sn_get_variable(g, "v", SN_SCALAR, SN_NO_INITIALIZER));
+        expect_error(g, SN_ERR_SHAPE_MISMATCH,
+                     "Trying to share variable foo/v, but specified shape () and found shape (1).");
+        assert_null(sn_get_variable_dtype(g, "v", SN_SHAPE(1), SN_F16, SN_NO_INITIALIZER));
+        expect_error(
+            g, SN_ERR_DTYPE_MISMATCH,
+            "Trying to share variable foo/v, but specified dtype float16 and found dtype float32.");
+        /* seed 003: a reuse call may omit shape and initializer */
+        assert_ptr_equal(sn_get_variable(g, "m", SN_SHAPE_UNKNOWN, SN_NO_INITIALIZER), m);
+        assert_ptr_equal(sn_get_variable_dtype(g, "v", SN_SHAPE(1), SN_F32, SN_NO_INITIALIZER), v);
+        /* a values initializer on reuse states a shape too */
+        const float two[2] = {2, 2};
+        assert_null(
+            sn_get_variable(g, "v", SN_SHAPE_UNKNOWN, sn_values_initializer(two, SN_SHAPE(2))));
+        expect_error_has(g, SN_ERR_SHAPE_MISMATCH, "specified shape (2) and found shape (1).");
+    }
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S8_three_reuse_values_and_inheritance(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "top") {
+        v = var1(g, "v");
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_FALSE);
+        SN_WITH_VARIABLE_SCOPE(g, "inner") /* inherit: not reusing */
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_FALSE);
+    }
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "top", SN_REUSE_TRUE) {
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_TRUE);
+        assert_ptr_equal(var1(g, "v"), v);
+        SN_WITH_VARIABLE_SCOPE_REUSE(g, "sub", SN_REUSE_FALSE) {
+            /* reuse=false inside a reusing scope still reuses */
+            assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_TRUE);
+            assert_null(var1(g, "x"));
+            expect_error_has(g, SN_ERR_NOT_FOUND, "Variable top/sub/x does not exist");
+        }
+        SN_WITH_VARIABLE_SCOPE_REUSE(g, "auto", SN_AUTO_REUSE)
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_AUTO_REUSE);
+    }
+    /* leaving the reusing scope restores the outer, non-reusing state */
+    assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_FALSE);
+    SN_WITH_VARIABLE_SCOPE(g, "top") {
+        assert_null(var1(g, "v"));
+        expect_error_has(g, SN_ERR_ALREADY_EXISTS, "Variable top/v already exists");
+    }
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "a", SN_AUTO_REUSE) {
+        SN_WITH_VARIABLE_SCOPE(g, "b") { /* AUTO_REUSE is inherited too */
+            assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_AUTO_REUSE);
+            sn_variable *x = var1(g, "x");
+            assert_ptr_equal(var1(g, "x"), x);
+        }
+    }
+    assert_null(sn_variable_scope_open(g, "bad", (sn_reuse)7));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "reuse 7");
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S9_reuse_variables(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL;
+    SN_WITH_VARIABLE_SCOPE_AS(g, "foo", SN_REUSE_INHERIT, scope) {
+        v = var1(g, "v");
+        SN_WITH_VARIABLE_SCOPE(g, "early")(void) var1(g, "e"); /* before: creates */
+        sn_scope_reuse_variables(scope);
+        assert_int_equal(sn_scope_reuse(scope), SN_REUSE_TRUE);
+        assert_ptr_equal(var1(g, "v"), v);
+        SN_WITH_VARIABLE_SCOPE(g, "late") { /* every sub-scope opened after reuses */
+            assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_TRUE);
+            assert_null(var1(g, "new"));
+            expect_error_has(g, SN_ERR_NOT_FOUND, "foo/late/new");
+        }
+        /* nothing switches it back */
+        SN_WITH_VARIABLE_SCOPE_REUSE(g, "late", SN_REUSE_FALSE)
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_TRUE);
+    }
+    assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_FALSE);
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), 2);
+    sn_graph_destroy(g);
+}
+
+/* Seed 004's relu(X) with its threshold variable. */
+static sn_tensor *relu_with_threshold(sn_graph *g, sn_tensor *x) {
+    sn_variable *t = sn_get_variable(g, "threshold", SN_SCALAR, sn_constant_initializer(0.0f));
+    return sn_maximum(g, x, sn_var(g, t), "max");
+}
+
+static void test_scope_S10_seed_004_relu_loop(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *x = sn_placeholder(g, "X", SN_SHAPE(-1, 3));
+    sn_tensor *relus[5];
+    for (int i = 0; i < 5; i++)
+        SN_WITH_VARIABLE_SCOPE_REUSE(g, "relu", i >= 1 ? SN_REUSE_TRUE : SN_REUSE_FALSE)
+    relus[i] = relu_with_threshold(g, x);
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), 1);
+    assert_string_equal(sn_variable_name(sn_graph_variable(g, 0)), "relu/threshold");
+    const char *names[5] = {"relu/max", "relu_1/max", "relu_2/max", "relu_3/max", "relu_4/max"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(sn_tensor_op_name(relus[i]), names[i]);
+        assert_string_equal(sn_tensor_op_type(relus[i]), "Maximum");
+    }
+    sn_graph_destroy(g);
+}
+
+/* ---- captured scopes ---------------------------------------------------- */
+
+static void test_scope_S11_captured_scope_keeps_its_name(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_scope *foo = sn_variable_scope_open(g, "foo", SN_REUSE_INHERIT);
+    sn_variable *v = var1(g, "v");
+    sn_variable_scope_close(g, foo);
+    sn_variable *w = NULL, *v1 = NULL, *w1 = NULL, *x = NULL;
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_INHERIT) w = var1(g, "w");
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_TRUE) {
+        v1 = var1(g, "v");
+        w1 = var1(g, "w");
+    }
+    SN_WITH_VARIABLE_SCOPE(g, "bar") SN_WITH_VARIABLE_SCOPE(g, "baz") {
+        SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_INHERIT) {
+            assert_string_equal(sn_scope_name(sn_current_scope(g)), "foo"); /* not bar/baz/foo */
+            x = var1(g, "x");
+        }
+        assert_string_equal(sn_scope_name(sn_current_scope(g)), "bar/baz");
+    }
+    assert_ok(g);
+    assert_ptr_equal(v1, v);
+    assert_ptr_equal(w1, w);
+    assert_string_equal(sn_variable_name(w), "foo/w");
+    assert_string_equal(sn_variable_name(x), "foo/x");
+    assert_null(sn_variable_scope_reenter(g, NULL, SN_REUSE_INHERIT, SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "NULL");
+    sn_graph *other = new_graph(1);
+    assert_null(sn_variable_scope_reenter(other, foo, SN_REUSE_INHERIT, SN_NO_INITIALIZER));
+    expect_error_has(other, SN_ERR_INVALID_ARGUMENT, "another graph");
+    sn_graph_destroy(other);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S12_reentry_takes_the_handles_flags(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_scope *foo =
+        sn_variable_scope_open_init(g, "foo", SN_REUSE_INHERIT, sn_constant_initializer(0.5f));
+    sn_variable *v = var1(g, "v");
+    sn_variable_scope_close(g, foo);
+    sn_scope *reusing = sn_variable_scope_open(g, "reusing", SN_REUSE_TRUE);
+    /* does not inherit the enclosing scope's reuse */
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_INHERIT) {
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_FALSE);
+        sn_variable *w = var1(g, "w");
+        assert_non_null(w);
+        assert_true(sn_variable_value(w)[0] == 0.5f); /* the handle's default initializer */
+    }
+    sn_variable_scope_close(g, reusing);
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_TRUE) assert_ptr_equal(var1(g, "v"), v);
+    sn_scope *y =
+        sn_variable_scope_reenter(g, foo, SN_REUSE_INHERIT, sn_constant_initializer(0.25f));
+    assert_true(sn_variable_value(var1(g, "y"))[0] == 0.25f); /* overridden */
+    sn_variable_scope_close(g, y);
+    /* a handle switched to reuse is re-entered reusing */
+    sn_scope_reuse_variables(foo);
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_INHERIT) {
+        assert_int_equal(sn_scope_reuse(sn_current_scope(g)), SN_REUSE_TRUE);
+        assert_ptr_equal(var1(g, "v"), v);
+    }
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S13_reentry_keeps_the_name_scope(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_scope *foo = sn_variable_scope_open(g, "foo", SN_REUSE_INHERIT);
+    sn_variable *v = var1(g, "v");
+    sn_variable_scope_close(g, foo);
+    sn_tensor *sum = NULL;
+    SN_WITH_NAME_SCOPE(g, "bar") SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_TRUE) {
+        assert_string_equal(sn_current_name_scope(g), "bar");
+        sum = sn_add(g, sn_scalar(g, 1.0f, NULL), sn_var(g, var1(g, "v")), NULL);
+    }
+    SN_WITH_CAPTURED_SCOPE(g, foo, SN_REUSE_TRUE) assert_string_equal(sn_current_name_scope(g), "");
+    assert_ok(g);
+    assert_string_equal(sn_tensor_op_name(sum), "bar/add");
+    assert_int_equal(sn_tensor_shape(sum).dims[0], sn_variable_shape(v).dims[0]);
+    sn_graph_destroy(g);
+}
+
+/* ---- initializers ------------------------------------------------------- */
+
+static void minmax(const sn_variable *v, float *lo, float *hi, double *mean) {
+    const float *x = sn_variable_value(v);
+    *lo = *hi = x[0];
+    double sum = 0;
+    for (int64_t i = 0; i < sn_variable_size(v); i++) {
+        *lo = fminf(*lo, x[i]);
+        *hi = fmaxf(*hi, x[i]);
+        sum += x[i];
+    }
+    *mean = sum / (double)sn_variable_size(v);
+}
+
+static void test_scope_S14_initializers(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(7);
+    float lo, hi;
+    double mean, var = 0;
+    sn_variable *c = sn_get_variable(g, "c", SN_SHAPE(3), sn_constant_initializer(2.5f));
+    sn_variable *z = sn_get_variable(g, "z", SN_SHAPE(3), sn_zeros_initializer());
+    sn_variable *o = sn_get_variable(g, "o", SN_SHAPE(3), sn_ones_initializer());
+    sn_variable *u =
+        sn_get_variable(g, "u", SN_SHAPE(100, 100), sn_random_uniform_initializer(-3.0f, 5.0f));
+    sn_variable *n =
+        sn_get_variable(g, "n", SN_SHAPE(100, 100), sn_random_normal_initializer(1.0f, 2.0f));
+    sn_variable *t =
+        sn_get_variable(g, "t", SN_SHAPE(100, 100), sn_truncated_normal_initializer(-1.0f, 0.5f));
+    const float two[2] = {2.0f, 2.0f};
+    sn_variable *w2 =
+        sn_get_variable(g, "weight_2", SN_SHAPE_UNKNOWN, sn_values_initializer(two, SN_SHAPE(2)));
+    sn_variable *same =
+        sn_get_variable(g, "same", SN_SHAPE(2), sn_values_initializer(two, SN_SHAPE(2)));
+    assert_ok(g);
+    for (int i = 0; i < 3; i++) {
+        assert_true(sn_variable_value(c)[i] == 2.5f);
+        assert_true(sn_variable_value(z)[i] == 0.0f);
+        assert_true(sn_variable_value(o)[i] == 1.0f);
+    }
+    minmax(u, &lo, &hi, &mean);
+    assert_true(lo >= -3.0f && hi < 5.0f && lo < -2.9f && hi > 4.9f);
+    assert_true(fabs(mean - 1.0) < 0.1);
+    minmax(n, &lo, &hi, &mean);
+    for (int64_t i = 0; i < 10000; i++)
+        var += (sn_variable_value(n)[i] - mean) * (sn_variable_value(n)[i] - mean);
+    assert_true(fabs(mean - 1.0) < 0.1);
+    assert_true(fabs(sqrt(var / 10000) - 2.0) < 0.1);
+    assert_true(lo < 1.0f - 6.0f && hi > 1.0f + 6.0f); /* tails beyond 3 sigma exist */
+    minmax(t, &lo, &hi, &mean);
+    assert_true(lo >= -2.0f && hi <= 0.0f); /* within 2 sigma of -1 */
+    assert_true(fabs(mean + 1.0) < 0.05);
+    assert_int_equal(sn_variable_shape(w2).rank, 1); /* shape from the value */
+    assert_int_equal(sn_variable_shape(w2).dims[0], 2);
+    assert_true(sn_variable_value(w2)[0] == 2.0f && sn_variable_value(w2)[1] == 2.0f);
+    assert_non_null(same);
+    /* shape and value that disagree */
+    assert_null(sn_get_variable(g, "bad", SN_SHAPE(3), sn_values_initializer(two, SN_SHAPE(2))));
+    expect_error(g, SN_ERR_SHAPE_MISMATCH,
+                 "Variable bad: specified shape (3) but the initializer's value has shape (2)");
+    assert_null(sn_get_variable(g, "bad", SN_SHAPE(2), sn_values_initializer(NULL, SN_SHAPE(2))));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "no values");
+    assert_null(sn_get_variable(g, "bad", SN_SHAPE(2), sn_random_normal_initializer(0, -1)));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "stddev");
+    assert_null(sn_get_variable(g, "bad", SN_SHAPE(2), sn_random_uniform_initializer(1, 0)));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "minval <= maxval");
+    assert_null(sn_get_variable(g, "bad", SN_SHAPE_UNKNOWN, sn_zeros_initializer()));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "shape must be given");
+    assert_int_equal(sn_graph_variable_count(g), 8);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S15_glorot_uniform_is_the_default(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(3);
+    /* conv kernel [3, 3, 16, 32]: fan_in 144, fan_out 288 */
+    sn_variable *k = sn_get_variable(g, "k", SN_SHAPE(3, 3, 16, 32), SN_NO_INITIALIZER);
+    sn_variable *d = sn_get_variable(g, "d", SN_SHAPE(200, 100), SN_NO_INITIALIZER);
+    sn_variable *same =
+        sn_get_variable(g, "same", SN_SHAPE(3, 3, 16, 32), sn_glorot_uniform_initializer());
+    assert_ok(g);
+    float lo, hi;
+    double mean;
+    float limit = (float)sqrt(6.0 / (144 + 288));
+    minmax(k, &lo, &hi, &mean);
+    assert_true(lo >= -limit && hi < limit && lo < -0.95f * limit && hi > 0.95f * limit);
+    limit = (float)sqrt(6.0 / 300);
+    minmax(d, &lo, &hi, &mean);
+    assert_true(lo >= -limit && hi < limit && lo < -0.95f * limit && hi > 0.95f * limit);
+    /* the default is glorot_uniform itself, not just something like it */
+    sn_graph *h = new_graph(3);
+    sn_variable *k2 =
+        sn_get_variable(h, "k", SN_SHAPE(3, 3, 16, 32), sn_glorot_uniform_initializer());
+    assert_memory_equal(sn_variable_value(k2), sn_variable_value(k),
+                        (size_t)sn_variable_size(k) * sizeof(float));
+    assert_memory_not_equal(sn_variable_value(same), sn_variable_value(k), 64); /* its own stream */
+    sn_graph_destroy(h);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S16_scope_default_initializer(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL, *w = NULL, *bar_v = NULL, *baz_v = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "plain")
+    assert_int_equal(sn_scope_initializer(sn_current_scope(g)).kind, SN_INIT_NONE);
+    sn_scope *foo =
+        sn_variable_scope_open_init(g, "foo", SN_REUSE_INHERIT, sn_constant_initializer(0.4f));
+    v = var1(g, "v");
+    w = sn_get_variable(g, "w", SN_SHAPE(1), sn_constant_initializer(0.3f));
+    SN_WITH_VARIABLE_SCOPE(g, "bar") bar_v = var1(g, "v");
+    sn_scope *baz =
+        sn_variable_scope_open_init(g, "baz", SN_REUSE_INHERIT, sn_constant_initializer(0.2f));
+    baz_v = var1(g, "v");
+    sn_variable_scope_close(g, baz);
+    sn_variable_scope_close(g, foo);
+    assert_ok(g);
+    assert_true(sn_variable_value(v)[0] == 0.4f);     /* default initializer as set */
+    assert_true(sn_variable_value(w)[0] == 0.3f);     /* specific initializer overrides */
+    assert_true(sn_variable_value(bar_v)[0] == 0.4f); /* inherited */
+    assert_true(sn_variable_value(baz_v)[0] == 0.2f); /* changed */
+    assert_int_equal(sn_scope_initializer(foo).kind, SN_INIT_CONSTANT);
+    /* a values default is copied: the caller's buffer may go away */
+    float vals[2] = {7, 8};
+    sn_scope *s = sn_variable_scope_open_init(g, "vals", SN_REUSE_INHERIT,
+                                              sn_values_initializer(vals, SN_SHAPE(2)));
+    vals[0] = vals[1] = -1;
+    sn_variable *x = sn_get_variable(g, "x", SN_SHAPE_UNKNOWN, SN_NO_INITIALIZER);
+    sn_variable_scope_close(g, s);
+    assert_ok(g);
+    assert_true(sn_variable_value(x)[0] == 7 && sn_variable_value(x)[1] == 8);
+    sn_graph_destroy(g);
+}
+
+/* FNV-1a over the bits of a variable's value. */
+static uint64_t checksum(const sn_variable *v, uint64_t h) {
+    const float *x = sn_variable_value(v);
+    for (int64_t i = 0; i < sn_variable_size(v); i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], 4);
+        for (int b = 0; b < 4; b++) h = (h ^ ((bits >> (8 * b)) & 0xff)) * 1099511628211u;
+    }
+    return h;
+}
+
+static uint64_t seeded_checksum(uint64_t seed) {
+    sn_graph *g = new_graph(seed);
+    sn_get_variable(g, "u", SN_SHAPE(4, 5), sn_random_uniform_initializer(-1, 1));
+    sn_get_variable(g, "n", SN_SHAPE(300), sn_random_normal_initializer(0.5f, 3));
+    sn_get_variable(g, "t", SN_SHAPE(7, 7), sn_truncated_normal_initializer(0, 1));
+    sn_get_variable(g, "k", SN_SHAPE(5, 5, 3, 8), SN_NO_INITIALIZER);
+    assert_ok(g);
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < sn_graph_variable_count(g); i++)
+        h = checksum(sn_graph_variable(g, i), h);
+    sn_graph_destroy(g);
+    return h;
+}
+
+static void test_scope_S17_deterministic_on_every_cpu(void **state) {
+    (void)state;
+    /* The same on x86-64, aarch64 and armhf (this test runs under qemu in
+     * the matrix) and with every ISA: the initializers use no SIMD and no
+     * libm transcendental. */
+    uint64_t h = seeded_checksum(42);
+    print_message("checksum of seeded values (seed 42): 0x%016llx\n", (unsigned long long)h);
+    assert_true(h == UINT64_C(0x961589f222f1ab2a));
+    assert_true(seeded_checksum(42) == h);
+    assert_true(seeded_checksum(43) != h);
+    /* a stream per creation index: inserting a variable before changes
+     * what comes after, the same index gives the same values */
+    sn_graph *a = new_graph(5), *b = new_graph(5);
+    sn_variable *a0 = sn_get_variable(a, "x", SN_SHAPE(16), sn_random_normal_initializer(0, 1));
+    sn_get_variable(b, "other", SN_SHAPE(1), sn_zeros_initializer());
+    sn_variable *b1 = sn_get_variable(b, "x", SN_SHAPE(16), sn_random_normal_initializer(0, 1));
+    sn_variable *a1 = sn_get_variable(a, "y", SN_SHAPE(16), sn_random_normal_initializer(0, 1));
+    assert_memory_not_equal(sn_variable_value(a0), sn_variable_value(b1), 64);
+    assert_memory_equal(sn_variable_value(a1), sn_variable_value(b1), 64);
+    sn_graph_destroy(a);
+    sn_graph_destroy(b);
+}
+
+/* ---- ops and name scopes ------------------------------------------------- */
+
+static void test_scope_S18_op_names(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *sum = NULL, *relu = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo") {
+        sn_variable *v = var1(g, "v");
+        sum = sn_add(g, sn_scalar(g, 1.0f, NULL), sn_var(g, v), NULL); /* 1.0 + v */
+    }
+    sn_tensor *x = sn_placeholder(g, NULL, SN_SHAPE(-1, 4));
+    SN_WITH_VARIABLE_SCOPE(g, "conv2") {
+        sn_variable *b = sn_get_variable(g, "biases", SN_SHAPE(4), sn_zeros_initializer());
+        relu = sn_relu(g, sn_add(g, x, sn_var(g, b), NULL), NULL);
+    }
+    sn_tensor *m = sn_maximum(g, x, sn_scalar(g, 0, NULL), NULL);
+    sn_tensor *named = sn_maximum(g, x, sn_scalar(g, 0, NULL), "max");
+    sn_tensor *p = sn_placeholder(g, "image1", SN_SHAPE(-1, 64, 64, 32));
+    assert_ok(g);
+    assert_string_equal(sn_tensor_op_name(sum), "foo/add");
+    assert_string_equal(sn_tensor_name(sum), "foo/add:0");
+    assert_string_equal(sn_tensor_op_type(sum), "Add");
+    assert_string_equal(sn_tensor_op_name(relu), "conv2/Relu"); /* the seed's model.op.name */
+    assert_string_equal(sn_tensor_op_name(x), "Placeholder");
+    assert_string_equal(sn_tensor_op_name(m), "Maximum");
+    assert_string_equal(sn_tensor_op_name(named), "max");
+    assert_string_equal(sn_tensor_op_name(p), "image1");
+    /* shapes are inferred with broadcasting; -1 stays unknown */
+    assert_int_equal(sn_tensor_shape(relu).rank, 2);
+    assert_int_equal(sn_tensor_shape(relu).dims[0], -1);
+    assert_int_equal(sn_tensor_shape(relu).dims[1], 4);
+    assert_null(sn_add(g, x, sn_placeholder(g, "y", SN_SHAPE(3)), NULL));
+    expect_error(
+        g, SN_ERR_SHAPE_MISMATCH,
+        "Add add: shapes (?, 4) (Placeholder:0) and (3) (y:0) cannot be broadcast together");
+    assert_null(sn_relu(g, NULL, NULL));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "NULL");
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S19_variable_scope_opens_a_name_scope(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL, *w = NULL;
+    sn_tensor *sum = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo") {
+        assert_string_equal(sn_current_name_scope(g), "foo");
+        SN_WITH_NAME_SCOPE(g, "bar") {
+            assert_string_equal(sn_current_name_scope(g), "foo/bar");
+            assert_string_equal(sn_scope_name(sn_current_scope(g)), "foo"); /* op names only */
+            v = var1(g, "v");
+            sum = sn_add(g, sn_scalar(g, 1.0f, NULL), sn_var(g, v), NULL);
+        }
+        w = var1(g, "w");
+    }
+    assert_ok(g);
+    assert_string_equal(sn_variable_tensor_name(v), "foo/v:0");
+    assert_string_equal(sn_tensor_op_name(sum), "foo/bar/add");
+    assert_string_equal(sn_variable_name(w), "foo/w");
+    assert_int_equal(sn_name_scope_close(g), SN_ERR_INVALID_STATE); /* none open */
+    expect_error_has(g, SN_ERR_INVALID_STATE, "closing a name scope");
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S20_unique_names(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(2));
+    const char *scopes[5];
+    for (int i = 0; i < 5; i++) {
+        sn_scope *s = sn_variable_scope_open(g, "relu", i ? SN_REUSE_TRUE : SN_REUSE_INHERIT);
+        scopes[i] = sn_current_name_scope(g);
+        (void)relu_with_threshold(g, x);
+        sn_variable_scope_close(g, s);
+    }
+    assert_ok(g);
+    assert_string_equal(scopes[0], "relu");
+    assert_string_equal(scopes[1], "relu_1");
+    assert_string_equal(scopes[4], "relu_4");
+    assert_string_equal(sn_variable_name(sn_graph_variable(g, 0)), "relu/threshold");
+    /* ops: suffixes, case-insensitive, never handed out twice */
+    sn_tensor *a = sn_add(g, x, x, NULL);
+    sn_tensor *taken = sn_add(g, x, x, "add_1");
+    sn_tensor *b = sn_add(g, x, x, NULL);
+    sn_tensor *upper = sn_add(g, x, x, "ADD");
+    sn_tensor *again = sn_add(g, x, x, "add_1");
+    assert_ok(g);
+    assert_string_equal(sn_tensor_op_name(a), "add");
+    assert_string_equal(sn_tensor_op_name(taken), "add_1");
+    assert_string_equal(sn_tensor_op_name(b), "add_2");
+    assert_string_equal(sn_tensor_op_name(upper), "ADD_3");
+    assert_string_equal(sn_tensor_op_name(again), "add_1_1");
+    /* name scopes share the namespace; a trailing '/' re-enters exactly */
+    SN_WITH_NAME_SCOPE(g, "add") assert_string_equal(sn_current_name_scope(g), "add_4");
+    SN_WITH_NAME_SCOPE(g, "relu/") {
+        assert_string_equal(sn_current_name_scope(g), "relu");
+        assert_string_equal(sn_tensor_op_name(sn_relu(g, x, NULL)), "relu/Relu");
+    }
+    /* a variable's name is taken in the op namespace too */
+    sn_variable *v = var1(g, "v");
+    assert_string_equal(sn_tensor_op_name(sn_var(g, v)), "v");
+    assert_string_equal(sn_tensor_op_name(sn_add(g, x, x, "v")), "v_1");
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+/* ---- the variable list --------------------------------------------------- */
+
+static void assert_template_list(sn_graph *g) {
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), 2);
+    assert_string_equal(sn_variable_tensor_name(sn_graph_variable(g, 0)), "test/weight_1:0");
+    assert_string_equal(sn_variable_tensor_name(sn_graph_variable(g, 1)), "test/weight_2:0");
+    for (int i = 0; i < 2; i++) {
+        sn_shape s = sn_variable_shape(sn_graph_variable(g, i));
+        assert_int_equal(s.rank, 1);
+        assert_int_equal(s.dims[0], 2);
+    }
+    assert_null(sn_graph_variable(g, 2));
+}
+
+static void test_scope_S21_variable_list_in_creation_order(void **state) {
+    (void)state;
+    const float two[2] = {2, 2};
+    /* seed 003, template 1: two scopes */
+    sn_graph *g = new_graph(1);
+    sn_variable *w1 = NULL, *w3 = NULL;
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "test", SN_REUSE_FALSE) {
+        w1 = sn_get_variable(g, "weight_1", SN_SHAPE(2), sn_ones_initializer());
+        sn_get_variable(g, "weight_2", SN_SHAPE_UNKNOWN, sn_values_initializer(two, SN_SHAPE(2)));
+    }
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "test", SN_REUSE_TRUE)
+    w3 = sn_get_variable(g, "weight_1", SN_SHAPE_UNKNOWN, SN_NO_INITIALIZER);
+    assert_ptr_equal(w3, w1);
+    assert_template_list(g);
+    sn_graph_destroy(g);
+    /* template 2: reuse_variables */
+    g = new_graph(1);
+    SN_WITH_VARIABLE_SCOPE_AS(g, "test", SN_REUSE_INHERIT, scope) {
+        w1 = sn_get_variable(g, "weight_1", SN_SHAPE(2), sn_ones_initializer());
+        sn_get_variable(g, "weight_2", SN_SHAPE_UNKNOWN, sn_values_initializer(two, SN_SHAPE(2)));
+        sn_scope_reuse_variables(scope);
+        w3 = sn_get_variable(g, "weight_1", SN_SHAPE_UNKNOWN, SN_NO_INITIALIZER);
+    }
+    assert_ptr_equal(w3, w1);
+    assert_template_list(g);
+    sn_graph_destroy(g);
+    /* template 3: AUTO_REUSE */
+    g = new_graph(1);
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "test", SN_AUTO_REUSE) {
+        w1 = sn_get_variable(g, "weight_1", SN_SHAPE(2), sn_ones_initializer());
+        sn_get_variable(g, "weight_2", SN_SHAPE_UNKNOWN, sn_values_initializer(two, SN_SHAPE(2)));
+        w3 = sn_get_variable(g, "weight_1", SN_SHAPE_UNKNOWN, SN_NO_INITIALIZER);
+    }
+    assert_ptr_equal(w3, w1);
+    assert_template_list(g);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_S22_variables_report_and_set_values(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = NULL;
+    SN_WITH_VARIABLE_SCOPE(g, "foo")
+    v = sn_get_variable(g, "v", SN_SHAPE(2, 3), sn_zeros_initializer());
+    assert_ok(g);
+    assert_string_equal(sn_variable_name(v), "foo/v");
+    assert_int_equal(sn_variable_dtype(v), SN_F32);
+    assert_int_equal(sn_variable_size(v), 6);
+    assert_int_equal(sn_variable_id(v), 0);
+    assert_int_equal(sn_variable_version(v), 1);
+    assert_int_equal((uintptr_t)sn_variable_value(v) % 64, 0);
+    const float six[6] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(sn_graph_assign(g, "foo/v", SN_SHAPE(2, 3), six), SN_OK);
+    assert_memory_equal(sn_variable_value(v), six, sizeof six);
+    assert_int_equal(sn_variable_version(v), 2);
+    assert_int_equal(sn_graph_assign(g, "foo/v", SN_SHAPE(3, 2), six), SN_ERR_SHAPE_MISMATCH);
+    assert_int_equal(sn_graph_assign(g, "foo/w", SN_SHAPE(2, 3), six), SN_ERR_NOT_FOUND);
+    assert_int_equal(sn_graph_assign(g, "foo/v", SN_SHAPE(2, 3), NULL), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sn_variable_assign(v, six, 5), SN_ERR_SHAPE_MISMATCH);
+    assert_int_equal(sn_variable_version(v), 2); /* failed sets change nothing */
+    const float back[6] = {6, 5, 4, 3, 2, 1};
+    assert_int_equal(sn_variable_assign(v, back, 6), SN_OK);
+    assert_int_equal(sn_variable_version(v), 3);
+    assert_memory_equal(sn_variable_value(v), back, sizeof back);
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+static void test_errors_are_sticky(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = var1(g, "v");
+    assert_null(var1(g, "v")); /* S4 */
+    const char *first = "Variable v already exists, disallowed. Did you mean to set reuse=true or "
+                        "reuse=AUTO_REUSE in the variable scope?";
+    assert_string_equal(sn_graph_error(g), first);
+    /* later builder calls do nothing and keep the first message */
+    assert_null(var1(g, "w"));
+    assert_null(sn_variable_scope_open(g, "s", SN_REUSE_INHERIT));
+    assert_null(sn_name_scope_open(g, "n"));
+    assert_null(sn_placeholder(g, "p", SN_SHAPE(1)));
+    assert_null(sn_var(g, v));
+    assert_null(sn_relu(g, NULL, NULL));
+    assert_null(sn_scalar(g, 1, NULL));
+    assert_int_equal(sn_graph_status(g), SN_ERR_ALREADY_EXISTS);
+    assert_string_equal(sn_graph_error(g), first);
+    assert_int_equal(sn_graph_variable_count(g), 1);
+    /* a "with" block whose open failed still runs once and closes nothing */
+    int ran = 0;
+    SN_WITH_VARIABLE_SCOPE(g, "s") ran++;
+    SN_WITH_NAME_SCOPE(g, "n") ran++;
+    assert_int_equal(ran, 2);
+    sn_graph_clear_error(g);
+    assert_string_equal(sn_graph_error(g), "");
+    assert_non_null(var1(g, "w"));
+    assert_int_equal(sn_graph_status(NULL), SN_ERR_INVALID_ARGUMENT);
+    assert_null(var1(NULL, "x"));
+    sn_graph_destroy(g);
+    sn_graph_destroy(NULL);
+}
+
+static void test_errors_bad_shapes(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    assert_null(sn_get_variable(g, "neg", SN_SHAPE(2, -3), SN_NO_INITIALIZER));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT,
+                 "Variable neg: shape (2, ?) has a negative dimension; variables need a fully "
+                 "defined shape");
+    assert_null(sn_get_variable(g, "huge", SN_SHAPE(INT64_MAX, 2), SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "too many elements");
+    assert_null(sn_get_variable(g, "big", SN_SHAPE(1 << 30, 1 << 30, 1 << 30), SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "too many elements");
+    assert_null(sn_get_variable(g, "rank", (sn_shape){.rank = 9}, SN_NO_INITIALIZER));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "Variable rank: rank 9 is not in [0, 8]");
+    assert_null(sn_get_variable(g, "rank", (sn_shape){.rank = -2}, SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "rank -2");
+    assert_null(
+        sn_get_variable(g, "kind", SN_SHAPE(1), (sn_initializer){.kind = (sn_init_kind)99}));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "initializer kind 99");
+    assert_null(sn_get_variable_dtype(g, "half", SN_SHAPE(1), SN_F16, SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_UNSUPPORTED, "float16");
+    assert_null(sn_get_variable_dtype(g, "dt", SN_SHAPE(1), (sn_dtype)42, SN_NO_INITIALIZER));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "dtype 42");
+    assert_null(sn_placeholder(g, "p", SN_SHAPE(-2)));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "Placeholder p");
+    sn_variable *zero = sn_get_variable(g, "empty", SN_SHAPE(0, 4), SN_NO_INITIALIZER);
+    assert_non_null(zero);
+    assert_int_equal(sn_variable_size(zero), 0);
+    sn_variable *scalar = sn_get_variable(g, "scalar", SN_SCALAR, sn_constant_initializer(3));
+    assert_int_equal(sn_variable_size(scalar), 1);
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), 2);
+    sn_graph_destroy(g);
+}
+
+static void test_scope_closing_rules(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_scope *a = sn_variable_scope_open(g, "a", SN_REUSE_INHERIT);
+    sn_scope *b = sn_variable_scope_open(g, "b", SN_REUSE_INHERIT);
+    sn_name_scope_open(g, "n");
+    (void)b;
+    /* closing an outer scope closes what was left open inside it */
+    assert_int_equal(sn_variable_scope_close(g, a), SN_OK);
+    assert_string_equal(sn_scope_name(sn_current_scope(g)), "");
+    assert_string_equal(sn_current_name_scope(g), "");
+    assert_int_equal(sn_variable_scope_close(g, a), SN_ERR_INVALID_STATE);
+    expect_error(g, SN_ERR_INVALID_STATE, "closing variable scope 'a', which is not open");
+    assert_int_equal(sn_variable_scope_close(g, NULL), SN_OK);
+    /* break leaves a "with" block without closing; continue closes */
+    for (int i = 0; i < 1; i++) SN_WITH_VARIABLE_SCOPE(g, "left") break;
+    assert_string_equal(sn_scope_name(sn_current_scope(g)), "left");
+    sn_variable_scope_close(g, sn_current_scope(g));
+    for (int i = 0; i < 1; i++) SN_WITH_VARIABLE_SCOPE(g, "closed") continue;
+    assert_string_equal(sn_scope_name(sn_current_scope(g)), "");
+    /* the root cannot be closed */
+    assert_int_equal(sn_variable_scope_close(g, sn_current_scope(g)), SN_ERR_INVALID_STATE);
+    sn_graph_clear_error(g);
+    assert_ok(g);
+    sn_graph_destroy(g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scope_S1_full_and_tensor_names),
+        cmocka_unit_test(test_scope_S2_scopes_nest),
+        cmocka_unit_test(test_scope_S3_names_are_validated),
+        cmocka_unit_test(test_scope_S4_existing_variable_without_reuse_fails),
+        cmocka_unit_test(test_scope_S5_reuse_of_missing_variable_fails),
+        cmocka_unit_test(test_scope_S6_reuse_returns_the_same_object),
+        cmocka_unit_test(test_scope_S7_sharing_checks_shape_and_dtype),
+        cmocka_unit_test(test_scope_S8_three_reuse_values_and_inheritance),
+        cmocka_unit_test(test_scope_S9_reuse_variables),
+        cmocka_unit_test(test_scope_S10_seed_004_relu_loop),
+        cmocka_unit_test(test_scope_S11_captured_scope_keeps_its_name),
+        cmocka_unit_test(test_scope_S12_reentry_takes_the_handles_flags),
+        cmocka_unit_test(test_scope_S13_reentry_keeps_the_name_scope),
+        cmocka_unit_test(test_scope_S14_initializers),
+        cmocka_unit_test(test_scope_S15_glorot_uniform_is_the_default),
+        cmocka_unit_test(test_scope_S16_scope_default_initializer),
+        cmocka_unit_test(test_scope_S17_deterministic_on_every_cpu),
+        cmocka_unit_test(test_scope_S18_op_names),
+        cmocka_unit_test(test_scope_S19_variable_scope_opens_a_name_scope),
+        cmocka_unit_test(test_scope_S20_unique_names),
+        cmocka_unit_test(test_scope_S21_variable_list_in_creation_order),
+        cmocka_unit_test(test_scope_S22_variables_report_and_set_values),
+        cmocka_unit_test(test_errors_are_sticky),
+        cmocka_unit_test(test_errors_bad_shapes),
+        cmocka_unit_test(test_scope_closing_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
