@@ -89,6 +89,33 @@ typedef enum sn_status {
 const char *sn_status_string(sn_status status);
 
 /* ------------------------------------------------------------------------ */
+/* Memory                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* An allocator for every allocation the library makes (an embedding app's
+ * pool, a counting allocator in a test). Each function gets `user` first.
+ * `allocate` and `reallocate` follow malloc and realloc (never called with
+ * size 0); `allocate_aligned` returns `size` bytes aligned to `alignment`, a
+ * power of two >= sizeof(void *), released by `free_aligned`. Any function
+ * may return NULL: the call that needed it fails with SN_ERR_OUT_OF_MEMORY
+ * and leaves nothing half-made. */
+typedef struct sn_allocator {
+    void *(*allocate)(void *user, size_t size);
+    void *(*reallocate)(void *user, void *ptr, size_t size);
+    void (*free)(void *user, void *ptr);
+    void *(*allocate_aligned)(void *user, size_t alignment, size_t size);
+    void (*free_aligned)(void *user, void *ptr);
+    void *user;
+} sn_allocator;
+
+/* Makes `allocator` (copied) the allocator of the whole process; NULL
+ * restores the C library's. Every object must be freed under the allocator
+ * it was made with: set it at start-up, before creating anything. Not
+ * thread-safe: call it while no other thread uses the library. Returns
+ * SN_ERR_INVALID_ARGUMENT (and changes nothing) if a function is NULL. */
+sn_status sn_set_allocator(const sn_allocator *allocator);
+
+/* ------------------------------------------------------------------------ */
 /* Kernel sets and CPU features                                             */
 /* ------------------------------------------------------------------------ */
 

@@ -1,20 +1,71 @@
 #include "alloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *sn_malloc(size_t size) { return malloc(size ? size : 1); }
-void *sn_calloc(size_t count, size_t size) { return calloc(count ? count : 1, size ? size : 1); }
-void *sn_realloc(void *ptr, size_t size) { return realloc(ptr, size ? size : 1); }
-void sn_free(void *ptr) { free(ptr); }
+#include "scopenn.h"
 
-void *sn_aligned_alloc(size_t alignment, size_t size) {
+static void *libc_allocate(void *user, size_t size) {
+    (void)user;
+    return malloc(size);
+}
+static void *libc_reallocate(void *user, void *ptr, size_t size) {
+    (void)user;
+    return realloc(ptr, size);
+}
+static void libc_free(void *user, void *ptr) {
+    (void)user;
+    free(ptr);
+}
+static void *libc_allocate_aligned(void *user, size_t alignment, size_t size) {
+    (void)user;
     void *p = NULL;
-    if (posix_memalign(&p, alignment, size ? size : 1) != 0) return NULL;
+    return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+
+static const sn_allocator libc_allocator = {libc_allocate,         libc_reallocate, libc_free,
+                                            libc_allocate_aligned, libc_free,       NULL};
+static sn_allocator current = {libc_allocate,         libc_reallocate, libc_free,
+                               libc_allocate_aligned, libc_free,       NULL};
+
+sn_status sn_set_allocator(const sn_allocator *a) {
+    if (!a) {
+        current = libc_allocator;
+        return SN_OK;
+    }
+    if (!a->allocate || !a->reallocate || !a->free || !a->allocate_aligned || !a->free_aligned)
+        return SN_ERR_INVALID_ARGUMENT;
+    current = *a;
+    return SN_OK;
+}
+
+void *sn_malloc(size_t size) { return current.allocate(current.user, size ? size : 1); }
+
+void *sn_calloc(size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    size_t n = count * size;
+    void *p = sn_malloc(n);
+    if (p) memset(p, 0, n ? n : 1);
     return p;
 }
 
-void sn_aligned_free(void *ptr) { free(ptr); }
+void *sn_realloc(void *ptr, size_t size) {
+    if (!ptr) return sn_malloc(size);
+    return current.reallocate(current.user, ptr, size ? size : 1);
+}
+
+void sn_free(void *ptr) {
+    if (ptr) current.free(current.user, ptr);
+}
+
+void *sn_aligned_alloc(size_t alignment, size_t size) {
+    return current.allocate_aligned(current.user, alignment, size ? size : 1);
+}
+
+void sn_aligned_free(void *ptr) {
+    if (ptr) current.free_aligned(current.user, ptr);
+}
 
 char *sn_strdup(const char *s) {
     size_t n = strlen(s) + 1;
