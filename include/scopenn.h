@@ -555,12 +555,73 @@ sn_tensor *sn_maximum(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *n
 /* max(x, 0). Default name "Relu". */
 sn_tensor *sn_relu(sn_graph *graph, sn_tensor *x, const char *name);
 
+/* min(max(x, 0), 6). Default name "Relu6". */
+sn_tensor *sn_relu6(sn_graph *graph, sn_tensor *x, const char *name);
+/* 1 / (1 + exp(-x)). Default name "Sigmoid". */
+sn_tensor *sn_sigmoid(sn_graph *graph, sn_tensor *x, const char *name);
+/* tanh(x). Default name "Tanh". */
+sn_tensor *sn_tanh(sn_graph *graph, sn_tensor *x, const char *name);
+/* Softmax over the last axis. Default name "Softmax". */
+sn_tensor *sn_softmax(sn_graph *graph, sn_tensor *logits, const char *name);
+
+/* value + bias, `bias` a vector as long as value's last dimension. Default
+ * name "BiasAdd". */
+sn_tensor *sn_bias_add(sn_graph *graph, sn_tensor *value, sn_tensor *bias, const char *name);
+
+/* The sum of `count` tensors of one shape (count >= 1). Default name
+ * "AddN". */
+sn_tensor *sn_add_n(sn_graph *graph, sn_tensor *const *inputs, size_t count, const char *name);
+
+/* a x b for matrices; either may be transposed first. Default name
+ * "MatMul". */
+sn_tensor *sn_matmul(sn_graph *graph, sn_tensor *a, sn_tensor *b, bool transpose_a,
+                     bool transpose_b, const char *name);
+
+/* Height and width of a stride, dilation or pooling window. */
+typedef struct sn_hw {
+    int h, w;
+} sn_hw;
+#define SN_HW(h, w) ((sn_hw){(h), (w)})
+#define SN_STRIDES(h, w) SN_HW(h, w)
+
+/* Padding as TensorFlow computes it. SAME: output = ceil(input / stride),
+ * padded with zeros, the odd pixel at the bottom and right. VALID: no
+ * padding; output = ceil((input - dilated kernel + 1) / stride). */
+typedef enum sn_padding { SN_PADDING_SAME = 0, SN_PADDING_VALID = 1 } sn_padding;
+
+/* 2-D convolution: input NHWC [batch, height, width, in_channels], filter
+ * HWIO [kh, kw, in_channels, out_channels]. Default name "Conv2D". */
+sn_tensor *sn_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+                     sn_padding padding, const char *name);
+/* As sn_conv2d(), with dilations (atrous convolution). */
+sn_tensor *sn_conv2d_dilated(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+                             sn_padding padding, sn_hw dilations, const char *name);
+
+/* Max and average pooling over NHWC windows. Average pooling with SAME
+ * padding divides by the number of input pixels in the window, as
+ * TensorFlow does. Default names "MaxPool", "AvgPool". */
+sn_tensor *sn_max_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
+                       sn_padding padding, const char *name);
+sn_tensor *sn_avg_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
+                       sn_padding padding, const char *name);
+
+/* The same elements in a new shape; one dimension may be -1 (inferred).
+ * Default name "Reshape". */
+sn_tensor *sn_reshape(sn_graph *graph, sn_tensor *x, sn_shape shape, const char *name);
+
+/* Local response normalization over the last axis, as
+ * tf.nn.local_response_normalization: x / (bias + alpha * sum of x^2 over
+ * channels c - depth_radius .. c + depth_radius) ^ beta. Default name
+ * "LRN". */
+sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float bias, float alpha,
+                  float beta, const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */
 const char *sn_tensor_op_name(const sn_tensor *tensor);
 /* The op's type, as TensorFlow names it: "Placeholder", "VariableV2",
- * "Const", "Add", "Maximum", "Relu", ... */
+ * "Const", "Add", "Maximum", "Relu", "Conv2D", ... */
 const char *sn_tensor_op_type(const sn_tensor *tensor);
 sn_shape sn_tensor_shape(const sn_tensor *tensor);
 

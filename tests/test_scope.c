@@ -599,7 +599,7 @@ static void test_scope_S18_op_names(void **state) {
     assert_null(sn_add(g, x, sn_placeholder(g, "y", SN_SHAPE(3)), NULL));
     expect_error(
         g, SN_ERR_SHAPE_MISMATCH,
-        "Add add: shapes (?, 4) (Placeholder:0) and (3) (y:0) cannot be broadcast together");
+        "Add add: the shapes cannot be broadcast together (inputs: Placeholder:0 (?, 4), y:0 (3))");
     assert_null(sn_relu(g, NULL, NULL));
     expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "NULL");
     sn_graph_destroy(g);

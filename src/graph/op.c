@@ -1,4 +1,4 @@
-/* Op builders, op names (S18-S20) and shape inference. */
+/* Op builders and op names (SEMANTICS.md S18-S20). */
 #include "graph/op.h"
 
 #include <stdio.h>
@@ -15,7 +15,19 @@ static const struct {
     [SN_OP_CONST] = {"Const", "Const"},
     [SN_OP_ADD] = {"Add", "add"},
     [SN_OP_MAXIMUM] = {"Maximum", "Maximum"},
+    [SN_OP_BIAS_ADD] = {"BiasAdd", "BiasAdd"},
+    [SN_OP_ADD_N] = {"AddN", "AddN"},
     [SN_OP_RELU] = {"Relu", "Relu"},
+    [SN_OP_RELU6] = {"Relu6", "Relu6"},
+    [SN_OP_SIGMOID] = {"Sigmoid", "Sigmoid"},
+    [SN_OP_TANH] = {"Tanh", "Tanh"},
+    [SN_OP_SOFTMAX] = {"Softmax", "Softmax"},
+    [SN_OP_CONV2D] = {"Conv2D", "Conv2D"},
+    [SN_OP_MATMUL] = {"MatMul", "MatMul"},
+    [SN_OP_MAX_POOL] = {"MaxPool", "MaxPool"},
+    [SN_OP_AVG_POOL] = {"AvgPool", "AvgPool"},
+    [SN_OP_RESHAPE] = {"Reshape", "Reshape"},
+    [SN_OP_LRN] = {"LRN", "LRN"},
 };
 
 const char *sn_op_type_name(sn_op_type t) { return op_names[t].type; }
@@ -23,25 +35,35 @@ const char *sn_op_default_name(sn_op_type t) { return op_names[t].default_name; 
 
 void sn_op_free(struct sn_op *op) {
     if (!op) return;
+    sn_free(op->inputs);
     sn_free(op->output.name);
     sn_free(op);
 }
 
-/* Makes an op named `name` exactly (already unique), with its output
- * tensor, and appends it to the graph. NULL (error recorded) when out of
- * memory. */
-static struct sn_op *add_op(sn_graph *g, sn_op_type type, const char *name, sn_shape shape) {
+/* Makes an op named `name` exactly (already unique) with its output tensor
+ * and inputs, and appends it to the graph. NULL (error recorded) when out
+ * of memory. */
+static struct sn_op *add_op(sn_graph *g, sn_op_type type, const char *name, sn_shape shape,
+                            sn_tensor *const *inputs, int input_count,
+                            const struct sn_op_attrs *attrs) {
     struct sn_op *op = sn_calloc(1, sizeof *op);
     if (!op || !(op->output.name = sn_malloc(strlen(name) + 3))) goto oom;
+    if (input_count && !(op->inputs = sn_malloc((size_t)input_count * sizeof *op->inputs)))
+        goto oom;
+    if (!sn_ptr_reserve((void ***)&g->ops, g->op_count, &g->op_capacity)) goto oom;
     op->graph = g;
+    op->index = g->op_count;
     op->type = type;
     op->name = name;
+    if (attrs) op->attrs = *attrs;
+    for (int i = 0; i < input_count; i++) op->inputs[i] = inputs[i];
+    op->input_count = input_count;
     op->output.op = op;
     op->output.shape = shape;
     op->output.dtype = SN_F32;
     strcpy(op->output.name, name);
     strcat(op->output.name, ":0");
-    if (!sn_ptr_push((void ***)&g->ops, &g->op_count, &g->op_capacity, op)) goto oom;
+    g->ops[g->op_count++] = op;
     return op;
 oom:
     sn_op_free(op);
@@ -67,83 +89,149 @@ static const char *op_name(sn_graph *g, sn_op_type type, const char *name) {
 sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v) {
     if (!sn_mark_name_used(g, v->name)) return NULL;
     const char *name = sn_graph_intern(g, v->name);
-    struct sn_op *op = name ? add_op(g, SN_OP_VARIABLE, name, v->shape) : NULL;
+    struct sn_op *op = name ? add_op(g, SN_OP_VARIABLE, name, v->shape, NULL, 0, NULL) : NULL;
     if (!op) return NULL;
     op->variable = v;
     return &op->output;
 }
 
-/* An input must be a tensor of this graph. */
-static bool check_input(sn_graph *g, sn_op_type type, const sn_tensor *t, const char *which) {
-    if (t && t->op->graph == g) return true;
-    sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s: input %s is %s", op_names[type].type, which,
-                  t ? "not a tensor of this graph" : "NULL");
-    return false;
+/* Adds an op of `type` after checking its inputs and inferring its shape;
+ * the error, if any, names the op and every input's shape. */
+static sn_tensor *build(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, int count,
+                        const struct sn_op_attrs *attrs, const char *name) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    for (int i = 0; i < count; i++)
+        if (!inputs[i] || inputs[i]->op->graph != g) {
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s: input %d is %s", op_names[type].type, i,
+                          inputs[i] ? "a tensor of another graph" : "NULL");
+            return NULL;
+        }
+    const char *unique = op_name(g, type, name);
+    if (!unique) return NULL;
+    sn_shape small[4], *shapes = count <= 4 ? small : sn_malloc((size_t)count * sizeof *shapes);
+    if (!shapes) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory adding op %s", unique);
+        return NULL;
+    }
+    for (int i = 0; i < count; i++) shapes[i] = inputs[i]->shape;
+    sn_shape out = {0};
+    char why[200];
+    bool ok = sn_infer_shape(type, attrs, shapes, count, &out, why, sizeof why);
+    if (shapes != small) sn_free(shapes);
+    if (!ok) {
+        char text[600];
+        size_t used = 0;
+        for (int i = 0; i < count && i < 4 && used < sizeof text; i++) {
+            char s[160];
+            sn_shape_format(&inputs[i]->shape, s, sizeof s);
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %s", i ? ", " : "",
+                                     inputs[i]->name, s);
+        }
+        sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH, "%s %s: %s (inputs: %s%s)", op_names[type].type,
+                      unique, why, text, count > 4 ? ", ..." : "");
+        return NULL;
+    }
+    struct sn_op *op = add_op(g, type, unique, out, inputs, count, attrs);
+    return op ? &op->output : NULL;
 }
 
-/* NumPy broadcasting of two shapes; -1 (unknown) broadcasts with 1 and
- * takes a known size. False if they do not broadcast. */
-static bool broadcast(const sn_shape *a, const sn_shape *b, sn_shape *out) {
-    int rank = a->rank > b->rank ? a->rank : b->rank;
-    out->rank = rank;
-    for (int i = 0; i < rank; i++) {
-        int ia = a->rank - rank + i, ib = b->rank - rank + i;
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        if (da == db || db == 1)
-            out->dims[i] = da;
-        else if (da == 1)
-            out->dims[i] = db;
-        else if (da < 0)
-            out->dims[i] = db;
-        else if (db < 0)
-            out->dims[i] = da;
-        else
-            return false;
-    }
-    return true;
+static sn_tensor *unary(sn_graph *g, sn_op_type type, sn_tensor *x, const char *name) {
+    return build(g, type, &x, 1, NULL, name);
 }
 
 static sn_tensor *binary(sn_graph *g, sn_op_type type, sn_tensor *a, sn_tensor *b,
                          const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    if (!check_input(g, type, a, "x") || !check_input(g, type, b, "y")) return NULL;
-    sn_shape shape;
-    const char *unique = op_name(g, type, name);
-    if (!unique) return NULL;
-    if (!broadcast(&a->shape, &b->shape, &shape)) {
-        char sa[160], sb[160];
-        sn_shape_format(&a->shape, sa, sizeof sa);
-        sn_shape_format(&b->shape, sb, sizeof sb);
-        sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH,
-                      "%s %s: shapes %s (%s) and %s (%s) cannot be broadcast together",
-                      op_names[type].type, unique, sa, a->name, sb, b->name);
-        return NULL;
-    }
-    struct sn_op *op = add_op(g, type, unique, shape);
-    if (!op) return NULL;
-    op->inputs[0] = a;
-    op->inputs[1] = b;
-    op->input_count = 2;
-    return &op->output;
+    sn_tensor *in[2] = {a, b};
+    return build(g, type, in, 2, NULL, name);
 }
 
 sn_tensor *sn_add(sn_graph *g, sn_tensor *a, sn_tensor *b, const char *name) {
     return binary(g, SN_OP_ADD, a, b, name);
 }
-
 sn_tensor *sn_maximum(sn_graph *g, sn_tensor *a, sn_tensor *b, const char *name) {
     return binary(g, SN_OP_MAXIMUM, a, b, name);
 }
-
+sn_tensor *sn_bias_add(sn_graph *g, sn_tensor *value, sn_tensor *bias, const char *name) {
+    return binary(g, SN_OP_BIAS_ADD, value, bias, name);
+}
 sn_tensor *sn_relu(sn_graph *g, sn_tensor *x, const char *name) {
+    return unary(g, SN_OP_RELU, x, name);
+}
+sn_tensor *sn_relu6(sn_graph *g, sn_tensor *x, const char *name) {
+    return unary(g, SN_OP_RELU6, x, name);
+}
+sn_tensor *sn_sigmoid(sn_graph *g, sn_tensor *x, const char *name) {
+    return unary(g, SN_OP_SIGMOID, x, name);
+}
+sn_tensor *sn_tanh(sn_graph *g, sn_tensor *x, const char *name) {
+    return unary(g, SN_OP_TANH, x, name);
+}
+sn_tensor *sn_softmax(sn_graph *g, sn_tensor *x, const char *name) {
+    return unary(g, SN_OP_SOFTMAX, x, name);
+}
+
+sn_tensor *sn_add_n(sn_graph *g, sn_tensor *const *inputs, size_t count, const char *name) {
     if (!g || sn_graph_failed(g)) return NULL;
-    if (!check_input(g, SN_OP_RELU, x, "features")) return NULL;
-    const char *unique = op_name(g, SN_OP_RELU, name);
-    struct sn_op *op = unique ? add_op(g, SN_OP_RELU, unique, x->shape) : NULL;
-    if (!op) return NULL;
-    op->inputs[0] = x;
-    op->input_count = 1;
-    return &op->output;
+    if (!inputs || count == 0 || count > 1024) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "AddN: %s",
+                      !inputs ? "inputs is NULL" : "needs 1 to 1024 inputs");
+        return NULL;
+    }
+    return build(g, SN_OP_ADD_N, inputs, (int)count, NULL, name);
+}
+
+sn_tensor *sn_matmul(sn_graph *g, sn_tensor *a, sn_tensor *b, bool transpose_a, bool transpose_b,
+                     const char *name) {
+    sn_tensor *in[2] = {a, b};
+    struct sn_op_attrs at = {.transpose_a = transpose_a, .transpose_b = transpose_b};
+    return build(g, SN_OP_MATMUL, in, 2, &at, name);
+}
+
+sn_tensor *sn_conv2d_dilated(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+                             sn_padding padding, sn_hw dilations, const char *name) {
+    sn_tensor *in[2] = {input, filter};
+    struct sn_op_attrs at = {.strides = strides, .dilations = dilations, .padding = padding};
+    return build(g, SN_OP_CONV2D, in, 2, &at, name);
+}
+
+sn_tensor *sn_conv2d(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+                     sn_padding padding, const char *name) {
+    return sn_conv2d_dilated(g, input, filter, strides, padding, SN_HW(1, 1), name);
+}
+
+static sn_tensor *pool(sn_graph *g, sn_op_type type, sn_tensor *x, sn_hw ksize, sn_hw strides,
+                       sn_padding padding, const char *name) {
+    struct sn_op_attrs at = {
+        .ksize = ksize, .strides = strides, .dilations = SN_HW(1, 1), .padding = padding};
+    return build(g, type, &x, 1, &at, name);
+}
+
+sn_tensor *sn_max_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_padding padding,
+                       const char *name) {
+    return pool(g, SN_OP_MAX_POOL, x, ksize, strides, padding, name);
+}
+
+sn_tensor *sn_avg_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_padding padding,
+                       const char *name) {
+    return pool(g, SN_OP_AVG_POOL, x, ksize, strides, padding, name);
+}
+
+sn_tensor *sn_reshape(sn_graph *g, sn_tensor *x, sn_shape shape, const char *name) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (shape.rank < 0 || shape.rank > SN_MAX_RANK) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Reshape %s: rank %d is not in [0, %d]",
+                      name ? name : "", shape.rank, SN_MAX_RANK);
+        return NULL;
+    }
+    struct sn_op_attrs at = {.shape = shape};
+    return build(g, SN_OP_RESHAPE, &x, 1, &at, name);
+}
+
+sn_tensor *sn_lrn(sn_graph *g, sn_tensor *x, int depth_radius, float bias, float alpha, float beta,
+                  const char *name) {
+    struct sn_op_attrs at = {
+        .depth_radius = depth_radius, .bias = bias, .alpha = alpha, .beta = beta};
+    return build(g, SN_OP_LRN, &x, 1, &at, name);
 }
 
 sn_tensor *sn_placeholder(sn_graph *g, const char *name, sn_shape shape) {
@@ -161,17 +249,16 @@ sn_tensor *sn_placeholder(sn_graph *g, const char *name, sn_shape shape) {
             return NULL;
         }
     const char *unique = op_name(g, SN_OP_PLACEHOLDER, name);
-    struct sn_op *op = unique ? add_op(g, SN_OP_PLACEHOLDER, unique, shape) : NULL;
+    struct sn_op *op = unique ? add_op(g, SN_OP_PLACEHOLDER, unique, shape, NULL, 0, NULL) : NULL;
     return op ? &op->output : NULL;
 }
 
 sn_tensor *sn_scalar(sn_graph *g, float value, const char *name) {
     if (!g || sn_graph_failed(g)) return NULL;
     const char *unique = op_name(g, SN_OP_CONST, name);
-    struct sn_op *op = unique ? add_op(g, SN_OP_CONST, unique, SN_SCALAR) : NULL;
-    if (!op) return NULL;
-    op->value = value;
-    return &op->output;
+    struct sn_op_attrs at = {.value = value};
+    struct sn_op *op = unique ? add_op(g, SN_OP_CONST, unique, SN_SCALAR, NULL, 0, &at) : NULL;
+    return op ? &op->output : NULL;
 }
 
 sn_tensor *sn_var(sn_graph *g, sn_variable *v) {

@@ -2,6 +2,8 @@
 #ifndef SN_GRAPH_OP_H
 #define SN_GRAPH_OP_H
 
+#include <stddef.h>
+
 #include "scopenn.h"
 
 typedef enum sn_op_type {
@@ -10,39 +12,74 @@ typedef enum sn_op_type {
     SN_OP_CONST,
     SN_OP_ADD,
     SN_OP_MAXIMUM,
+    SN_OP_BIAS_ADD,
+    SN_OP_ADD_N,
     SN_OP_RELU,
+    SN_OP_RELU6,
+    SN_OP_SIGMOID,
+    SN_OP_TANH,
+    SN_OP_SOFTMAX,
+    SN_OP_CONV2D,
+    SN_OP_MATMUL,
+    SN_OP_MAX_POOL,
+    SN_OP_AVG_POOL,
+    SN_OP_RESHAPE,
+    SN_OP_LRN,
     SN_OP_TYPE_COUNT
 } sn_op_type;
 
-enum { SN_OP_MAX_INPUTS = 2 };
-
 struct sn_tensor {
     struct sn_op *op;
-    sn_shape shape;
+    sn_shape shape; /* -1: unknown until run time */
     sn_dtype dtype;
     char *name; /* "op:0" */
 };
 
+/* What an op needs besides its inputs. */
+struct sn_op_attrs {
+    sn_hw strides, dilations, ksize; /* conv and pooling */
+    sn_padding padding;
+    bool transpose_a, transpose_b; /* MatMul */
+    sn_shape shape;                /* Reshape's target, -1 allowed once */
+    int depth_radius;              /* LRN */
+    float bias, alpha, beta;       /* LRN */
+    float value;                   /* Const */
+};
+
 struct sn_op {
     sn_graph *graph;
+    size_t index; /* in graph->ops */
     sn_op_type type;
     const char *name; /* interned in the graph */
-    sn_tensor *inputs[SN_OP_MAX_INPUTS];
+    sn_tensor **inputs;
     int input_count;
-    sn_tensor output;
-    float value;           /* SN_OP_CONST */
+    struct sn_op_attrs attrs;
     sn_variable *variable; /* SN_OP_VARIABLE */
+    sn_tensor output;
 };
 
 /* TensorFlow's type name ("Add") and default op name ("add") of a type. */
 const char *sn_op_type_name(sn_op_type type);
 const char *sn_op_default_name(sn_op_type type);
 
+/* The output shape of an op from its inputs' shapes. Unknown dimensions
+ * (-1) propagate, so the same function serves at build time and, with
+ * concrete shapes, at run time. On a mismatch returns false and writes why
+ * into `why` (a phrase, e.g. "input channels 3 do not match the filter's
+ * 32"). */
+bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_shape *inputs,
+                    int input_count, sn_shape *out, char *why, size_t why_size);
+
+/* TensorFlow's output size and leading padding along one spatial axis.
+ * False if the (dilated) window does not fit a VALID input. */
+bool sn_window(int64_t in, int k, int stride, int dilation, sn_padding padding, int64_t *out,
+               int64_t *pad_before);
+
 /* Makes a variable's op, named exactly after the variable. Returns its
  * output, or NULL (error recorded) when out of memory. */
 sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable);
 
-/* Frees an op (its tensor name and itself). */
+/* Frees an op (its inputs array, tensor name and itself). */
 void sn_op_free(struct sn_op *op);
 
 #endif

@@ -1,0 +1,151 @@
+/* Op builders: TensorFlow's default names and shape inference, and errors
+ * that name the op and the shapes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "scopenn.h"
+
+static sn_graph *g;
+
+static int setup(void **state) {
+    (void)state;
+    g = sn_graph_create(NULL);
+    return g ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    sn_graph_destroy(g);
+    return 0;
+}
+
+static void assert_shape(const sn_tensor *t, sn_shape want) {
+    if (!t) fail_msg("no tensor: %s", sn_graph_error(g));
+    sn_shape s = sn_tensor_shape(t);
+    assert_int_equal(s.rank, want.rank);
+    for (int i = 0; i < want.rank; i++)
+        if (s.dims[i] != want.dims[i])
+            fail_msg("%s: dimension %d is %lld, expected %lld", sn_tensor_name(t), i,
+                     (long long)s.dims[i], (long long)want.dims[i]);
+}
+
+static void expect_mismatch(const char *part) {
+    assert_int_equal(sn_graph_status(g), SN_ERR_SHAPE_MISMATCH);
+    if (!strstr(sn_graph_error(g), part)) fail_msg("'%s' lacks '%s'", sn_graph_error(g), part);
+    sn_graph_clear_error(g);
+}
+
+static sn_tensor *filter(int kh, int kw, int ic, int oc) {
+    return sn_var(g, sn_get_variable(g, "f", SN_SHAPE(kh, kw, ic, oc), sn_zeros_initializer()));
+}
+
+static void test_conv2d_shapes(void **state) {
+    (void)state;
+    SN_WITH_VARIABLE_SCOPE_REUSE(g, "conv", SN_AUTO_REUSE) {
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, 7, 10, 3));
+        sn_tensor *f = filter(3, 3, 3, 8);
+        assert_shape(sn_conv2d(g, x, f, SN_STRIDES(1, 1), SN_PADDING_SAME, NULL),
+                     SN_SHAPE(-1, 7, 10, 8));
+        assert_shape(sn_conv2d(g, x, f, SN_STRIDES(2, 2), SN_PADDING_SAME, NULL),
+                     SN_SHAPE(-1, 4, 5, 8));
+        assert_shape(sn_conv2d(g, x, f, SN_STRIDES(1, 1), SN_PADDING_VALID, NULL),
+                     SN_SHAPE(-1, 5, 8, 8));
+        assert_shape(sn_conv2d(g, x, f, SN_STRIDES(2, 3), SN_PADDING_VALID, NULL),
+                     SN_SHAPE(-1, 3, 3, 8));
+        assert_shape(
+            sn_conv2d_dilated(g, x, f, SN_STRIDES(1, 1), SN_PADDING_VALID, SN_HW(2, 2), NULL),
+            SN_SHAPE(-1, 3, 6, 8));
+        sn_tensor *c = sn_conv2d(g, x, f, SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+        assert_string_equal(sn_tensor_op_type(c), "Conv2D");
+        assert_string_equal(sn_tensor_op_name(c), "conv/Conv2D_5");
+        /* channels that do not match: the op and both shapes are named */
+        sn_tensor *y = sn_placeholder(g, "y", SN_SHAPE(1, 8, 8, 4));
+        assert_null(sn_conv2d(g, y, f, SN_STRIDES(1, 1), SN_PADDING_SAME, NULL));
+        expect_mismatch("Conv2D conv/Conv2D_6: input channels 4 do not match the filter's input "
+                        "channels 3 (inputs: conv/y:0 (1, 8, 8, 4), conv/f:0 (3, 3, 3, 8))");
+        sn_tensor *tiny = sn_placeholder(g, "tiny", SN_SHAPE(1, 2, 2, 3));
+        assert_null(sn_conv2d(g, tiny, f, SN_STRIDES(1, 1), SN_PADDING_VALID, NULL));
+        expect_mismatch("taller than the input");
+        assert_null(sn_conv2d(g, x, f, SN_STRIDES(0, 1), SN_PADDING_SAME, NULL));
+        expect_mismatch("strides (0, 1)");
+        assert_null(sn_conv2d(g, x, sn_placeholder(g, "v", SN_SHAPE(3, 8)), SN_STRIDES(1, 1),
+                              SN_PADDING_SAME, NULL));
+        expect_mismatch("filter must have rank 4");
+    }
+}
+
+static void test_pool_shapes(void **state) {
+    (void)state;
+    sn_tensor *x = sn_placeholder(g, "px", SN_SHAPE(2, 5, 5, 3));
+    sn_tensor *m = sn_max_pool(g, x, SN_HW(3, 3), SN_STRIDES(2, 2), SN_PADDING_SAME, NULL);
+    assert_shape(m, SN_SHAPE(2, 3, 3, 3));
+    assert_string_equal(sn_tensor_op_type(m), "MaxPool");
+    assert_shape(sn_avg_pool(g, x, SN_HW(3, 3), SN_STRIDES(2, 2), SN_PADDING_VALID, NULL),
+                 SN_SHAPE(2, 2, 2, 3));
+    assert_null(sn_max_pool(g, x, SN_HW(0, 3), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL));
+    expect_mismatch("ksize (0, 3)");
+}
+
+static void test_matmul_and_friends(void **state) {
+    (void)state;
+    sn_tensor *a = sn_placeholder(g, "a", SN_SHAPE(-1, 6));
+    sn_tensor *w = sn_placeholder(g, "w", SN_SHAPE(6, 4));
+    sn_tensor *wt = sn_placeholder(g, "wt", SN_SHAPE(4, 6));
+    assert_shape(sn_matmul(g, a, w, false, false, NULL), SN_SHAPE(-1, 4));
+    assert_shape(sn_matmul(g, a, wt, false, true, NULL), SN_SHAPE(-1, 4));
+    assert_shape(sn_matmul(g, w, wt, true, true, NULL), SN_SHAPE(4, 4));
+    assert_null(sn_matmul(g, a, wt, false, false, "mm"));
+    expect_mismatch("MatMul mm: inner dimensions 6 and 4 do not match");
+    sn_tensor *b = sn_placeholder(g, "b", SN_SHAPE(4));
+    sn_tensor *mm = sn_matmul(g, a, w, false, false, NULL);
+    assert_shape(sn_bias_add(g, mm, b, NULL), SN_SHAPE(-1, 4));
+    assert_null(sn_bias_add(g, a, b, NULL));
+    expect_mismatch("bias length 4 does not match the last dimension 6");
+    sn_tensor *in[3] = {mm, mm, mm};
+    sn_tensor *sum = sn_add_n(g, in, 3, NULL);
+    assert_shape(sum, SN_SHAPE(-1, 4));
+    assert_string_equal(sn_tensor_op_type(sum), "AddN");
+    sn_tensor *bad[2] = {mm, a};
+    assert_null(sn_add_n(g, bad, 2, NULL));
+    expect_mismatch("input 1 differs from input 0 in dimension 1");
+    const char *types[4] = {"Relu6", "Sigmoid", "Tanh", "Softmax"};
+    sn_tensor *u[4] = {sn_relu6(g, mm, NULL), sn_sigmoid(g, mm, NULL), sn_tanh(g, mm, NULL),
+                       sn_softmax(g, mm, NULL)};
+    for (int i = 0; i < 4; i++) {
+        assert_shape(u[i], SN_SHAPE(-1, 4));
+        assert_string_equal(sn_tensor_op_type(u[i]), types[i]);
+        assert_string_equal(sn_tensor_op_name(u[i]), types[i]);
+    }
+}
+
+static void test_reshape_and_lrn(void **state) {
+    (void)state;
+    sn_tensor *x = sn_placeholder(g, "rx", SN_SHAPE(2, 3, 4, 5));
+    assert_shape(sn_reshape(g, x, SN_SHAPE(2, -1), NULL), SN_SHAPE(2, 60));
+    assert_shape(sn_reshape(g, x, SN_SHAPE(-1), NULL), SN_SHAPE(120));
+    assert_shape(sn_reshape(g, x, SN_SHAPE(6, 20), NULL), SN_SHAPE(6, 20));
+    assert_null(sn_reshape(g, x, SN_SHAPE(7, -1), NULL));
+    expect_mismatch("120 elements cannot be reshaped with 7 per -1");
+    assert_null(sn_reshape(g, x, SN_SHAPE(-1, -1), NULL));
+    expect_mismatch("more than one -1");
+    sn_tensor *batch = sn_placeholder(g, "rb", SN_SHAPE(-1, 3, 4, 5));
+    assert_shape(sn_reshape(g, batch, SN_SHAPE(-1, 60), NULL), SN_SHAPE(-1, 60));
+    sn_tensor *n = sn_lrn(g, x, 4, 1.0f, 0.001f / 9.0f, 0.75f, "norm1");
+    assert_shape(n, SN_SHAPE(2, 3, 4, 5));
+    assert_string_equal(sn_tensor_op_type(n), "LRN");
+    assert_null(sn_lrn(g, sn_placeholder(g, "r2", SN_SHAPE(3, 5)), 4, 1, 1, 1, NULL));
+    expect_mismatch("rank 4");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d_shapes),
+        cmocka_unit_test(test_pool_shapes),
+        cmocka_unit_test(test_matmul_and_friends),
+        cmocka_unit_test(test_reshape_and_lrn),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
