@@ -631,6 +631,90 @@ size_t sn_graph_op_count(const sn_graph *graph);
 sn_tensor *sn_graph_op(const sn_graph *graph, size_t index);
 
 /* ------------------------------------------------------------------------ */
+/* Sessions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A compiled graph, ready to run: the ops needed for its fetches, with
+ * conv2d/matmul + bias + relu/relu6 fused into one kernel call, weights
+ * packed (once per variable, shared by all sessions of the graph: S23), and
+ * one arena for every intermediate tensor, planned by liveness. A session
+ * may be run from one thread at a time; several sessions of one graph may
+ * run at once. Destroy sessions before their graph. Do not change a
+ * variable's value while a session of its graph runs; the next run after a
+ * change repacks it (S24). */
+typedef struct sn_session sn_session;
+
+typedef struct sn_session_options {
+    /* Threads for one run: 0 means every online CPU, 1 runs on the
+     * caller's thread with no pool. */
+    int threads;
+    /* The largest batch a run may feed where a placeholder's batch
+     * dimension is -1; the arena is planned for it. 0 means 1. */
+    int max_batch;
+    /* If true, use no better kernel set than max_isa (as SCOPENN_ISA). */
+    bool limit_isa;
+    sn_isa max_isa;
+} sn_session_options;
+
+/* Creates a session computing `fetches` (`fetch_count` tensors of
+ * `graph`); `options` may be NULL. Returns NULL on error, recorded on the
+ * graph (sticky): a NULL or foreign fetch, a placeholder with an unknown
+ * dimension other than the batch (dimension 0), out of memory, or an
+ * earlier error. */
+sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t fetch_count,
+                              const sn_session_options *options);
+
+/* SN_FETCH(a, b) expands to the two arguments `fetches, fetch_count` for
+ * up to 8 tensors: sn_session_create(g, SN_FETCH(r1, r2), NULL). */
+#define SN_FETCH(...) (sn_tensor *const[]){__VA_ARGS__}, (size_t)SN__NARGS(__VA_ARGS__)
+
+/* Frees the session (not its graph, nor the shared packs). NULL is a
+ * no-op. */
+void sn_session_destroy(sn_session *session);
+
+/* A value for a placeholder: `data` holds the elements of `shape`,
+ * row-major; it is read during sn_session_run only. */
+typedef struct sn_feed {
+    const sn_tensor *placeholder;
+    const float *data;
+    sn_shape shape;
+} sn_feed;
+
+/* A fetched value: `data` points into the session (or at a variable's or
+ * feed's memory) and is valid until the next run or sn_session_destroy. */
+typedef struct sn_output {
+    const float *data;
+    sn_shape shape;
+} sn_output;
+
+/* Runs the session: every placeholder it needs fed once, each feed's shape
+ * matching its placeholder (a -1 batch may take any size up to max_batch).
+ * Fills outputs[i] for fetches[i]. Allocates nothing on the heap. Returns
+ * SN_OK, SN_ERR_INVALID_ARGUMENT (a NULL, a missing, duplicate or unknown
+ * feed), or SN_ERR_SHAPE_MISMATCH (a feed of the wrong shape);
+ * sn_session_error() names the feed or op. Errors are not sticky: the
+ * next run may succeed. */
+sn_status sn_session_run(sn_session *session, const sn_feed *feeds, size_t feed_count,
+                         sn_output *outputs);
+
+/* The last run's error message, "" after a success. Owned by the session. */
+const char *sn_session_error(const sn_session *session);
+
+typedef struct sn_session_stats {
+    size_t ops;           /* kernel calls per run, after fusion */
+    size_t fused;         /* ops folded into another's kernel call */
+    size_t packs_made;    /* weights this session packed (or repacked) */
+    size_t packs_reused;  /* weights it found packed already */
+    size_t packed_bytes;  /* bytes of the packs it uses, each counted once */
+    size_t arena_bytes;   /* its intermediate tensors' memory */
+    sn_isa isa;           /* the kernel set it runs */
+    int threads;          /* threads a run uses */
+} sn_session_stats;
+
+/* Fills *stats. */
+void sn_session_stats_get(const sn_session *session, sn_session_stats *stats);
+
+/* ------------------------------------------------------------------------ */
 /* Checkpoints (safetensors)                                                */
 /* ------------------------------------------------------------------------ */
 

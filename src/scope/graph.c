@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "graph/op.h"
+#include "pack/pack.h"
 
 sn_graph *sn_graph_create(const sn_graph_options *options) {
     sn_graph *g = sn_calloc(1, sizeof *g);
@@ -29,6 +30,7 @@ static void scope_free(sn_scope *s) {
 
 void sn_graph_destroy(sn_graph *g) {
     if (!g) return;
+    sn_pack_cache_destroy(g->packs);
     for (size_t i = 0; i < g->op_count; i++) sn_op_free(g->ops[i]);
     sn_free(g->ops);
     for (size_t i = 0; i < g->variable_count; i++) {

@@ -59,6 +59,8 @@ struct sn_graph {
 
     struct sn_op **ops; /* creation order; see src/graph/op.h */
     size_t op_count, op_capacity;
+
+    struct sn_pack_cache *packs; /* made by the first session; src/pack */
 };
 
 /* Records `status` and a printf-style message on the graph, unless an error

@@ -1,0 +1,75 @@
+/* The scalar reference kernels: plain, obviously correct C, one per op. They
+ * are the oracle every SIMD kernel is tested against, and the fallback on
+ * CPUs without SIMD. Layouts: activations NHWC, filters HWIO, row-major. */
+#ifndef SN_KERNELS_REF_H
+#define SN_KERNELS_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The activation fused into a kernel's store. */
+typedef enum sn_activation { SN_ACT_NONE, SN_ACT_RELU, SN_ACT_RELU6 } sn_activation;
+
+/* A 2-D convolution's geometry. Output pixel (oy, ox) reads input rows
+ * oy * stride_h - pad_top + ky * dilation_h (and likewise for columns);
+ * reads outside the input are zeros. */
+typedef struct sn_conv2d_geometry {
+    int64_t batch, in_h, in_w, in_c;
+    int64_t kh, kw, out_c;
+    int64_t out_h, out_w;
+    int64_t stride_h, stride_w, dilation_h, dilation_w;
+    int64_t pad_top, pad_left;
+} sn_conv2d_geometry;
+
+/* Output rows [row_begin, row_end) of the batch's batch * out_h rows:
+ * output = act(conv(input, filter) + bias); bias may be NULL. */
+void sn_f32_conv2d_ref(const sn_conv2d_geometry *g, const float *input, const float *filter,
+                       const float *bias, sn_activation act, float *output, int64_t row_begin,
+                       int64_t row_end);
+
+/* Rows [row_begin, row_end) of C[m x n] = act(op(A) op(B) + bias), where
+ * op(A) is m x k (A stored k x m if transpose_a) and op(B) k x n (B stored
+ * n x k if transpose_b); bias (length n) may be NULL. */
+void sn_f32_matmul_ref(int64_t m, int64_t k, int64_t n, const float *a, int transpose_a,
+                       const float *b, int transpose_b, const float *bias, sn_activation act,
+                       float *c, int64_t row_begin, int64_t row_end);
+
+/* Max or average pooling, output rows [row_begin, row_end) of batch *
+ * out_h (geometry: kh, kw are the window; in_c == out_c channels). Average
+ * pooling divides by the number of input pixels inside the window. */
+void sn_f32_max_pool_ref(const sn_conv2d_geometry *g, const float *input, float *output,
+                         int64_t row_begin, int64_t row_end);
+void sn_f32_avg_pool_ref(const sn_conv2d_geometry *g, const float *input, float *output,
+                         int64_t row_begin, int64_t row_end);
+
+/* Elementwise binary ops with NumPy broadcasting: `a_strides` and
+ * `b_strides` give each operand's element stride per output dimension (0
+ * where it broadcasts). */
+typedef enum sn_binary_op { SN_BINARY_ADD, SN_BINARY_MAX } sn_binary_op;
+void sn_f32_binary_ref(sn_binary_op op, int rank, const int64_t *out_dims, const float *a,
+                       const int64_t *a_strides, const float *b, const int64_t *b_strides,
+                       float *out);
+
+/* y = x + bias[i % channels], n elements; y may be x. */
+void sn_f32_bias_add_ref(size_t n, size_t channels, const float *x, const float *bias, float *y);
+
+/* y = sum of `count` inputs, n elements each. */
+void sn_f32_add_n_ref(size_t n, size_t count, const float *const *inputs, float *y);
+
+/* Unary ops, n elements; y may be x. */
+typedef enum sn_unary_op {
+    SN_UNARY_RELU,
+    SN_UNARY_RELU6,
+    SN_UNARY_SIGMOID,
+    SN_UNARY_TANH
+} sn_unary_op;
+void sn_f32_unary_ref(sn_unary_op op, size_t n, const float *x, float *y);
+
+/* Softmax over rows of `cols` elements, `rows` rows. */
+void sn_f32_softmax_ref(size_t rows, size_t cols, const float *x, float *y);
+
+/* tf.nn.local_response_normalization over the last axis of `channels`. */
+void sn_f32_lrn_ref(size_t pixels, size_t channels, int depth_radius, float bias, float alpha,
+                    float beta, const float *x, float *y);
+
+#endif

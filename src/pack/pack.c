@@ -1,0 +1,93 @@
+#include "pack/pack.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "scope/graph.h"
+
+static size_t reference_floats(const sn_shape *shape, int nr) {
+    (void)nr;
+    return (size_t)sn_shape_elements(shape);
+}
+
+static void reference_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    (void)nr;
+    memcpy(dst, src, (size_t)sn_shape_elements(shape) * sizeof(float));
+}
+
+const sn_packer sn_packer_reference = {"reference", reference_floats, reference_pack};
+
+struct sn_pack_cache *sn_pack_cache_create(void) {
+    struct sn_pack_cache *c = sn_calloc(1, sizeof *c);
+    if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+        sn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sn_pack_cache_destroy(struct sn_pack_cache *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->count; i++) {
+        sn_aligned_free(c->entries[i]->data);
+        sn_free(c->entries[i]);
+    }
+    sn_free(c->entries);
+    pthread_mutex_destroy(&c->lock);
+    sn_free(c);
+}
+
+static void pack_now(struct sn_pack *p) {
+    sn_shape shape = sn_variable_shape(p->variable);
+    p->packer->pack(sn_variable_value(p->variable), &shape, p->nr, p->data);
+    p->version = sn_variable_version(p->variable);
+}
+
+static bool refresh_locked(struct sn_pack *p) {
+    if (p->version == sn_variable_version(p->variable)) return false;
+    pack_now(p);
+    return true;
+}
+
+bool sn_pack_refresh(struct sn_pack_cache *c, struct sn_pack *p) {
+    pthread_mutex_lock(&c->lock);
+    bool repacked = refresh_locked(p);
+    pthread_mutex_unlock(&c->lock);
+    return repacked;
+}
+
+struct sn_pack *sn_pack_get(struct sn_pack_cache *c, sn_variable *v, const sn_packer *packer,
+                            int nr, bool *made) {
+    struct sn_pack *p = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->count; i++) {
+        struct sn_pack *e = c->entries[i];
+        if (e->variable == v && e->packer == packer && e->nr == nr) {
+            *made = refresh_locked(e);
+            p = e;
+            goto done;
+        }
+    }
+    sn_shape shape = sn_variable_shape(v);
+    size_t bytes = (packer->packed_floats(&shape, nr) * sizeof(float) + 63) & ~(size_t)63;
+    if (!sn_ptr_reserve((void ***)&c->entries, c->count, &c->capacity) ||
+        !(p = sn_calloc(1, sizeof *p)))
+        goto done;
+    if (!(p->data = sn_aligned_alloc(64, bytes))) {
+        sn_free(p);
+        p = NULL;
+        goto done;
+    }
+    memset(p->data, 0, bytes);
+    p->variable = v;
+    p->packer = packer;
+    p->nr = nr;
+    p->bytes = bytes;
+    pack_now(p);
+    c->entries[c->count++] = p;
+    c->bytes += bytes;
+    *made = true;
+done:
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}

@@ -1,0 +1,61 @@
+/* Weight packers and the pack cache (SEMANTICS.md S23, S24).
+ *
+ * A kernel reads its weights in the layout its packer makes; the two are
+ * chosen together. The cache belongs to the graph, so a variable used by
+ * any number of ops, images or sessions is packed once per (packer, NR). An
+ * entry remembers the variable version it was packed from; when the value
+ * changes, the next compile or run repacks it, once, in place (same size,
+ * no allocation). */
+#ifndef SN_PACK_PACK_H
+#define SN_PACK_PACK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scopenn.h"
+
+typedef struct sn_packer {
+    const char *name;
+    /* Floats the packed form of a weight of `shape` takes, for block NR. */
+    size_t (*packed_floats)(const sn_shape *shape, int nr);
+    /* Packs `src` (row-major, `shape`) into `dst`. */
+    void (*pack)(const float *src, const sn_shape *shape, int nr, float *dst);
+} sn_packer;
+
+/* The reference layout: the weight as it is (HWIO filters, [k, n]
+ * matrices, bias vectors). */
+extern const sn_packer sn_packer_reference;
+
+struct sn_pack {
+    sn_variable *variable;
+    const sn_packer *packer;
+    int nr;
+    uint64_t version; /* of the variable when packed */
+    float *data;      /* 64-byte aligned */
+    size_t bytes;
+};
+
+struct sn_pack_cache {
+    pthread_mutex_t lock;
+    struct sn_pack **entries;
+    size_t count, capacity;
+    size_t bytes; /* held by all entries */
+};
+
+/* A new, empty cache; NULL when out of memory. */
+struct sn_pack_cache *sn_pack_cache_create(void);
+void sn_pack_cache_destroy(struct sn_pack_cache *cache);
+
+/* The pack of (variable, packer, nr), made now if there is none (*made =
+ * true) or brought up to date with the variable's value (*made = true if
+ * that repacked, false if the pack was reused as it was). NULL when out of
+ * memory. Thread-safe. */
+struct sn_pack *sn_pack_get(struct sn_pack_cache *cache, sn_variable *variable,
+                            const sn_packer *packer, int nr, bool *made);
+
+/* Repacks in place if the variable's value changed since; returns whether
+ * it did. Allocates nothing. Thread-safe. */
+bool sn_pack_refresh(struct sn_pack_cache *cache, struct sn_pack *pack);
+
+#endif

@@ -1,0 +1,664 @@
+/* Sessions: compile a graph (prune, fuse, pack, plan the arena) and run it
+ * without allocating. */
+#include <pthreadpool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cpu/cpu.h"
+#include "graph/op.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
+#include "pack/pack.h"
+#include "scope/graph.h"
+
+/* Where a value's data lives during a run. */
+enum value_kind { VALUE_ARENA, VALUE_FEED, VALUE_VARIABLE, VALUE_CONST };
+
+struct value {
+    const sn_tensor *tensor;
+    enum value_kind kind;
+    sn_shape planned;     /* with every -1 batch at max_batch */
+    size_t bytes, offset; /* VALUE_ARENA: its slot */
+    int first, last;      /* nodes producing and last reading it */
+    bool fetched;
+    sn_shape shape;    /* this run's */
+    const float *data; /* this run's */
+};
+
+/* One kernel call: an op, possibly with a bias and an activation fused. */
+struct node {
+    const struct sn_op *op;
+    int *inputs; /* value indices of op's inputs */
+    int bias;    /* value index, or -1 */
+    sn_activation act;
+    struct sn_pack *weights, *bias_pack; /* packed input 1 and bias, or NULL */
+    int out;
+};
+
+struct sn_session {
+    sn_graph *graph;
+    struct node *nodes;
+    size_t node_count;
+    struct value *values;
+    size_t value_count;
+    int *fetches;
+    size_t fetch_count;
+    struct sn_pack **packs; /* distinct packs this session reads */
+    size_t pack_count;
+    const float **scratch; /* AddN's input pointers */
+    size_t scratch_count;
+    float *arena;
+    size_t arena_bytes;
+    int64_t max_batch;
+    pthreadpool_t pool;
+    const struct sn_kernels *kernels;
+    size_t packs_made, packs_reused, packed_bytes, fused;
+    char error[512];
+};
+
+/* ---- compile ------------------------------------------------------------- */
+
+static bool is_weighted(sn_op_type t) { return t == SN_OP_CONV2D || t == SN_OP_MATMUL; }
+
+/* Can `c` (the only consumer of `x`) be folded into x's kernel as its bias?
+ * Returns the bias tensor or NULL. */
+static sn_tensor *fusable_bias(const struct sn_op *x, const struct sn_op *c) {
+    int64_t channels = x->output.shape.dims[x->output.shape.rank - 1];
+    if (c->type == SN_OP_BIAS_ADD && c->inputs[0] == &x->output) return c->inputs[1];
+    if (c->type != SN_OP_ADD) return NULL;
+    sn_tensor *other = c->inputs[0] == &x->output ? c->inputs[1] : c->inputs[0];
+    if (other == &x->output || other->shape.rank != 1 || channels < 0 ||
+        other->shape.dims[0] != channels)
+        return NULL;
+    return other;
+}
+
+/* The fused node runs where x is in the op order, so its bias must be
+ * ready by then: a variable, constant or feed, or made before x. */
+static bool ready_before(const sn_tensor *t, const struct sn_op *x) {
+    sn_op_type k = t->op->type;
+    return k == SN_OP_VARIABLE || k == SN_OP_CONST || k == SN_OP_PLACEHOLDER ||
+           t->op->index < x->index;
+}
+
+/* Records a compile error on the graph and evaluates to false. */
+#define FAIL(s, status, ...) (sn_graph_fail((s)->graph, (status), __VA_ARGS__), false)
+
+/* The consumers of each needed op, and who consumes it when there is
+ * exactly one. */
+struct usage {
+    bool *needed, *fetched, *covered;
+    int *uses, *only_user;
+    int *node_at; /* op index -> node building it at that op, or -1 */
+};
+
+static bool mark_needed(sn_session *s, struct usage *u, sn_tensor *const *fetches, size_t n) {
+    sn_graph *g = s->graph;
+    size_t *stack = sn_malloc(g->op_count * sizeof *stack), top = 0;
+    if (!stack) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    for (size_t i = 0; i < n; i++) {
+        size_t k = fetches[i]->op->index;
+        u->fetched[k] = true;
+        if (!u->needed[k]) u->needed[k] = true, stack[top++] = k;
+    }
+    while (top) {
+        const struct sn_op *op = g->ops[stack[--top]];
+        for (int i = 0; i < op->input_count; i++) {
+            size_t k = op->inputs[i]->op->index;
+            if (!u->needed[k]) u->needed[k] = true, stack[top++] = k;
+        }
+    }
+    sn_free(stack);
+    for (size_t k = 0; k < g->op_count; k++) {
+        if (!u->needed[k]) continue;
+        const struct sn_op *op = g->ops[k];
+        for (int i = 0; i < op->input_count; i++) {
+            size_t in = op->inputs[i]->op->index;
+            u->only_user[in] = u->uses[in] == 0 ? (int)k : -1;
+            u->uses[in]++;
+        }
+    }
+    return true;
+}
+
+static int value_of(sn_session *s, int *value_of_op, const sn_tensor *t) {
+    int *v = &value_of_op[t->op->index];
+    if (*v < 0) {
+        struct value *val = &s->values[s->value_count];
+        *val = (struct value){.tensor = t, .first = -1, .last = -1};
+        switch (t->op->type) {
+        case SN_OP_PLACEHOLDER: val->kind = VALUE_FEED; break;
+        case SN_OP_VARIABLE: val->kind = VALUE_VARIABLE; break;
+        case SN_OP_CONST: val->kind = VALUE_CONST; break;
+        default: val->kind = VALUE_ARENA; break;
+        }
+        *v = (int)s->value_count++;
+    }
+    return *v;
+}
+
+/* Builds the node list: ops in creation order (a topological order), each
+ * conv2d/matmul with its bias and activation folded in where the
+ * intermediate is used once and not fetched. */
+static bool build_nodes(sn_session *s, struct usage *u, int *value_of_op) {
+    sn_graph *g = s->graph;
+    for (size_t k = 0; k < g->op_count; k++) {
+        const struct sn_op *op = g->ops[k];
+        if (!u->needed[k] || u->covered[k] || op->type == SN_OP_PLACEHOLDER ||
+            op->type == SN_OP_VARIABLE || op->type == SN_OP_CONST)
+            continue;
+        struct node *n = &s->nodes[s->node_count];
+        *n = (struct node){.op = op, .bias = -1};
+        if (!(n->inputs = sn_malloc((size_t)op->input_count * sizeof *n->inputs)))
+            return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", op->name);
+        s->node_count++;
+        for (int i = 0; i < op->input_count; i++)
+            n->inputs[i] = value_of(s, value_of_op, op->inputs[i]);
+        const struct sn_op *last = op;
+        if (is_weighted(op->type) && u->uses[k] == 1 && !u->fetched[k]) {
+            const struct sn_op *c = g->ops[u->only_user[k]];
+            sn_tensor *bias = fusable_bias(op, c);
+            if (bias && ready_before(bias, op)) {
+                n->bias = value_of(s, value_of_op, bias);
+                u->covered[c->index] = true;
+                last = c;
+                s->fused++;
+            }
+        }
+        if (is_weighted(op->type) && u->uses[last->index] == 1 && !u->fetched[last->index]) {
+            const struct sn_op *r = g->ops[u->only_user[last->index]];
+            if (r->type == SN_OP_RELU || r->type == SN_OP_RELU6) {
+                n->act = r->type == SN_OP_RELU ? SN_ACT_RELU : SN_ACT_RELU6;
+                u->covered[r->index] = true;
+                last = r;
+                s->fused++;
+            }
+        }
+        n->out = value_of(s, value_of_op, &last->output);
+        if ((size_t)op->input_count > s->scratch_count) s->scratch_count = (size_t)op->input_count;
+    }
+    for (size_t i = 0; i < s->fetch_count; i++) {
+        s->fetches[i] = value_of_op[s->fetches[i]];
+        s->values[s->fetches[i]].fetched = true;
+    }
+    return true;
+}
+
+static int64_t bytes_of(const sn_shape *shape) {
+    int64_t n = sn_shape_elements(shape);
+    return n < 0 || n > INT64_MAX / 4 ? -1 : n * 4;
+}
+
+/* Shapes with max_batch, liveness, and the arena: the largest tensors are
+ * placed first (ties by first use), each at the lowest offset clear of every
+ * placed tensor whose life overlaps its own. */
+static bool plan(sn_session *s) {
+    for (size_t i = 0; i < s->value_count; i++) {
+        struct value *v = &s->values[i];
+        v->planned = v->tensor->shape;
+        if (v->kind == VALUE_FEED)
+            for (int d = 0; d < v->planned.rank; d++)
+                if (v->planned.dims[d] < 0) {
+                    if (d != 0)
+                        return FAIL(
+                            s, SN_ERR_INVALID_ARGUMENT,
+                            "session: placeholder %s has an unknown dimension other than the "
+                            "batch (dimension 0)",
+                            v->tensor->op->name);
+                    v->planned.dims[d] = s->max_batch;
+                }
+    }
+    for (size_t i = 0; i < s->node_count; i++) {
+        struct node *n = &s->nodes[i];
+        sn_shape in[4], *shapes = in;
+        if (n->op->input_count > 4 &&
+            !(shapes = sn_malloc((size_t)n->op->input_count * sizeof *shapes)))
+            return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory planning %s", n->op->name);
+        for (int k = 0; k < n->op->input_count; k++) {
+            struct value *v = &s->values[n->inputs[k]];
+            shapes[k] = v->planned;
+            if (v->last < (int)i) v->last = (int)i;
+        }
+        if (n->bias >= 0 && s->values[n->bias].last < (int)i) s->values[n->bias].last = (int)i;
+        char why[200];
+        struct value *out = &s->values[n->out];
+        bool ok = sn_infer_shape(n->op->type, &n->op->attrs, shapes, n->op->input_count,
+                                 &out->planned, why, sizeof why);
+        if (shapes != in) sn_free(shapes);
+        if (!ok) return FAIL(s, SN_ERR_SHAPE_MISMATCH, "session: op %s: %s", n->op->name, why);
+        out->first = (int)i;
+    }
+    size_t *order = sn_malloc((s->value_count + 1) * sizeof *order), placed = 0;
+    if (!order) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory planning the arena");
+    for (size_t i = 0; i < s->value_count; i++) {
+        struct value *v = &s->values[i];
+        if (v->kind != VALUE_ARENA) continue;
+        int64_t b = bytes_of(&v->planned);
+        if (b < 0) {
+            sn_free(order);
+            return FAIL(s, SN_ERR_INVALID_ARGUMENT, "session: tensor %s is too large",
+                        v->tensor->name);
+        }
+        v->bytes = ((size_t)b + 63) & ~(size_t)63;
+        if (v->fetched || v->last < v->first) v->last = (int)s->node_count;
+        /* largest first; equal sizes in order of first use, so a chain
+         * alternates between two slots */
+        size_t j = placed++;
+        while (j > 0 && (s->values[order[j - 1]].bytes < v->bytes ||
+                         (s->values[order[j - 1]].bytes == v->bytes &&
+                          s->values[order[j - 1]].first > v->first))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    s->arena_bytes = 0;
+    for (size_t a = 0; a < placed; a++) {
+        struct value *v = &s->values[order[a]];
+        size_t offset = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (size_t b = 0; b < a; b++) {
+                const struct value *w = &s->values[order[b]];
+                bool overlap_time = v->first <= w->last && w->first <= v->last;
+                bool overlap_space = offset < w->offset + w->bytes && w->offset < offset + v->bytes;
+                if (overlap_time && overlap_space) offset = w->offset + w->bytes, moved = true;
+            }
+        }
+        v->offset = offset;
+        if (offset + v->bytes > s->arena_bytes) s->arena_bytes = offset + v->bytes;
+    }
+    sn_free(order);
+    if (s->arena_bytes && !(s->arena = sn_aligned_alloc(64, s->arena_bytes)))
+        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory for the session's arena");
+    return true;
+}
+
+/* Asks the graph's pack cache for every variable weight and bias. */
+static bool pack(sn_session *s) {
+    sn_graph *g = s->graph;
+    if (!g->packs && !(g->packs = sn_pack_cache_create()))
+        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory for the pack cache");
+    for (size_t i = 0; i < s->node_count; i++) {
+        struct node *n = &s->nodes[i];
+        if (!is_weighted(n->op->type)) continue;
+        int which[2] = {n->inputs[1], n->bias};
+        struct sn_pack **slot[2] = {&n->weights, &n->bias_pack};
+        for (int k = 0; k < 2; k++) {
+            if (which[k] < 0 || s->values[which[k]].kind != VALUE_VARIABLE) continue;
+            bool made = false;
+            sn_variable *var = s->values[which[k]].tensor->op->variable;
+            struct sn_pack *p = sn_pack_get(g->packs, var, &sn_packer_reference, 1, &made);
+            if (!p) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
+            *slot[k] = p;
+            made ? s->packs_made++ : s->packs_reused++;
+            size_t j = 0;
+            while (j < s->pack_count && s->packs[j] != p) j++;
+            if (j == s->pack_count) {
+                s->packs[s->pack_count++] = p;
+                s->packed_bytes += p->bytes;
+            }
+        }
+    }
+    return true;
+}
+
+void sn_session_destroy(sn_session *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->node_count; i++) sn_free(s->nodes[i].inputs);
+    sn_free(s->nodes);
+    sn_free(s->values);
+    sn_free(s->fetches);
+    sn_free(s->packs);
+    sn_free(s->scratch);
+    sn_aligned_free(s->arena);
+    if (s->pool) pthreadpool_destroy(s->pool);
+    sn_free(s);
+}
+
+sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fetch_count,
+                              const sn_session_options *options) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    sn_session_options opt = options ? *options : (sn_session_options){0};
+    if (!fetches || fetch_count == 0) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "session: no fetches");
+        return NULL;
+    }
+    for (size_t i = 0; i < fetch_count; i++)
+        if (!fetches[i] || fetches[i]->op->graph != g) {
+            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "session: fetch %zu is %s", i,
+                          fetches[i] ? "a tensor of another graph" : "NULL");
+            return NULL;
+        }
+    if (opt.threads < 0 || opt.max_batch < 0 ||
+        (opt.limit_isa && (unsigned)opt.max_isa >= SN_ISA_COUNT)) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                      "session: options out of range (threads %d, max_batch %d)", opt.threads,
+                      opt.max_batch);
+        return NULL;
+    }
+    size_t n = g->op_count;
+    sn_session *s = sn_calloc(1, sizeof *s);
+    struct usage u = {0};
+    int *value_of_op = NULL;
+    if (!s) goto oom;
+    s->graph = g;
+    s->max_batch = opt.max_batch ? opt.max_batch : 1;
+    s->fetch_count = fetch_count;
+    if (!(u.needed = sn_calloc(n, 1)) || !(u.fetched = sn_calloc(n, 1)) ||
+        !(u.covered = sn_calloc(n, 1)) || !(u.uses = sn_calloc(n, sizeof(int))) ||
+        !(u.only_user = sn_calloc(n, sizeof(int))) || !(value_of_op = sn_malloc(n * sizeof(int))) ||
+        !(s->nodes = sn_calloc(n, sizeof *s->nodes)) ||
+        !(s->values = sn_calloc(n, sizeof *s->values)) ||
+        !(s->packs = sn_calloc(2 * n, sizeof *s->packs)) ||
+        !(s->fetches = sn_malloc(fetch_count * sizeof(int))))
+        goto oom;
+    for (size_t i = 0; i < n; i++) value_of_op[i] = -1;
+    for (size_t i = 0; i < fetch_count; i++) {
+        s->fetches[i] = (int)fetches[i]->op->index; /* op indices until build_nodes */
+        value_of(s, value_of_op, fetches[i]);
+    }
+    if (!mark_needed(s, &u, fetches, fetch_count) || !build_nodes(s, &u, value_of_op) || !plan(s) ||
+        !pack(s))
+        goto error;
+    if (s->scratch_count && !(s->scratch = sn_malloc(s->scratch_count * sizeof *s->scratch)))
+        goto oom;
+
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    sn_isa isa = info.isa;
+    if (opt.limit_isa && opt.max_isa < isa) isa = opt.max_isa;
+    while (isa > SN_ISA_SCALAR && !((info.isas >> isa) & 1)) isa--; /* never one the CPU lacks */
+    s->kernels = sn_kernels_for(isa) ? sn_kernels_for(isa) : sn_kernels_for(SN_ISA_SCALAR);
+    if (opt.threads != 1) {
+        s->pool = pthreadpool_create((size_t)opt.threads);
+        if (!s->pool) goto oom;
+        if (pthreadpool_get_threads_count(s->pool) <= 1)
+            pthreadpool_destroy(s->pool), s->pool = NULL;
+    }
+    goto done;
+oom:
+    sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session");
+error:
+    sn_session_destroy(s);
+    s = NULL;
+done:
+    sn_free(u.needed);
+    sn_free(u.fetched);
+    sn_free(u.covered);
+    sn_free(u.uses);
+    sn_free(u.only_user);
+    sn_free(value_of_op);
+    return s;
+}
+
+void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
+    if (!s || !st) return;
+    *st = (sn_session_stats){
+        .ops = s->node_count,
+        .fused = s->fused,
+        .packs_made = s->packs_made,
+        .packs_reused = s->packs_reused,
+        .packed_bytes = s->packed_bytes,
+        .arena_bytes = s->arena_bytes,
+        .isa = s->kernels->isa,
+        .threads = s->pool ? (int)pthreadpool_get_threads_count(s->pool) : 1,
+    };
+}
+
+const char *sn_session_error(const sn_session *s) { return s ? s->error : "session is NULL"; }
+
+/* ---- run ----------------------------------------------------------------- */
+
+/* Records a run error in the session's own buffer (no allocation). */
+static sn_status run_fail(sn_session *s, sn_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static sn_status run_fail(sn_session *s, sn_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->error, sizeof s->error, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static const float *pack_or_value(const sn_session *s, const struct sn_pack *p, int value) {
+    return p ? p->data : s->values[value].data;
+}
+
+/* The geometry of a conv or pool from this run's shapes. */
+static sn_conv2d_geometry geometry(const struct sn_op *op, const sn_shape *in, const sn_shape *out,
+                                   int64_t kh, int64_t kw) {
+    const struct sn_op_attrs *a = &op->attrs;
+    int64_t oh, ow, top, left;
+    sn_window(in->dims[1], (int)kh, a->strides.h, a->dilations.h, a->padding, &oh, &top);
+    sn_window(in->dims[2], (int)kw, a->strides.w, a->dilations.w, a->padding, &ow, &left);
+    return (sn_conv2d_geometry){.batch = in->dims[0],
+                                .in_h = in->dims[1],
+                                .in_w = in->dims[2],
+                                .in_c = in->dims[3],
+                                .kh = kh,
+                                .kw = kw,
+                                .out_c = out->dims[3],
+                                .out_h = oh,
+                                .out_w = ow,
+                                .stride_h = a->strides.h,
+                                .stride_w = a->strides.w,
+                                .dilation_h = a->dilations.h,
+                                .dilation_w = a->dilations.w,
+                                .pad_top = top,
+                                .pad_left = left};
+}
+
+/* Work split over rows of the output, for the thread pool. */
+struct rows_task {
+    const struct node *node;
+    sn_conv2d_geometry geo;
+    const float *input, *weights, *bias;
+    float *output;
+    int64_t m, k, n; /* MatMul */
+};
+
+static void rows(void *context, size_t begin, size_t count) {
+    const struct rows_task *t = context;
+    int64_t b = (int64_t)begin, e = (int64_t)(begin + count);
+    const struct sn_op *op = t->node->op;
+    switch (op->type) {
+    case SN_OP_CONV2D:
+        sn_f32_conv2d_ref(&t->geo, t->input, t->weights, t->bias, t->node->act, t->output, b, e);
+        break;
+    case SN_OP_MATMUL:
+        sn_f32_matmul_ref(t->m, t->k, t->n, t->input, op->attrs.transpose_a, t->weights,
+                          op->attrs.transpose_b, t->bias, t->node->act, t->output, b, e);
+        break;
+    case SN_OP_MAX_POOL: sn_f32_max_pool_ref(&t->geo, t->input, t->output, b, e); break;
+    case SN_OP_AVG_POOL: sn_f32_avg_pool_ref(&t->geo, t->input, t->output, b, e); break;
+    default: break;
+    }
+}
+
+static void run_rows(sn_session *s, struct rows_task *t, int64_t count) {
+    if (count <= 0) return;
+    if (!s->pool) {
+        rows(t, 0, (size_t)count);
+        return;
+    }
+    size_t threads = pthreadpool_get_threads_count(s->pool);
+    size_t tile = (size_t)count / (threads * 4);
+    pthreadpool_parallelize_1d_tile_1d(s->pool, rows, t, (size_t)count, tile ? tile : 1, 0);
+}
+
+/* Strides of an operand broadcast to `out` (0 where it is broadcast). */
+static void broadcast_strides(const sn_shape *in, const sn_shape *out, int64_t *strides) {
+    int64_t stride = 1;
+    for (int d = out->rank - 1; d >= 0; d--) {
+        int k = in->rank - out->rank + d;
+        int64_t dim = k >= 0 ? in->dims[k] : 1;
+        strides[d] = dim == 1 ? 0 : stride;
+        stride *= dim;
+    }
+}
+
+static void execute(sn_session *s, const struct node *nd) {
+    const struct sn_op *op = nd->op;
+    struct value *out = &s->values[nd->out];
+    float *y = (float *)out->data;
+    const struct value *in0 = &s->values[nd->inputs[0]];
+    const float *x = in0->data;
+    size_t count = (size_t)sn_shape_elements(&out->shape);
+    struct rows_task t = {.node = nd, .input = x, .output = y};
+    switch (op->type) {
+    case SN_OP_CONV2D: {
+        const sn_shape *f = &s->values[nd->inputs[1]].shape;
+        t.geo = geometry(op, &in0->shape, &out->shape, f->dims[0], f->dims[1]);
+        t.weights = pack_or_value(s, nd->weights, nd->inputs[1]);
+        t.bias = nd->bias >= 0 ? pack_or_value(s, nd->bias_pack, nd->bias) : NULL;
+        run_rows(s, &t, t.geo.batch * t.geo.out_h);
+        break;
+    }
+    case SN_OP_MATMUL: {
+        const sn_shape *a = &in0->shape;
+        t.m = out->shape.dims[0];
+        t.n = out->shape.dims[1];
+        t.k = a->dims[op->attrs.transpose_a ? 0 : 1];
+        t.weights = pack_or_value(s, nd->weights, nd->inputs[1]);
+        t.bias = nd->bias >= 0 ? pack_or_value(s, nd->bias_pack, nd->bias) : NULL;
+        run_rows(s, &t, t.m);
+        break;
+    }
+    case SN_OP_MAX_POOL:
+    case SN_OP_AVG_POOL:
+        t.geo = geometry(op, &in0->shape, &out->shape, op->attrs.ksize.h, op->attrs.ksize.w);
+        run_rows(s, &t, t.geo.batch * t.geo.out_h);
+        break;
+    case SN_OP_ADD:
+    case SN_OP_MAXIMUM: {
+        int64_t as[SN_MAX_RANK], bs[SN_MAX_RANK];
+        const struct value *in1 = &s->values[nd->inputs[1]];
+        broadcast_strides(&in0->shape, &out->shape, as);
+        broadcast_strides(&in1->shape, &out->shape, bs);
+        if (count)
+            sn_f32_binary_ref(op->type == SN_OP_ADD ? SN_BINARY_ADD : SN_BINARY_MAX,
+                              out->shape.rank, out->shape.dims, x, as, in1->data, bs, y);
+        break;
+    }
+    case SN_OP_BIAS_ADD:
+        sn_f32_bias_add_ref(count, (size_t)out->shape.dims[out->shape.rank - 1], x,
+                            s->values[nd->inputs[1]].data, y);
+        break;
+    case SN_OP_ADD_N:
+        for (int i = 0; i < op->input_count; i++) s->scratch[i] = s->values[nd->inputs[i]].data;
+        sn_f32_add_n_ref(count, (size_t)op->input_count, s->scratch, y);
+        break;
+    case SN_OP_RELU: s->kernels->f32_relu(count, x, y); break;
+    case SN_OP_RELU6: sn_f32_unary_ref(SN_UNARY_RELU6, count, x, y); break;
+    case SN_OP_SIGMOID: sn_f32_unary_ref(SN_UNARY_SIGMOID, count, x, y); break;
+    case SN_OP_TANH: sn_f32_unary_ref(SN_UNARY_TANH, count, x, y); break;
+    case SN_OP_SOFTMAX: {
+        size_t cols = (size_t)out->shape.dims[out->shape.rank - 1];
+        if (cols) sn_f32_softmax_ref(count / cols, cols, x, y);
+        break;
+    }
+    case SN_OP_LRN:
+        sn_f32_lrn_ref(count / (size_t)(out->shape.dims[3] ? out->shape.dims[3] : 1),
+                       (size_t)out->shape.dims[3], op->attrs.depth_radius, op->attrs.bias,
+                       op->attrs.alpha, op->attrs.beta, x, y);
+        break;
+    case SN_OP_RESHAPE: memcpy(y, x, count * sizeof(float)); break;
+    case SN_OP_PLACEHOLDER:
+    case SN_OP_VARIABLE:
+    case SN_OP_CONST:
+    case SN_OP_TYPE_COUNT: break;
+    }
+}
+
+/* Checks the feeds and points each placeholder's value at its data. */
+static sn_status bind_feeds(sn_session *s, const sn_feed *feeds, size_t feed_count) {
+    for (size_t i = 0; i < s->value_count; i++) {
+        struct value *v = &s->values[i];
+        v->data = NULL;
+        if (v->kind == VALUE_VARIABLE) {
+            v->data = v->tensor->op->variable->value;
+            v->shape = v->tensor->shape;
+        } else if (v->kind == VALUE_CONST) {
+            v->data = &v->tensor->op->attrs.value;
+            v->shape = SN_SCALAR;
+        }
+    }
+    if (feed_count && !feeds) return run_fail(s, SN_ERR_INVALID_ARGUMENT, "feeds is NULL");
+    for (size_t i = 0; i < feed_count; i++) {
+        const sn_feed *f = &feeds[i];
+        struct value *v = NULL;
+        for (size_t k = 0; f->placeholder && k < s->value_count; k++)
+            if (s->values[k].tensor == f->placeholder) v = &s->values[k];
+        if (!v || v->kind != VALUE_FEED)
+            return run_fail(s, SN_ERR_INVALID_ARGUMENT,
+                            "feed %zu (%s) is not a placeholder this session reads", i,
+                            f->placeholder ? f->placeholder->name : "NULL");
+        if (v->data)
+            return run_fail(s, SN_ERR_INVALID_ARGUMENT, "placeholder %s is fed twice",
+                            v->tensor->name);
+        if (!f->data)
+            return run_fail(s, SN_ERR_INVALID_ARGUMENT, "the feed for %s has no data (NULL)",
+                            v->tensor->name);
+        const sn_shape *want = &v->tensor->shape;
+        bool ok = f->shape.rank == want->rank;
+        for (int d = 0; ok && d < want->rank; d++)
+            ok = want->dims[d] < 0 ? f->shape.dims[d] >= 0 && f->shape.dims[d] <= s->max_batch
+                                   : f->shape.dims[d] == want->dims[d];
+        if (!ok) {
+            char got[160], expected[160];
+            sn_shape_format(&f->shape, got, sizeof got);
+            sn_shape_format(want, expected, sizeof expected);
+            return run_fail(
+                s, SN_ERR_SHAPE_MISMATCH,
+                "the feed for %s has shape %s; the placeholder is %s (batch at most %lld, "
+                "the session's max_batch)",
+                v->tensor->name, got, expected, (long long)s->max_batch);
+        }
+        v->data = f->data;
+        v->shape = f->shape;
+    }
+    for (size_t i = 0; i < s->value_count; i++)
+        if (s->values[i].kind == VALUE_FEED && !s->values[i].data)
+            return run_fail(s, SN_ERR_INVALID_ARGUMENT, "placeholder %s is not fed",
+                            s->values[i].tensor->name);
+    return SN_OK;
+}
+
+sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
+                         sn_output *outputs) {
+    if (!s) return SN_ERR_INVALID_ARGUMENT;
+    s->error[0] = '\0';
+    if (!outputs) return run_fail(s, SN_ERR_INVALID_ARGUMENT, "outputs is NULL");
+    sn_status st = bind_feeds(s, feeds, feed_count);
+    if (st != SN_OK) return st;
+    for (size_t i = 0; i < s->pack_count; i++)
+        if (sn_pack_refresh(s->graph->packs, s->packs[i])) s->packs_made++; /* S24 */
+    for (size_t i = 0; i < s->node_count; i++) {
+        const struct node *nd = &s->nodes[i];
+        struct value *out = &s->values[nd->out];
+        sn_shape in[4];
+        int k = nd->op->input_count < 4 ? nd->op->input_count : 4;
+        for (int j = 0; j < k; j++) in[j] = s->values[nd->inputs[j]].shape;
+        char why[200];
+        /* AddN's inputs all have its shape: the first four decide it */
+        if (!sn_infer_shape(nd->op->type, &nd->op->attrs, in, k, &out->shape, why, sizeof why))
+            return run_fail(s, SN_ERR_SHAPE_MISMATCH, "op %s: %s", nd->op->name, why);
+        int64_t bytes = bytes_of(&out->shape);
+        if (bytes < 0 || (size_t)bytes > out->bytes)
+            return run_fail(s, SN_ERR_SHAPE_MISMATCH,
+                            "op %s: its output outgrows the plan (a batch above max_batch?)",
+                            nd->op->name);
+        out->data = s->arena + out->offset / sizeof(float);
+        execute(s, nd);
+    }
+    for (size_t i = 0; i < s->fetch_count; i++)
+        outputs[i] = (sn_output){s->values[s->fetches[i]].data, s->values[s->fetches[i]].shape};
+    return SN_OK;
+}

@@ -1,0 +1,322 @@
+/* Sessions: the seeds' image filter end to end against a naive oracle,
+ * fusion, shared packs (S23), repacking after assignment (S24), the arena
+ * plan, allocation-free runs, threads, and feed errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scopenn.h"
+
+/* ---- a counting allocator, to prove that run allocates nothing ---------- */
+
+static long allocations;
+static void *c_allocate(void *u, size_t n) {
+    (void)u;
+    allocations++;
+    return malloc(n);
+}
+static void *c_reallocate(void *u, void *p, size_t n) {
+    (void)u;
+    allocations++;
+    return realloc(p, n);
+}
+static void c_free(void *u, void *p) {
+    (void)u;
+    free(p);
+}
+static void *c_allocate_aligned(void *u, size_t a, size_t n) {
+    (void)u;
+    allocations++;
+    void *p = NULL;
+    return posix_memalign(&p, a, n) == 0 ? p : NULL;
+}
+static const sn_allocator counting = {c_allocate,         c_reallocate, c_free,
+                                      c_allocate_aligned, c_free,       NULL};
+
+/* ---- the seeds' model ----------------------------------------------------- */
+
+enum { H = 9, W = 7, C = 5 };
+
+static sn_tensor *conv_relu(sn_graph *g, sn_tensor *in, int k, int c) {
+    sn_variable *w =
+        sn_get_variable(g, "weights", SN_SHAPE(k, k, c, c), sn_random_normal_initializer(0, 1));
+    sn_variable *b =
+        sn_get_variable(g, "biases", SN_SHAPE(c), sn_random_uniform_initializer(-1, 1));
+    sn_tensor *conv = sn_conv2d(g, in, sn_var(g, w), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+    return sn_relu(g, sn_add(g, conv, sn_var(g, b), NULL), NULL);
+}
+
+static sn_tensor *image_filter(sn_graph *g, sn_tensor *images) {
+    sn_tensor *x = images;
+    SN_WITH_VARIABLE_SCOPE(g, "conv1") x = conv_relu(g, x, 3, C);
+    SN_WITH_VARIABLE_SCOPE(g, "conv2") x = conv_relu(g, x, 3, C);
+    return x;
+}
+
+struct model {
+    sn_graph *g;
+    sn_tensor *image1, *image2, *r1, *r2;
+};
+
+static struct model build_model(void) {
+    struct model m = {.g = sn_graph_create(&(sn_graph_options){.seed = 11})};
+    m.image1 = sn_placeholder(m.g, "image1", SN_SHAPE(-1, H, W, C));
+    m.image2 = sn_placeholder(m.g, "image2", SN_SHAPE(-1, H, W, C));
+    SN_WITH_VARIABLE_SCOPE_AS(m.g, "image_filters", SN_REUSE_INHERIT, scope) {
+        m.r1 = image_filter(m.g, m.image1);
+        sn_scope_reuse_variables(scope);
+        m.r2 = image_filter(m.g, m.image2);
+    }
+    if (sn_graph_status(m.g) != SN_OK) fail_msg("%s", sn_graph_error(m.g));
+    return m;
+}
+
+/* The oracle: conv SAME (3x3, stride 1) + bias + relu, written directly. */
+static void naive_layer(const float *in, const float *w, const float *b, float *out, int batch) {
+    for (int n = 0; n < batch; n++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int o = 0; o < C; o++) {
+                    double acc = b[o];
+                    for (int dy = -1; dy <= 1; dy++)
+                        for (int dx = -1; dx <= 1; dx++) {
+                            if (y + dy < 0 || y + dy >= H || x + dx < 0 || x + dx >= W) continue;
+                            for (int i = 0; i < C; i++)
+                                acc += in[((n * H + y + dy) * W + x + dx) * C + i] *
+                                       w[(((dy + 1) * 3 + dx + 1) * C + i) * C + o];
+                        }
+                    out[((n * H + y) * W + x) * C + o] = acc > 0 ? (float)acc : 0.0f;
+                }
+}
+
+static void naive_filter(sn_graph *g, const float *in, float *out, int batch) {
+    float mid[4 * H * W * C];
+    const float *w1 = sn_variable_value(sn_graph_find_variable(g, "image_filters/conv1/weights"));
+    const float *b1 = sn_variable_value(sn_graph_find_variable(g, "image_filters/conv1/biases"));
+    const float *w2 = sn_variable_value(sn_graph_find_variable(g, "image_filters/conv2/weights"));
+    const float *b2 = sn_variable_value(sn_graph_find_variable(g, "image_filters/conv2/biases"));
+    naive_layer(in, w1, b1, mid, batch);
+    naive_layer(mid, w2, b2, out, batch);
+}
+
+static void fill(float *x, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+}
+
+static float max_abs_diff(const float *a, const float *b, size_t n) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++) m = fmaxf(m, fabsf(a[i] - b[i]));
+    return m;
+}
+
+static void test_image_filter_end_to_end(void **state) {
+    (void)state;
+    struct model m = build_model();
+    assert_int_equal(sn_graph_variable_count(m.g), 4);
+    sn_session *s = sn_session_create(m.g, SN_FETCH(m.r1, m.r2),
+                                      &(sn_session_options){.threads = 1, .max_batch = 2});
+    assert_non_null(s);
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.packs_made, 4); /* S23: 4 tensors packed, not 8 */
+    assert_int_equal(st.packs_reused, 4);
+    assert_int_equal(st.ops, 4); /* conv + bias + relu: one kernel call each */
+    assert_int_equal(st.fused, 8);
+    size_t unique_bytes = 0;
+    for (size_t i = 0; i < 4; i++)
+        unique_bytes += (size_t)sn_variable_size(sn_graph_variable(m.g, i)) * 4;
+    assert_true(st.packed_bytes >= unique_bytes && st.packed_bytes <= unique_bytes + 4 * 64);
+
+    float a[2 * H * W * C], b[2 * H * W * C], want[2 * H * W * C];
+    fill(a, sizeof a / 4, 1);
+    fill(b, sizeof b / 4, 2);
+    sn_feed feeds[2] = {{m.image1, a, SN_SHAPE(2, H, W, C)}, {m.image2, b, SN_SHAPE(1, H, W, C)}};
+    sn_output out[2];
+    assert_int_equal(sn_session_run(s, feeds, 2, out), SN_OK);
+    assert_int_equal(out[0].shape.dims[0], 2);
+    assert_int_equal(out[1].shape.dims[0], 1); /* batches may differ per feed and per run */
+    naive_filter(m.g, a, want, 2);
+    assert_true(max_abs_diff(out[0].data, want, 2 * H * W * C) < 1e-4f);
+    naive_filter(m.g, b, want, 1);
+    assert_true(max_abs_diff(out[1].data, want, H * W * C) < 1e-4f);
+    sn_session_destroy(s);
+    sn_graph_destroy(m.g);
+}
+
+static void test_assignment_repacks_once(void **state) {
+    (void)state;
+    struct model m = build_model();
+    sn_session *s1 = sn_session_create(m.g, SN_FETCH(m.r1), NULL);
+    sn_session *s2 = sn_session_create(m.g, SN_FETCH(m.r1, m.r2), NULL);
+    sn_session_stats st;
+    sn_session_stats_get(s2, &st);
+    assert_int_equal(st.packs_made, 0); /* the graph's packs, made by s1 */
+    assert_int_equal(st.packs_reused, 8);
+    float img[H * W * C], want[H * W * C];
+    fill(img, sizeof img / 4, 3);
+    sn_feed feed = {m.image1, img, SN_SHAPE(1, H, W, C)};
+    sn_output out[2];
+    assert_int_equal(sn_session_run(s1, &feed, 1, out), SN_OK);
+    /* S24: a new value for conv2/weights invalidates exactly its pack */
+    sn_variable *w2 = sn_graph_find_variable(m.g, "image_filters/conv2/weights");
+    float *scaled = malloc((size_t)sn_variable_size(w2) * 4);
+    for (int64_t i = 0; i < sn_variable_size(w2); i++) scaled[i] = sn_variable_value(w2)[i] * 0.5f;
+    assert_int_equal(sn_variable_assign(w2, scaled, sn_variable_size(w2)), SN_OK);
+    free(scaled);
+    sn_session_stats_get(s1, &st);
+    size_t before = st.packs_made;
+    assert_int_equal(sn_session_run(s1, &feed, 1, out), SN_OK);
+    sn_session_stats_get(s1, &st);
+    assert_int_equal(st.packs_made, before + 1);
+    naive_filter(m.g, img, want, 1);
+    assert_true(max_abs_diff(out[0].data, want, H * W * C) < 1e-4f);
+    assert_int_equal(sn_session_run(s1, &feed, 1, out), SN_OK); /* once */
+    sn_session_stats_get(s1, &st);
+    assert_int_equal(st.packs_made, before + 1);
+    sn_feed both[2] = {feed, {m.image2, img, SN_SHAPE(1, H, W, C)}};
+    assert_int_equal(sn_session_run(s2, both, 2, out), SN_OK); /* s2 finds it repacked */
+    sn_session_stats_get(s2, &st);
+    assert_int_equal(st.packs_made, 0);
+    assert_true(max_abs_diff(out[1].data, want, H * W * C) < 1e-4f);
+    sn_session_destroy(s1);
+    sn_session_destroy(s2);
+    sn_graph_destroy(m.g);
+}
+
+static void test_run_allocates_nothing(void **state) {
+    (void)state;
+    assert_int_equal(sn_set_allocator(&counting), SN_OK);
+    struct model m = build_model();
+    sn_session *s = sn_session_create(m.g, SN_FETCH(m.r1, m.r2),
+                                      &(sn_session_options){.threads = 2, .max_batch = 2});
+    assert_non_null(s);
+    float a[2 * H * W * C];
+    fill(a, sizeof a / 4, 4);
+    sn_feed feeds[2] = {{m.image1, a, SN_SHAPE(2, H, W, C)}, {m.image2, a, SN_SHAPE(1, H, W, C)}};
+    sn_output out[2];
+    assert_int_equal(sn_session_run(s, feeds, 2, out), SN_OK); /* warm: threads started */
+    allocations = 0;
+    for (int i = 0; i < 3; i++) assert_int_equal(sn_session_run(s, feeds, 2, out), SN_OK);
+    feeds[0].shape.dims[0] = 7; /* an error path allocates nothing either */
+    assert_int_equal(sn_session_run(s, feeds, 2, out), SN_ERR_SHAPE_MISMATCH);
+    assert_int_equal(allocations, 0);
+    sn_session_destroy(s);
+    sn_graph_destroy(m.g);
+    assert_int_equal(sn_set_allocator(NULL), SN_OK);
+}
+
+static void test_threads_give_identical_results(void **state) {
+    (void)state;
+    struct model m = build_model();
+    float a[2 * H * W * C], first[2 * H * W * C];
+    fill(a, sizeof a / 4, 5);
+    for (int threads = 1; threads <= 4; threads++) {
+        sn_session *s = sn_session_create(
+            m.g, SN_FETCH(m.r1), &(sn_session_options){.threads = threads, .max_batch = 2});
+        sn_feed feed = {m.image1, a, SN_SHAPE(2, H, W, C)};
+        sn_output out;
+        assert_int_equal(sn_session_run(s, &feed, 1, &out), SN_OK);
+        if (threads == 1)
+            memcpy(first, out.data, sizeof first);
+        else
+            assert_memory_equal(out.data, first, sizeof first);
+        sn_session_destroy(s);
+    }
+    sn_graph_destroy(m.g);
+}
+
+static void test_feed_errors(void **state) {
+    (void)state;
+    struct model m = build_model();
+    sn_session *s = sn_session_create(m.g, SN_FETCH(m.r1, m.r2),
+                                      &(sn_session_options){.threads = 1, .max_batch = 2});
+    float a[3 * H * W * C] = {0};
+    sn_output out[2];
+    sn_feed ok[2] = {{m.image1, a, SN_SHAPE(1, H, W, C)}, {m.image2, a, SN_SHAPE(1, H, W, C)}};
+    sn_feed f[2];
+    assert_int_equal(sn_session_run(s, ok, 1, out), SN_ERR_INVALID_ARGUMENT);
+    assert_string_equal(sn_session_error(s), "placeholder image2:0 is not fed");
+    memcpy(f, ok, sizeof f);
+    f[1].shape = SN_SHAPE(1, H, W + 1, C);
+    assert_int_equal(sn_session_run(s, f, 2, out), SN_ERR_SHAPE_MISMATCH);
+    assert_non_null(
+        strstr(sn_session_error(s),
+               "the feed for image2:0 has shape (1, 9, 8, 5); the placeholder is (?, 9, 7, 5)"));
+    f[1] = ok[1];
+    f[0].shape.dims[0] = 3; /* above max_batch */
+    assert_int_equal(sn_session_run(s, f, 2, out), SN_ERR_SHAPE_MISMATCH);
+    assert_non_null(strstr(sn_session_error(s), "batch at most 2"));
+    f[0] = ok[1];
+    assert_int_equal(sn_session_run(s, f, 2, out), SN_ERR_INVALID_ARGUMENT);
+    assert_string_equal(sn_session_error(s), "placeholder image2:0 is fed twice");
+    memcpy(f, ok, sizeof f);
+    f[0].data = NULL;
+    assert_int_equal(sn_session_run(s, f, 2, out), SN_ERR_INVALID_ARGUMENT);
+    assert_string_equal(sn_session_error(s), "the feed for image1:0 has no data (NULL)");
+    f[0] = ok[0];
+    f[0].placeholder = m.r1;
+    assert_int_equal(sn_session_run(s, f, 2, out), SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sn_session_error(s), "is not a placeholder this session reads"));
+    assert_int_equal(sn_session_run(s, NULL, 2, out), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sn_session_run(s, ok, 2, NULL), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sn_session_run(NULL, ok, 2, out), SN_ERR_INVALID_ARGUMENT);
+    /* errors are not sticky */
+    assert_int_equal(sn_session_run(s, ok, 2, out), SN_OK);
+    assert_string_equal(sn_session_error(s), "");
+    /* bad sessions */
+    assert_null(sn_session_create(m.g, NULL, 0, NULL));
+    assert_int_equal(sn_graph_status(m.g), SN_ERR_INVALID_ARGUMENT);
+    sn_graph_clear_error(m.g);
+    sn_tensor *none[1] = {NULL};
+    assert_null(sn_session_create(m.g, none, 1, NULL));
+    sn_graph_clear_error(m.g);
+    sn_session_destroy(s);
+    sn_graph_destroy(m.g);
+}
+
+static void test_arena_holds_the_largest_adjacent_pair(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 1000));
+    sn_variable *b = sn_get_variable(g, "b", SN_SHAPE(1000), sn_ones_initializer());
+    sn_tensor *t = x;
+    for (int i = 0; i < 10; i++) t = sn_relu(g, sn_add(g, t, sn_var(g, b), NULL), NULL);
+    sn_session *s = sn_session_create(g, SN_FETCH(t), &(sn_session_options){.threads = 1});
+    assert_non_null(s);
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.ops, 20);               /* add + relu: nothing to fuse into */
+    assert_int_equal(st.arena_bytes, 2 * 4032); /* two 1000-float tensors, 64-byte rounded */
+    float in[1000];
+    for (int i = 0; i < 1000; i++) in[i] = (float)i - 500.0f;
+    sn_feed feed = {x, in, SN_SHAPE(1, 1000)};
+    sn_output out;
+    assert_int_equal(sn_session_run(s, &feed, 1, &out), SN_OK);
+    for (int i = 0; i < 1000; i++) {
+        float want = in[i];
+        for (int k = 0; k < 10; k++) want = fmaxf(want + 1.0f, 0.0f);
+        assert_true(out.data[i] == want);
+    }
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_image_filter_end_to_end),
+        cmocka_unit_test(test_assignment_repacks_once),
+        cmocka_unit_test(test_run_allocates_nothing),
+        cmocka_unit_test(test_threads_give_identical_results),
+        cmocka_unit_test(test_feed_errors),
+        cmocka_unit_test(test_arena_holds_the_largest_adjacent_pair),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
