@@ -40,7 +40,8 @@ int main(void) {
     }
 
     SN_WITH_VARIABLE_SCOPE(g, "bar")
-    SN_WITH_VARIABLE_SCOPE(g, "baz") SN_WITH_CAPTURED_SCOPE(g, foo_scope, SN_REUSE_INHERIT) inner =
+    SN_WITH_VARIABLE_SCOPE(g, "baz")
+    SN_WITH_CAPTURED_SCOPE(g, foo_scope, SN_REUSE_INHERIT) inner =
         sn_scope_name(sn_current_scope(g));
 
     if (sn_graph_status(g) != SN_OK) {

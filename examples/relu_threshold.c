@@ -1,7 +1,8 @@
 /* Seed 004: five relus sharing one threshold variable. Each relu is built in
  * variable scope "relu", reusing from the second on; the variable stays
  * relu/threshold while the ops' name scopes become relu, relu_1 ... relu_4.
- * The program checks its own results and exits 1 if any is off. */
+ * A batch fed through all five shows they share the threshold's value. The
+ * program checks its own results and exits 1 if any is off. */
 #include <scopenn.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,32 @@ int main(void) {
     printf("\n");
     CHECK(sn_graph_variable_count(g) == 1);
     CHECK(strcmp(sn_variable_name(sn_graph_variable(g, 0)), "relu/threshold") == 0);
+
+    /* Feed a batch of 4 rows, with the threshold set to 0.5: every relu
+     * gives max(x, 0.5), from the one shared variable. */
+    const float half = 0.5f;
+    CHECK(sn_graph_assign(g, "relu/threshold", SN_SCALAR, &half) == SN_OK);
+    sn_tensor *sum = sn_add_n(g, relus, 5, "output");
+    sn_session *s = sn_session_create(g, SN_FETCH(sum), &(sn_session_options){.max_batch = 4});
+    float batch[4 * N_FEATURES] = {-2, 0, 0.25f, 0.5f, 1, 3, -1, 0.75f, 2, 0, 0, 0};
+    sn_feed feed = {x, batch, SN_SHAPE(4, N_FEATURES)};
+    sn_output out;
+    CHECK(s && sn_session_run(s, &feed, 1, &out) == SN_OK);
+    if (s) {
+        printf("output = relus[0] + ... + relus[4] for a batch of %lld:\n",
+               (long long)out.shape.dims[0]);
+        for (int r = 0; r < 4; r++) {
+            printf("  [");
+            for (int c = 0; c < N_FEATURES; c++) {
+                float v = batch[r * N_FEATURES + c];
+                float want = 5.0f * (v > half ? v : half);
+                printf("%s%g", c ? " " : "", out.data[r * N_FEATURES + c]);
+                CHECK(out.data[r * N_FEATURES + c] == want);
+            }
+            printf("]\n");
+        }
+    }
+    sn_session_destroy(s);
     sn_graph_destroy(g);
 
     printf("%s\n", failures ? "FAILED" : "five relus, one shared threshold");
