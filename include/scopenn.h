@@ -743,8 +743,14 @@ typedef struct sn_checkpoint_tensor {
  * still be closed. Returns SN_OK, SN_ERR_IO (cannot open or map),
  * SN_ERR_CORRUPT (not a valid safetensors file; the message names the
  * problem and the tensor), SN_ERR_UNSUPPORTED (a valid file with a dtype
- * scopenn does not read, e.g. I64), SN_ERR_OUT_OF_MEMORY or
- * SN_ERR_INVALID_ARGUMENT (NULL). */
+ * scopenn does not read, e.g. I64, or a rank above SN_MAX_RANK; a corrupt
+ * tensor anywhere in the file takes precedence), SN_ERR_OUT_OF_MEMORY or
+ * SN_ERR_INVALID_ARGUMENT (NULL). A handle whose open failed holds no
+ * tensors (sn_checkpoint_tensor_count() is 0). The header must be strict
+ * UTF-8 JSON (trailing spaces allowed), names non-empty, unique and free of
+ * NUL, entries exactly {dtype, shape, data_offsets}, "__metadata__" an
+ * object of strings. Tensors need not be contiguous (gaps are allowed). A
+ * mapped file must not be truncated by another process while open. */
 sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint);
 
 /* As sn_checkpoint_open(), for a file already in memory (`size` bytes at
@@ -752,7 +758,10 @@ sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint);
  * outlive the checkpoint. */
 sn_status sn_checkpoint_open_memory(const void *data, size_t size, sn_checkpoint **checkpoint);
 
-/* The message of a failed open ("" after a successful one). */
+/* The message of a failed open ("" after a successful one): one line,
+ * "checkpoint PATH: [tensor "NAME": ]PROBLEM", names escaped as in JSON and
+ * cut if very long. "out of memory" for NULL (the handle of an open that
+ * ran out of memory), as sqlite3_errmsg(NULL) does. */
 const char *sn_checkpoint_error(const sn_checkpoint *checkpoint);
 
 /* Unmaps and frees. NULL is a no-op. */
@@ -765,8 +774,11 @@ sn_status sn_checkpoint_tensor_info(const sn_checkpoint *checkpoint, size_t inde
                                     sn_checkpoint_tensor *info);
 /* The index of the tensor named `name`, or -1. */
 int64_t sn_checkpoint_find(const sn_checkpoint *checkpoint, const char *name);
-/* Reads tensor `index` as float32 into `out`, converting F16 and BF16;
- * `count` must equal its number of elements (SN_ERR_SHAPE_MISMATCH). */
+/* Reads tensor `index` as float32 into `out`, converting F16 and BF16
+ * exactly (subnormals, infinities, NaN payloads and -0 kept); `count` must
+ * equal its number of elements (SN_ERR_SHAPE_MISMATCH). SN_ERR_NOT_FOUND
+ * if `index` is out of range; SN_ERR_INVALID_ARGUMENT for NULL (`out` may
+ * be NULL when `count` is 0). */
 sn_status sn_checkpoint_read_f32(const sn_checkpoint *checkpoint, size_t index, float *out,
                                  int64_t count);
 
@@ -787,7 +799,9 @@ typedef struct sn_load_report {
  * without, what matches is loaded. Either way the load is all or nothing:
  * on error no variable changes. Each variable set gets a new version (S24).
  * If `report` is not NULL, *report receives a report (also on a strict
- * failure, to say which names), freed with sn_load_report_free(). Errors
+ * failure, to say which names, and on a shape mismatch; `loaded` is then
+ * 0), freed with sn_load_report_free(); it is NULL when the file could not
+ * be opened, when out of memory and after an earlier error. Errors
  * are recorded on the graph as a builder call's are (sticky; after an
  * earlier error this returns that error and does nothing); the message
  * names the file, the problem and the tensor or variable. */
@@ -798,9 +812,13 @@ sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool stric
 void sn_load_report_free(sn_load_report *report);
 
 /* Writes every variable of the graph, as F32 under its full name, to a
- * safetensors file at `path` (written to a temporary file and renamed, so a
- * failed save leaves no half-written file). Returns SN_OK, SN_ERR_IO or
- * SN_ERR_OUT_OF_MEMORY, recorded on the graph as for a load. */
+ * safetensors file at `path` (written to a temporary file beside it,
+ * "PATH.tmp-XXXXXX", synced and renamed, so a failed save leaves no
+ * half-written file). Tensors are in creation order, the header carries
+ * "__metadata__": {"format": "scopenn"}, and the file keeps the mode of the
+ * file it replaces (0644 for a new one). Returns SN_OK, SN_ERR_IO,
+ * SN_ERR_OUT_OF_MEMORY or SN_ERR_INVALID_ARGUMENT (NULL), recorded on the
+ * graph and sticky, as for a load. */
 sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path);
 
 #ifdef __cplusplus

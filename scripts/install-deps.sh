@@ -15,7 +15,7 @@ set -u
 
 native=(build-essential cmake pkg-config qemu-user binutils
         libcmocka-dev libsleef-dev libpthreadpool-dev libcjson-dev
-        libbenchmark-dev g++)
+        libbenchmark-dev g++ clang libclang-rt-14-dev)
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf)

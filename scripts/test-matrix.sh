@@ -7,6 +7,8 @@
 #   x86 qemu the native binaries under qemu-x86_64 -cpu Haswell (must pick
 #            avx2) and -cpu Nehalem (must pick scalar)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
+#   fuzz     (x86-64) libFuzzer on the checkpoint parser for 60 s, with ASan
+#            and UBSan, from the seed files in tests/fuzz/corpus
 #   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76;
 #            then built again against a target root file system (SCOPENN_SYSROOT)
 #   armhf    tests under qemu-arm -cpu cortex-a7 (neon), cortex-a9 (NEON but
@@ -82,6 +84,26 @@ host_x86_isas() {
   case "$flags" in *" avx512f "*) case "$flags" in *" avx2 "*" fma "* | *" fma "*" avx2 "*) echo avx512 ;; esac ;; esac
 }
 
+# libFuzzer on the safetensors parser. It adds what it finds to the first
+# corpus directory, so it gets a fresh copy of the committed seeds; a
+# crash, a leak or undefined behaviour stops it with a non-zero exit, and
+# leaves the input as build/fuzz/crash-* (or leak-*, timeout-*).
+fuzz_checkpoint() {
+  local corpus=build/fuzz/corpus-checkpoint
+  rm -rf "$corpus" && mkdir -p "$corpus" && cp tests/fuzz/corpus/* "$corpus"/ &&
+    build/fuzz/tests/fuzz/fuzz_checkpoint -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
+      -dict=tests/fuzz/checkpoint.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
+      "$corpus" >build/fuzz/fuzz_checkpoint.log 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then
+    tail -n 6 build/fuzz/fuzz_checkpoint.log
+  else
+    grep -m1 -A40 "ERROR\|runtime error\|deadly signal" build/fuzz/fuzz_checkpoint.log ||
+      tail -n 40 build/fuzz/fuzz_checkpoint.log
+  fi
+  return $rc
+}
+
 sysroot_column() {
   local root=build/sysroot-arm64 dir=build/aarch64-sysroot
   scripts/cross-sysroot.sh arm64 "$root" libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1 \
@@ -115,6 +137,12 @@ fi
 # ---- sanitizers ---------------------------------------------------------------
 step "asan: build (ASan + UBSan)" build asan
 step "asan: ctest" ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+# ---- fuzzing (clang's libFuzzer; x86-64 hosts) ----------------------------------
+if [ "$arch" = x86_64 ]; then
+  step "fuzz: build" build fuzz
+  step "fuzz: checkpoint parser for 60 s" fuzz_checkpoint
+fi
 
 # ---- ARM under qemu -------------------------------------------------------------
 if [ "$arch" = x86_64 ]; then

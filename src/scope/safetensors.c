@@ -1,0 +1,877 @@
+/* Reading safetensors files: validation of the header, lazy reads of the
+ * tensors, F16 and BF16 to F32 conversion.
+ *
+ * The layout: an 8-byte little-endian header length N, N bytes of UTF-8 JSON
+ * (an object: tensor name -> {"dtype", "shape", "data_offsets": [begin,
+ * end]}, plus an optional "__metadata__" object of strings), then the tensor
+ * bytes; offsets count from the first byte after the header. Everything is
+ * checked at open, so the reads afterwards need no checks beyond their
+ * arguments. cJSON is lenient where JSON is not (it takes "\uZZZZ" as NUL,
+ * "+1" as a number, and cuts a name at an escaped NUL), so a small lexer
+ * checks the header's tokens and its UTF-8 before cJSON builds the tree. */
+#define _FILE_OFFSET_BITS 64 /* files over 2 GiB on 32-bit ARM */
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "scope/safetensors.h"
+#include "scopenn.h"
+
+/* F32 tensors are copied byte for byte into floats. */
+#if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
+#error "scopenn needs __BYTE_ORDER__ (GCC or Clang) to check the byte order"
+#elif __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "scopenn reads safetensors (little-endian) on little-endian CPUs only"
+#endif
+
+/* The reference implementation refuses headers above 100 MB; so do we. */
+#define SN_ST_MAX_HEADER 100000000u
+/* Dimensions and offsets must be integers a double holds exactly. */
+#define SN_ST_MAX_INTEGER 9007199254740992.0 /* 2^53, excluded */
+
+/* Every dtype safetensors defines, with its size in bits; only the first
+ * three are read. */
+static const struct st_dtype {
+    const char *name;
+    unsigned bits;
+    sn_dtype dtype; /* SN_DTYPE_UNSPECIFIED: valid, not read by scopenn */
+} st_dtypes[] = {
+    {"F32", 32, SN_F32},
+    {"F16", 16, SN_F16},
+    {"BF16", 16, SN_BF16},
+    {"F64", 64, SN_DTYPE_UNSPECIFIED},
+    {"I64", 64, SN_DTYPE_UNSPECIFIED},
+    {"U64", 64, SN_DTYPE_UNSPECIFIED},
+    {"I32", 32, SN_DTYPE_UNSPECIFIED},
+    {"U32", 32, SN_DTYPE_UNSPECIFIED},
+    {"I16", 16, SN_DTYPE_UNSPECIFIED},
+    {"U16", 16, SN_DTYPE_UNSPECIFIED},
+    {"I8", 8, SN_DTYPE_UNSPECIFIED},
+    {"U8", 8, SN_DTYPE_UNSPECIFIED},
+    {"BOOL", 8, SN_DTYPE_UNSPECIFIED},
+    {"F8_E5M2", 8, SN_DTYPE_UNSPECIFIED},
+    {"F8_E4M3", 8, SN_DTYPE_UNSPECIFIED},
+    {"F8_E8M0", 8, SN_DTYPE_UNSPECIFIED},
+    {"F6_E2M3", 6, SN_DTYPE_UNSPECIFIED},
+    {"F6_E3M2", 6, SN_DTYPE_UNSPECIFIED},
+    {"F4", 4, SN_DTYPE_UNSPECIFIED},
+    {"C64", 64, SN_DTYPE_UNSPECIFIED},
+};
+
+struct st_tensor {
+    char *name;
+    const struct st_dtype *dtype;
+    sn_shape shape; /* valid when rank <= SN_MAX_RANK */
+    int rank;       /* as in the file; may exceed SN_MAX_RANK */
+    int64_t elements;
+    uint64_t begin, end; /* bytes, from the start of the tensor data */
+};
+
+struct sn_checkpoint {
+    char *source; /* the path, or "<memory>", for messages */
+    char *error;  /* NULL: no error */
+    void *map;    /* the mapped file, or NULL */
+    size_t map_size;
+    const unsigned char *data; /* the tensor bytes */
+    uint64_t data_size;
+    struct st_tensor *tensors; /* header order */
+    size_t count;
+    struct st_tensor **by_name; /* sorted by name */
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Escapes and cuts names for messages; see safetensors.h. */
+void sn_checkpoint_append_name(char *buf, size_t size, const char *name) {
+    size_t start = strlen(buf), n = start;
+    for (size_t i = 0; name[i]; i++) {
+        unsigned char c = (unsigned char)name[i];
+        char piece[8];
+        size_t len = 1;
+        if (c == '"' || c == '\\')
+            len = (size_t)snprintf(piece, sizeof piece, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
+        else
+            piece[0] = (char)c;
+        if (n + len + 4 > size) {     /* no room for the piece and "...": cut here */
+            if ((c & 0xc0) == 0x80) { /* inside a UTF-8 sequence: drop its start */
+                while (n > start && ((unsigned char)buf[n - 1] & 0xc0) == 0x80) n--;
+                if (n > start) n--;
+            }
+            if (n + 4 <= size) memcpy(buf + n, "...", 3), n += 3;
+            break;
+        }
+        memcpy(buf + n, piece, len);
+        n += len;
+    }
+    if (n < size) buf[n] = '\0';
+}
+
+/* Sets the checkpoint's message to "checkpoint SOURCE: [tensor "NAME": ]..."
+ * and returns `status`; SN_ERR_OUT_OF_MEMORY if the message cannot be
+ * stored. `name` may be NULL. */
+static sn_status fail(sn_checkpoint *ck, sn_status status, const char *name, const char *format,
+                      ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static sn_status fail(sn_checkpoint *ck, sn_status status, const char *name, const char *format,
+                      ...) {
+    char quoted[SN_NAME_BUFFER] = "";
+    if (name) sn_checkpoint_append_name(quoted, sizeof quoted, name);
+    char source[SN_PATH_BUFFER] = "";
+    sn_checkpoint_append_name(source, sizeof source, ck->source);
+    va_list ap;
+    va_start(ap, format);
+    char detail[4 * SN_NAME_BUFFER + 256];
+    vsnprintf(detail, sizeof detail, format, ap);
+    va_end(ap);
+    size_t size = strlen(source) + strlen(quoted) + strlen(detail) + 32;
+    sn_free(ck->error);
+    ck->error = sn_malloc(size);
+    if (!ck->error) return SN_ERR_OUT_OF_MEMORY;
+    snprintf(ck->error, size, "checkpoint %s: %s%s%s%s", source, name ? "tensor \"" : "", quoted,
+             name ? "\": " : "", detail);
+    return status;
+}
+
+/* The shortest "%.*g" that reads back as `v`: "2.5", "1e+300", "-1". */
+static void format_number(double v, char *buf, size_t size) {
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(buf, size, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* "(5, 5, 3, 32)", as sn_shape_format() prints variable shapes; here for any
+ * rank, since a file's shapes are checked before they become sn_shapes: past
+ * SN_MAX_RANK dimensions (all `dims` holds) it ends with ", ...)". */
+static void format_dims(const int64_t *dims, int rank, char *buf, size_t size) {
+    size_t n = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < rank && i < SN_MAX_RANK && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    if (n < size) snprintf(buf + n, size - n, "%s)", rank > SN_MAX_RANK ? ", ..." : "");
+}
+
+/* ---- the header's tokens ------------------------------------------------- */
+
+/* What the lexer found wrong, if anything. */
+struct lex_result {
+    const char *problem; /* NULL: the tokens are JSON */
+    size_t at;           /* byte offset in the header */
+    /* the first string holding an escaped NUL: the raw text between its
+     * quotes, and whether it is an object key */
+    size_t nul_begin, nul_end;
+    int nul_found, nul_is_key;
+};
+
+static int is_hex(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* Length of the UTF-8 sequence at s[0..n), or 0 if it is not valid UTF-8
+ * (overlong forms, surrogates and code points above U+10FFFF are not). */
+static size_t utf8_length(const unsigned char *s, size_t n) {
+    if (s[0] < 0x80) return 1;
+    size_t len;
+    uint32_t cp, min;
+    if ((s[0] & 0xe0) == 0xc0)
+        len = 2, cp = s[0] & 0x1fu, min = 0x80;
+    else if ((s[0] & 0xf0) == 0xe0)
+        len = 3, cp = s[0] & 0x0fu, min = 0x800;
+    else if ((s[0] & 0xf8) == 0xf0)
+        len = 4, cp = s[0] & 0x07u, min = 0x10000;
+    else
+        return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* Checks the header's bytes as JSON tokens (strings, numbers, literals,
+ * punctuation, whitespace) and UTF-8, leaving the structure to cJSON. */
+static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
+    memset(r, 0, sizeof *r);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = h[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '{' || c == '}' || c == '[' ||
+            c == ']' || c == ':' || c == ',') {
+            i++;
+        } else if (c == '"') {
+            size_t begin = ++i;
+            int has_nul = 0;
+            for (;;) {
+                if (i >= n) {
+                    r->problem = "unterminated string";
+                    r->at = begin - 1;
+                    return;
+                }
+                c = h[i];
+                if (c == '"') break;
+                if (c < 0x20) {
+                    r->problem = "control character in a string";
+                    r->at = i;
+                    return;
+                }
+                if (c == '\\') {
+                    if (i + 1 >= n || !strchr("\"\\/bfnrtu", h[i + 1]) || h[i + 1] == '\0') {
+                        r->problem = "invalid escape in a string";
+                        r->at = i;
+                        return;
+                    }
+                    if (h[i + 1] == 'u') {
+                        if (i + 6 > n || !is_hex(h[i + 2]) || !is_hex(h[i + 3]) ||
+                            !is_hex(h[i + 4]) || !is_hex(h[i + 5])) {
+                            r->problem = "invalid \\u escape in a string";
+                            r->at = i;
+                            return;
+                        }
+                        if (memcmp(h + i + 2, "0000", 4) == 0) has_nul = 1;
+                        i += 6;
+                    } else {
+                        i += 2;
+                    }
+                    continue;
+                }
+                size_t len = utf8_length(h + i, n - i);
+                if (len == 0) {
+                    r->problem = "invalid UTF-8";
+                    r->at = i;
+                    return;
+                }
+                i += len;
+            }
+            if (has_nul && !r->nul_found) {
+                r->nul_found = 1;
+                r->nul_begin = begin;
+                r->nul_end = i;
+                size_t j = i + 1;
+                while (j < n && (h[j] == ' ' || h[j] == '\t' || h[j] == '\n' || h[j] == '\r')) j++;
+                r->nul_is_key = j < n && h[j] == ':';
+            }
+            i++; /* the closing quote */
+        } else if (c == '-' || is_digit(c)) {
+            /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+            size_t begin = i;
+            if (h[i] == '-') i++;
+            if (i < n && h[i] == '0') {
+                i++;
+            } else if (i < n && is_digit(h[i])) {
+                while (i < n && is_digit(h[i])) i++;
+            } else {
+                r->problem = "invalid number";
+                r->at = begin;
+                return;
+            }
+            if (i < n && h[i] == '.') {
+                if (++i >= n || !is_digit(h[i])) {
+                    r->problem = "invalid number";
+                    r->at = begin;
+                    return;
+                }
+                while (i < n && is_digit(h[i])) i++;
+            }
+            if (i < n && (h[i] == 'e' || h[i] == 'E')) {
+                i++;
+                if (i < n && (h[i] == '+' || h[i] == '-')) i++;
+                if (i >= n || !is_digit(h[i])) {
+                    r->problem = "invalid number";
+                    r->at = begin;
+                    return;
+                }
+                while (i < n && is_digit(h[i])) i++;
+            }
+            if (i < n && (is_digit(h[i]) || h[i] == '.' || h[i] == '+' || h[i] == '-' ||
+                          h[i] == 'e' || h[i] == 'E')) {
+                r->problem = "invalid number";
+                r->at = begin;
+                return;
+            }
+        } else if (n - i >= 4 && (memcmp(h + i, "true", 4) == 0 || memcmp(h + i, "null", 4) == 0)) {
+            i += 4;
+        } else if (n - i >= 5 && memcmp(h + i, "false", 5) == 0) {
+            i += 5;
+        } else {
+            r->problem = c >= 0x80 && utf8_length(h + i, n - i) == 0 ? "invalid UTF-8"
+                                                                     : "unexpected character";
+            r->at = i;
+            return;
+        }
+    }
+}
+
+/* ---- entries --------------------------------------------------------------- */
+
+/* Reads a non-negative integer below 2^53 from `item`; on failure describes
+ * the problem in `why` ("is negative", ...) and returns 0. */
+static int read_integer(const cJSON *item, uint64_t *value, const char **why) {
+    if (!cJSON_IsNumber(item)) {
+        *why = "is not a number";
+        return 0;
+    }
+    double v = item->valuedouble;
+    if (isnan(v)) { /* not from valid JSON, but cJSON is not the spec */
+        *why = "is not a number";
+        return 0;
+    }
+    if (v < 0) {
+        *why = "is negative";
+        return 0;
+    }
+    if (v >= SN_ST_MAX_INTEGER) {
+        *why = "is too large";
+        return 0;
+    }
+    if (floor(v) != v) {
+        *why = "is not an integer";
+        return 0;
+    }
+    *value = (uint64_t)v;
+    return 1;
+}
+
+/* The text of a JSON number, or of a non-number's type, for messages. */
+static void describe_item(const cJSON *item, char *buf, size_t size) {
+    if (cJSON_IsNumber(item))
+        format_number(item->valuedouble, buf, size);
+    else if (cJSON_IsString(item))
+        snprintf(buf, size, "a string");
+    else if (cJSON_IsArray(item))
+        snprintf(buf, size, "an array");
+    else if (cJSON_IsObject(item))
+        snprintf(buf, size, "an object");
+    else if (cJSON_IsBool(item))
+        snprintf(buf, size, "a boolean");
+    else
+        snprintf(buf, size, "null");
+}
+
+/* Validates one tensor entry and fills *t (but not t->name). `unsupported`
+ * is set when the entry is valid but scopenn cannot read it. */
+static sn_status parse_entry(sn_checkpoint *ck, const char *name, const cJSON *entry,
+                             struct st_tensor *t, int *unsupported) {
+    if (!cJSON_IsObject(entry)) return fail(ck, SN_ERR_CORRUPT, name, "entry is not an object");
+    const cJSON *dtype = NULL, *shape = NULL, *offsets = NULL;
+    for (const cJSON *field = entry->child; field; field = field->next) {
+        const cJSON **slot = strcmp(field->string, "dtype") == 0          ? &dtype
+                             : strcmp(field->string, "shape") == 0        ? &shape
+                             : strcmp(field->string, "data_offsets") == 0 ? &offsets
+                                                                          : NULL;
+        if (!slot) {
+            char field_name[SN_NAME_BUFFER] = "";
+            sn_checkpoint_append_name(field_name, sizeof field_name, field->string);
+            return fail(ck, SN_ERR_CORRUPT, name,
+                        "unknown field \"%s\" (expected dtype, shape, data_offsets)", field_name);
+        }
+        if (*slot) return fail(ck, SN_ERR_CORRUPT, name, "field \"%s\" twice", field->string);
+        *slot = field;
+    }
+    if (!dtype) return fail(ck, SN_ERR_CORRUPT, name, "missing \"dtype\"");
+    if (!shape) return fail(ck, SN_ERR_CORRUPT, name, "missing \"shape\"");
+    if (!offsets) return fail(ck, SN_ERR_CORRUPT, name, "missing \"data_offsets\"");
+
+    /* dtype */
+    if (!cJSON_IsString(dtype)) return fail(ck, SN_ERR_CORRUPT, name, "\"dtype\" is not a string");
+    t->dtype = NULL;
+    for (size_t i = 0; i < sizeof st_dtypes / sizeof st_dtypes[0]; i++)
+        if (strcmp(dtype->valuestring, st_dtypes[i].name) == 0) t->dtype = &st_dtypes[i];
+    if (!t->dtype) {
+        char dtype_name[SN_NAME_BUFFER] = "";
+        sn_checkpoint_append_name(dtype_name, sizeof dtype_name, dtype->valuestring);
+        return fail(ck, SN_ERR_CORRUPT, name, "unknown dtype \"%s\"", dtype_name);
+    }
+
+    /* shape: dims checked one by one, then their product */
+    if (!cJSON_IsArray(shape)) return fail(ck, SN_ERR_CORRUPT, name, "\"shape\" is not an array");
+    int64_t dims[SN_MAX_RANK];
+    int rank = 0, zero = 0;
+    uint64_t elements = 1, product_overflow = 0;
+    for (const cJSON *d = shape->child; d; d = d->next) {
+        uint64_t v;
+        const char *why;
+        if (!read_integer(d, &v, &why)) {
+            char text[40];
+            describe_item(d, text, sizeof text);
+            return fail(ck, SN_ERR_CORRUPT, name, "dimension %d (%s) %s", rank, text, why);
+        }
+        if (rank < SN_MAX_RANK) dims[rank] = (int64_t)v;
+        rank++; /* at most a few million: the header is at most 100 MB */
+        if (v == 0)
+            zero = 1;
+        else if (elements > INT64_MAX / v)
+            product_overflow = 1;
+        else
+            elements *= v;
+    }
+    t->rank = rank;
+    if (zero)
+        elements = 0;
+    else if (product_overflow) {
+        char text[256];
+        format_dims(dims, rank, text, sizeof text);
+        return fail(ck, SN_ERR_CORRUPT, name, "shape %s has more than 2^63 - 1 elements", text);
+    }
+    t->elements = (int64_t)elements;
+    if (rank <= SN_MAX_RANK) {
+        t->shape.rank = rank;
+        memcpy(t->shape.dims, dims, sizeof(int64_t) * (size_t)rank);
+    }
+
+    /* data_offsets */
+    if (!cJSON_IsArray(offsets))
+        return fail(ck, SN_ERR_CORRUPT, name, "\"data_offsets\" is not an array");
+    int count = cJSON_GetArraySize(offsets);
+    if (count != 2)
+        return fail(ck, SN_ERR_CORRUPT, name,
+                    "\"data_offsets\" has %d elements; expected [begin, end]", count);
+    const cJSON *items[2] = {offsets->child, offsets->child->next};
+    uint64_t range[2];
+    for (int i = 0; i < 2; i++) {
+        const char *why;
+        if (!read_integer(items[i], &range[i], &why)) {
+            char text[40];
+            describe_item(items[i], text, sizeof text);
+            return fail(ck, SN_ERR_CORRUPT, name, "data_offsets %s (%s) %s",
+                        i == 0 ? "begin" : "end", text, why);
+        }
+    }
+    t->begin = range[0], t->end = range[1];
+    if (t->begin > t->end)
+        return fail(ck, SN_ERR_CORRUPT, name, "data_offsets [%llu, %llu]: begin is after end",
+                    (unsigned long long)t->begin, (unsigned long long)t->end);
+    if (t->end > ck->data_size)
+        return fail(ck, SN_ERR_CORRUPT, name,
+                    "data_offsets [%llu, %llu] end past the %llu bytes of tensor data",
+                    (unsigned long long)t->begin, (unsigned long long)t->end,
+                    (unsigned long long)ck->data_size);
+
+    /* the size must be what the shape and dtype say */
+    char shape_text[256];
+    format_dims(dims, rank, shape_text, sizeof shape_text);
+    uint64_t bits = elements * t->dtype->bits;
+    if (elements != 0 && bits / elements != t->dtype->bits)
+        return fail(ck, SN_ERR_CORRUPT, name, "shape %s x %s overflows 64 bits", shape_text,
+                    t->dtype->name);
+    if (bits % 8 != 0)
+        return fail(ck, SN_ERR_CORRUPT, name, "shape %s x %s is not a whole number of bytes",
+                    shape_text, t->dtype->name);
+    if (t->end - t->begin != bits / 8)
+        return fail(ck, SN_ERR_CORRUPT, name,
+                    "data_offsets [%llu, %llu] do not match shape %s x %s = %llu bytes",
+                    (unsigned long long)t->begin, (unsigned long long)t->end, shape_text,
+                    t->dtype->name, (unsigned long long)(bits / 8));
+
+    *unsupported = t->dtype->dtype == SN_DTYPE_UNSPECIFIED || rank > SN_MAX_RANK;
+    return SN_OK;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const struct st_tensor *const *)a)->name,
+                  (*(const struct st_tensor *const *)b)->name);
+}
+
+static int by_offset(const void *a, const void *b) {
+    const struct st_tensor *x = *(const struct st_tensor *const *)a;
+    const struct st_tensor *y = *(const struct st_tensor *const *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return 0;
+}
+
+/* Checks a "__metadata__" entry: an object whose values are strings. */
+static sn_status check_metadata(sn_checkpoint *ck, const cJSON *metadata) {
+    if (!cJSON_IsObject(metadata))
+        return fail(ck, SN_ERR_CORRUPT, NULL, "header: \"__metadata__\" is not an object");
+    for (const cJSON *m = metadata->child; m; m = m->next)
+        if (!cJSON_IsString(m)) {
+            char key[SN_NAME_BUFFER] = "";
+            sn_checkpoint_append_name(key, sizeof key, m->string);
+            return fail(ck, SN_ERR_CORRUPT, NULL,
+                        "header: \"__metadata__\" value \"%s\" is not a string", key);
+        }
+    return SN_OK;
+}
+
+/* Validates the whole file (`bytes`, `size`) and fills ck's tensor table.
+ * On failure the table is left for the caller to free. */
+static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t size) {
+    sn_status status = SN_OK;
+    char *text = NULL;
+    cJSON *root = NULL;
+    struct st_tensor **order = NULL;
+
+    if (size < 8) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL,
+                      "file is %zu bytes, too short for the 8-byte header length", size);
+        goto error;
+    }
+    uint64_t header_size = 0;
+    for (int i = 7; i >= 0; i--) header_size = header_size << 8 | bytes[i];
+    if (header_size > SN_ST_MAX_HEADER) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "header length %llu is over the limit of %u bytes",
+                      (unsigned long long)header_size, SN_ST_MAX_HEADER);
+        goto error;
+    }
+    if (header_size > size - 8) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL,
+                      "header length %llu is past the end of the file (%zu bytes after it)",
+                      (unsigned long long)header_size, size - 8);
+        goto error;
+    }
+    const unsigned char *header = bytes + 8;
+    size_t n = (size_t)header_size;
+    ck->data = header + n;
+    ck->data_size = size - 8 - n;
+
+    struct lex_result lex;
+    lex_header(header, n, &lex);
+    if (lex.problem) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not JSON: %s at byte %zu", lex.problem,
+                      lex.at);
+        goto error;
+    }
+    /* cJSON gets a terminated copy: the mapped header is not terminated. */
+    text = sn_malloc(n + 1);
+    if (!text) {
+        status = SN_ERR_OUT_OF_MEMORY;
+        goto error;
+    }
+    memcpy(text, header, n);
+    text[n] = '\0';
+    const char *end = NULL;
+    root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    if (!root) { /* cJSON reports a failed malloc the same way */
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not JSON (at byte %zu)",
+                      end && end >= text && end <= text + n ? (size_t)(end - text) : n);
+        goto error;
+    }
+    for (const char *p = end; p < text + n; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            status = fail(ck, SN_ERR_CORRUPT, NULL,
+                          "header is not JSON: text after the object "
+                          "at byte %zu",
+                          (size_t)(p - text));
+            goto error;
+        }
+    if (!cJSON_IsObject(root)) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not a JSON object");
+        goto error;
+    }
+    if (lex.nul_found) {
+        /* the string as written, cut on a UTF-8 boundary */
+        size_t len = lex.nul_end - lex.nul_begin;
+        if (len > SN_NAME_BUFFER - 8) len = SN_NAME_BUFFER - 8;
+        while ((header[lex.nul_begin + len] & 0xc0) == 0x80) len--;
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "%s \"%.*s%s\" contains NUL (\\u0000)",
+                      lex.nul_is_key ? "tensor name" : "header string", (int)len,
+                      (const char *)header + lex.nul_begin,
+                      lex.nul_end - lex.nul_begin > len ? "..." : "");
+        goto error;
+    }
+
+    size_t entries = 0;
+    for (const cJSON *e = root->child; e; e = e->next) entries++;
+    ck->tensors = sn_calloc(entries, sizeof *ck->tensors);
+    order = sn_malloc(sizeof *order * (entries ? entries : 1));
+    if (!ck->tensors || !order) {
+        status = SN_ERR_OUT_OF_MEMORY;
+        goto error;
+    }
+    int metadata_seen = 0;
+    size_t unsupported = SIZE_MAX;
+    for (const cJSON *e = root->child; e; e = e->next) {
+        if (strcmp(e->string, "__metadata__") == 0) {
+            if (metadata_seen++) {
+                status = fail(ck, SN_ERR_CORRUPT, NULL, "header: \"__metadata__\" twice");
+                goto error;
+            }
+            if ((status = check_metadata(ck, e)) != SN_OK) goto error;
+            continue;
+        }
+        if (e->string[0] == '\0') {
+            status = fail(ck, SN_ERR_CORRUPT, "", "empty name");
+            goto error;
+        }
+        struct st_tensor *t = &ck->tensors[ck->count];
+        int is_unsupported = 0;
+        if ((status = parse_entry(ck, e->string, e, t, &is_unsupported)) != SN_OK) goto error;
+        if (!(t->name = sn_strdup(e->string))) {
+            status = SN_ERR_OUT_OF_MEMORY;
+            goto error;
+        }
+        if (is_unsupported && unsupported == SIZE_MAX) unsupported = ck->count;
+        ck->count++;
+    }
+
+    /* duplicate names (cJSON keeps every copy) */
+    ck->by_name = sn_malloc(sizeof *ck->by_name * (ck->count ? ck->count : 1));
+    if (!ck->by_name) {
+        status = SN_ERR_OUT_OF_MEMORY;
+        goto error;
+    }
+    for (size_t i = 0; i < ck->count; i++) ck->by_name[i] = order[i] = &ck->tensors[i];
+    qsort(ck->by_name, ck->count, sizeof *ck->by_name, by_name);
+    for (size_t i = 1; i < ck->count; i++) {
+        const char *name = ck->by_name[i]->name;
+        if (strcmp(ck->by_name[i - 1]->name, name) == 0) {
+            status = fail(ck, SN_ERR_CORRUPT, name, "duplicate name");
+            goto error;
+        }
+    }
+
+    /* overlapping data (empty tensors occupy no bytes) */
+    qsort(order, ck->count, sizeof *order, by_offset);
+    const struct st_tensor *last = NULL;
+    for (size_t i = 0; i < ck->count; i++) {
+        const struct st_tensor *t = order[i];
+        if (t->begin == t->end) continue;
+        if (last && t->begin < last->end) {
+            char other[SN_NAME_BUFFER] = "";
+            sn_checkpoint_append_name(other, sizeof other, last->name);
+            status = fail(ck, SN_ERR_CORRUPT, t->name,
+                          "data_offsets [%llu, %llu] overlap those of tensor \"%s\" [%llu, %llu]",
+                          (unsigned long long)t->begin, (unsigned long long)t->end, other,
+                          (unsigned long long)last->begin, (unsigned long long)last->end);
+            goto error;
+        }
+        if (!last || t->end > last->end) last = t;
+    }
+
+    if (unsupported != SIZE_MAX) {
+        const struct st_tensor *t = &ck->tensors[unsupported];
+        if (t->dtype->dtype == SN_DTYPE_UNSPECIFIED)
+            status =
+                fail(ck, SN_ERR_UNSUPPORTED, t->name,
+                     "dtype %s is not supported (scopenn reads F32, F16 and BF16)", t->dtype->name);
+        else
+            status = fail(ck, SN_ERR_UNSUPPORTED, t->name,
+                          "rank %d is not supported (scopenn reads at most %d dimensions)", t->rank,
+                          SN_MAX_RANK);
+        goto error;
+    }
+
+error:
+    sn_free(order);
+    cJSON_Delete(root);
+    sn_free(text);
+    return status;
+}
+
+/* ---- handles ----------------------------------------------------------------- */
+
+static void release_tensors(sn_checkpoint *ck) {
+    for (size_t i = 0; i < ck->count; i++) sn_free(ck->tensors[i].name);
+    sn_free(ck->tensors);
+    sn_free(ck->by_name);
+    ck->tensors = NULL;
+    ck->by_name = NULL;
+    ck->count = 0;
+    if (ck->map) munmap(ck->map, ck->map_size);
+    ck->map = NULL;
+    ck->data = NULL;
+    ck->data_size = 0;
+}
+
+static sn_checkpoint *new_checkpoint(const char *source) {
+    sn_checkpoint *ck = sn_calloc(1, sizeof *ck);
+    if (!ck) return NULL;
+    ck->source = sn_strdup(source);
+    if (!ck->source) {
+        sn_free(ck);
+        return NULL;
+    }
+    return ck;
+}
+
+/* Ends an open: on failure the handle keeps only its message (or, when out
+ * of memory, is freed and *out set to NULL, as the contract says). */
+static sn_status finish_open(sn_checkpoint *ck, sn_status status, sn_checkpoint **out) {
+    if (ck && status != SN_OK) release_tensors(ck);
+    if (status == SN_ERR_OUT_OF_MEMORY) {
+        sn_checkpoint_close(ck);
+        ck = NULL;
+    }
+    *out = ck;
+    return status;
+}
+
+/* Opens, checks and maps the file at `path`; the contract is in scopenn.h. */
+sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint) {
+    if (!checkpoint) return SN_ERR_INVALID_ARGUMENT;
+    sn_checkpoint *ck = new_checkpoint(path ? path : "(null)");
+    if (!ck) return finish_open(NULL, SN_ERR_OUT_OF_MEMORY, checkpoint);
+    sn_status status = SN_OK;
+    int fd = -1;
+    if (!path) {
+        status = fail(ck, SN_ERR_INVALID_ARGUMENT, NULL, "the path is NULL");
+        goto error;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        status = fail(ck, SN_ERR_IO, NULL, "cannot open: %s", strerror(errno));
+        goto error;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        status = fail(ck, SN_ERR_IO, NULL, "cannot stat: %s", strerror(errno));
+        goto error;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        status = fail(ck, SN_ERR_IO, NULL, "is a directory");
+        goto error;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        status = fail(ck, SN_ERR_IO, NULL, "not a regular file");
+        goto error;
+    }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        status = fail(ck, SN_ERR_IO, NULL, "%lld bytes is too large to map on this system",
+                      (long long)st.st_size);
+        goto error;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < 8) { /* mmap refuses 0 bytes; parse() says what is wrong */
+        status = parse(ck, (const unsigned char *)"", size);
+        goto error;
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        status = fail(ck, SN_ERR_IO, NULL, "cannot map: %s", strerror(errno));
+        goto error;
+    }
+    ck->map = map;
+    ck->map_size = size;
+    status = parse(ck, map, size);
+
+error:
+    if (fd >= 0) close(fd);
+    return finish_open(ck, status, checkpoint);
+}
+
+/* Checks a file held in memory; the contract is in scopenn.h. */
+sn_status sn_checkpoint_open_memory(const void *data, size_t size, sn_checkpoint **checkpoint) {
+    if (!checkpoint) return SN_ERR_INVALID_ARGUMENT;
+    sn_checkpoint *ck = new_checkpoint("<memory>");
+    if (!ck) return finish_open(NULL, SN_ERR_OUT_OF_MEMORY, checkpoint);
+    sn_status status = data ? parse(ck, data, size)
+                            : fail(ck, SN_ERR_INVALID_ARGUMENT, NULL, "the data pointer is NULL");
+    return finish_open(ck, status, checkpoint);
+}
+
+/* The open's message; "out of memory" for NULL, as sqlite3_errmsg(NULL). */
+const char *sn_checkpoint_error(const sn_checkpoint *checkpoint) {
+    if (!checkpoint) return "out of memory";
+    return checkpoint->error ? checkpoint->error : "";
+}
+
+/* Frees everything the handle owns and unmaps the file. */
+void sn_checkpoint_close(sn_checkpoint *checkpoint) {
+    if (!checkpoint) return;
+    release_tensors(checkpoint);
+    sn_free(checkpoint->error);
+    sn_free(checkpoint->source);
+    sn_free(checkpoint);
+}
+
+/* 0 for NULL and for a handle whose open failed. */
+size_t sn_checkpoint_tensor_count(const sn_checkpoint *checkpoint) {
+    return checkpoint ? checkpoint->count : 0;
+}
+
+/* Describes tensor `index`; the name stays owned by the checkpoint. */
+sn_status sn_checkpoint_tensor_info(const sn_checkpoint *checkpoint, size_t index,
+                                    sn_checkpoint_tensor *info) {
+    if (!checkpoint || !info) return SN_ERR_INVALID_ARGUMENT;
+    if (index >= checkpoint->count) return SN_ERR_NOT_FOUND;
+    const struct st_tensor *t = &checkpoint->tensors[index];
+    info->name = t->name;
+    info->dtype = t->dtype->dtype;
+    info->shape = t->shape;
+    info->nbytes = t->end - t->begin;
+    return SN_OK;
+}
+
+/* Binary search of the names sorted at open. */
+int64_t sn_checkpoint_find(const sn_checkpoint *checkpoint, const char *name) {
+    if (!checkpoint || !name) return -1;
+    size_t lo = 0, hi = checkpoint->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct st_tensor *t = checkpoint->by_name[mid];
+        int c = strcmp(name, t->name);
+        if (c == 0) return (int64_t)(t - checkpoint->tensors);
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+/* ---- conversion ------------------------------------------------------------ */
+
+/* IEEE binary16 to binary32 bits, exactly: subnormals become normals,
+ * infinities stay, NaNs keep their sign and payload (shifted, so a signaling
+ * NaN stays signaling). Works on bits, so no FPU conversion can quiet it. */
+static uint32_t f16_to_f32_bits(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exponent = (h >> 10) & 0x1fu;
+    uint32_t mantissa = h & 0x3ffu;
+    if (exponent == 0x1f) return sign | 0x7f800000u | mantissa << 13;
+    if (exponent != 0) return sign | (exponent + 112) << 23 | mantissa << 13;
+    if (mantissa == 0) return sign;
+    /* subnormal: mantissa x 2^-24; shift its leading 1 into bit 10 */
+    uint32_t shift = 0;
+    while (!(mantissa & 0x400u)) mantissa <<= 1, shift++;
+    return sign | (113 - shift) << 23 | (mantissa & 0x3ffu) << 13;
+}
+
+/* Reads a tensor as float32; the contract is in scopenn.h. */
+sn_status sn_checkpoint_read_f32(const sn_checkpoint *checkpoint, size_t index, float *out,
+                                 int64_t count) {
+    if (!checkpoint || (!out && count != 0)) return SN_ERR_INVALID_ARGUMENT;
+    if (index >= checkpoint->count) return SN_ERR_NOT_FOUND;
+    const struct st_tensor *t = &checkpoint->tensors[index];
+    if (count != t->elements) return SN_ERR_SHAPE_MISMATCH;
+    const unsigned char *src = checkpoint->data + t->begin;
+    size_t n = (size_t)count;
+    switch (t->dtype->dtype) {
+    case SN_F32:
+        if (n) memcpy(out, src, n * sizeof(float)); /* little-endian, checked above */
+        break;
+    case SN_F16:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t bits = f16_to_f32_bits((uint16_t)(src[2 * i] | src[2 * i + 1] << 8));
+            memcpy(&out[i], &bits, sizeof bits);
+        }
+        break;
+    case SN_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t bits = (uint32_t)src[2 * i] << 16 | (uint32_t)src[2 * i + 1] << 24;
+            memcpy(&out[i], &bits, sizeof bits);
+        }
+        break;
+    default: return SN_ERR_UNSUPPORTED; /* not reached: open refuses these */
+    }
+    return SN_OK;
+}
