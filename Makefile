@@ -1,5 +1,5 @@
 # The quick start, on a fresh Debian 12 machine (as root, or with sudo):
-#   make run    install what is missing, build, run the demo
+#   make run    install what is missing, build, run the demo (scopenn demo)
 #   make test   install what is missing, then the whole test matrix
 # A thin wrapper over the CMake presets in CMakePresets.json.
 .PHONY: run test build deps deps-native format clean
@@ -7,7 +7,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 run: build
-	build/native/tools/scopenn info
+	build/native/tools/scopenn demo
 
 test: deps
 	scripts/test-matrix.sh

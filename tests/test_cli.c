@@ -1,12 +1,17 @@
-/* The scopenn tool: `info` and its JSON, usage errors with exit code 2. */
+/* The scopenn tool: `info` and its JSON, `inspect` on valid and broken
+ * checkpoints, usage errors with exit code 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "scopenn.h"
@@ -135,12 +140,201 @@ static void test_help_and_version(void **state) {
     assert_string_equal(r.out, want);
 }
 
+/* ---- inspect ---------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+/* Writes a safetensors file `name` in tmpdir: the header's length, the
+ * header, `data_size` bytes; returns its path in `path`. */
+static void write_checkpoint(char *path, size_t size, const char *name, const char *header,
+                             size_t data_size) {
+    snprintf(path, size, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint64_t n = strlen(header);
+    for (int i = 0; i < 8; i++) fputc((int)((n >> (8 * i)) & 0xff), f);
+    fputs(header, f);
+    for (size_t i = 0; i < data_size; i++) fputc((int)(i & 0xff), f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static const char valid_header[] =
+    "{\"__metadata__\":{\"format\":\"pt\"},"
+    "\"conv1/weights\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+    "\"bn/gamma\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]},"
+    "\"tab\\tname\":{\"dtype\":\"F16\",\"shape\":[],\"data_offsets\":[32,34]},"
+    "\"empty\":{\"dtype\":\"F32\",\"shape\":[0,5],\"data_offsets\":[34,34]}}";
+
+static void test_inspect_text(void **state) {
+    (void)state;
+    char path[512];
+    write_checkpoint(path, sizeof path, "valid.safetensors", valid_header, 34);
+    struct run r;
+    run(&r, "inspect", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "conv1/weights\tF32\t(2, 3)\t24\n"
+                               "bn/gamma\tBF16\t(4)\t8\n"
+                               "tab\\tname\tF16\t()\t2\n"
+                               "empty\tF32\t(0, 5)\t0\n");
+    assert_string_equal(r.err, "");
+    unlink(path);
+}
+
+static void test_inspect_json(void **state) {
+    (void)state;
+    char path[512];
+    write_checkpoint(path, sizeof path, "valid.safetensors", valid_header, 34);
+    struct run r;
+    run(&r, "inspect", "--json", path, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.err, "");
+    cJSON *root = cJSON_Parse(r.out);
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetObjectItem(root, "file")->valuestring, path);
+    cJSON *tensors = cJSON_GetObjectItem(root, "tensors");
+    assert_int_equal(cJSON_GetArraySize(tensors), 4);
+    cJSON *t = cJSON_GetArrayItem(tensors, 0);
+    assert_string_equal(cJSON_GetObjectItem(t, "name")->valuestring, "conv1/weights");
+    assert_string_equal(cJSON_GetObjectItem(t, "dtype")->valuestring, "F32");
+    cJSON *shape = cJSON_GetObjectItem(t, "shape");
+    assert_int_equal(cJSON_GetArraySize(shape), 2);
+    assert_int_equal(cJSON_GetArrayItem(shape, 0)->valueint, 2);
+    assert_int_equal(cJSON_GetArrayItem(shape, 1)->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(t, "bytes")->valueint, 24);
+    t = cJSON_GetArrayItem(tensors, 2);
+    assert_string_equal(cJSON_GetObjectItem(t, "name")->valuestring, "tab\tname"); /* exact */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "shape")), 0);
+    cJSON_Delete(root);
+    unlink(path);
+}
+
+/* A broken file: exit 1, nothing on stdout, one line on stderr. */
+static void expect_inspect_fails(const char *path, const char *want) {
+    struct run r;
+    for (int json = 0; json < 2; json++) {
+        if (json)
+            run(&r, "inspect", path, "--json", NULL);
+        else
+            run(&r, "inspect", path, NULL);
+        assert_int_equal(r.code, 1);
+        assert_string_equal(r.out, "");
+        if (strncmp(r.err, "scopenn: checkpoint ", 20) != 0 || !strstr(r.err, want))
+            fail_msg("inspect %s: stderr \"%s\" lacks \"%s\"", path, r.err, want);
+        char *newline = strchr(r.err, '\n');
+        assert_non_null(newline);
+        assert_string_equal(newline, "\n"); /* one line */
+    }
+}
+
+static void test_inspect_invalid_files(void **state) {
+    (void)state;
+    char path[512];
+    write_checkpoint(path, sizeof path, "bad.safetensors",
+                     "{\"w\":{\"dtype\":\"F32\",\"shape\":[5,5,3,32],\"data_offsets\":[0,100]}}",
+                     100);
+    expect_inspect_fails(path, "bad.safetensors: tensor \"w\": data_offsets [0, 100] do not match "
+                               "shape (5, 5, 3, 32) x F32 = 9600 bytes");
+    write_checkpoint(path, sizeof path, "bad.safetensors",
+                     "{\"a\\nb\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
+    expect_inspect_fails(path, "tensor \"a\\u000ab\"");
+    write_checkpoint(path, sizeof path, "bad.safetensors",
+                     "{\"step\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}", 8);
+    expect_inspect_fails(path, "dtype I64 is not supported");
+    write_checkpoint(path, sizeof path, "bad.safetensors", "not json", 0);
+    expect_inspect_fails(path, "header is not JSON");
+    unlink(path);
+
+    snprintf(path, sizeof path, "%s/empty.safetensors", tmpdir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fclose(f);
+    expect_inspect_fails(path, "file is 0 bytes");
+    unlink(path);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("1234567", f);
+    fclose(f);
+    expect_inspect_fails(path, "file is 7 bytes");
+    unlink(path);
+
+    expect_inspect_fails(tmpdir, "is a directory");
+    snprintf(path, sizeof path, "%s/none.safetensors", tmpdir);
+    expect_inspect_fails(path, "none.safetensors: cannot open");
+}
+
+static void test_inspect_usage(void **state) {
+    (void)state;
+    struct run r;
+    run(&r, "inspect", NULL);
+    assert_int_equal(r.code, 2);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "FILE missing"));
+    assert_non_null(strstr(r.err, "usage: scopenn"));
+    run(&r, "inspect", "--json", NULL);
+    assert_int_equal(r.code, 2);
+    run(&r, "inspect", "m.safetensors", "--xml", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "--xml"));
+    run(&r, "inspect", "a.safetensors", "b.safetensors", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "b.safetensors"));
+    run(&r, "help", NULL);
+    assert_non_null(strstr(r.out, "inspect FILE [--json]"));
+}
+
+static int make_tmpdir(void **state) {
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/scopenn-cli-XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state) {
+    (void)state;
+    return rmdir(tmpdir);
+}
+
+static void test_demo(void **state) {
+    (void)state;
+    struct run r;
+    run(&r, "demo", "--json", "--size", "6x5", "--threads", "2", NULL);
+    if (r.code != 0) fail_msg("demo failed: %s", r.err);
+    cJSON *root = cJSON_Parse(r.out);
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetObjectItem(root, "isa")->valuestring, sn_isa_name(sn_cpu_isa()));
+    cJSON *vars = cJSON_GetObjectItem(root, "variables");
+    assert_int_equal(cJSON_GetArraySize(vars), 4);
+    assert_string_equal(cJSON_GetArrayItem(vars, 0)->valuestring, "image_filters/conv1/weights:0");
+    assert_string_equal(cJSON_GetArrayItem(vars, 3)->valuestring, "image_filters/conv2/biases:0");
+    assert_int_equal(cJSON_GetObjectItem(root, "packs_made")->valueint, 4);
+    assert_int_equal(cJSON_GetObjectItem(root, "packs_reused")->valueint, 4);
+    assert_true(cJSON_GetObjectItem(root, "max_abs_err_vs_reference")->valuedouble <= 1e-3);
+    assert_true(cJSON_GetObjectItem(root, "ms_per_image")->valuedouble > 0);
+    cJSON_Delete(root);
+    run(&r, "demo", "--isa", "scalar", "--size", "4x4", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "\nisa: scalar, threads: 1\n"));
+    assert_non_null(strstr(r.out, "packs: 4 made, 4 reused"));
+    const char *bad[][2] = {
+        {"--size", "0x4"}, {"--size", "4"}, {"--threads", "-1"}, {"--isa", "sse"}, {"--what", "1"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run(&r, "demo", bad[i][0], bad[i][1], NULL);
+        assert_int_equal(r.code, 2);
+        assert_non_null(strstr(r.err, "usage: scopenn demo"));
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_text),
         cmocka_unit_test(test_info_json),
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_inspect_text),
+        cmocka_unit_test(test_inspect_json),
+        cmocka_unit_test(test_inspect_invalid_files),
+        cmocka_unit_test(test_inspect_usage),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

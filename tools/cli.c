@@ -1,16 +1,25 @@
 #include "cli.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "demo.h"
 #include "scopenn.h"
 
 static const char usage_text[] =
     "usage: scopenn COMMAND [FLAGS]\n"
     "\n"
     "commands:\n"
+    "  demo [--json] [--isa NAME] [--threads N] [--size HxW]\n"
+    "                  the seeds' two-layer image filter on two images sharing\n"
+    "                  its variables: packs, isa, error vs reference, time\n"
     "  info [--json]   the kernel set in use (first line: isa: NAME), the CPU\n"
     "                  features detected, why that kernel set, the version\n"
+    "  inspect FILE [--json]\n"
+    "                  check a safetensors checkpoint and list its tensors, one\n"
+    "                  per line: name, dtype, shape, bytes (tab-separated);\n"
+    "                  exit 1 with the problem if the file is not valid\n"
     "  help            this text\n"
     "  version         the library version\n"
     "\n"
@@ -109,6 +118,126 @@ static int cmd_info(int argc, char **argv, FILE *out, FILE *err) {
     return 0;
 }
 
+/* The safetensors spelling of a dtype an open checkpoint can hold. */
+static const char *safetensors_dtype(sn_dtype dtype) {
+    switch (dtype) {
+    case SN_F32: return "F32";
+    case SN_F16: return "F16";
+    case SN_BF16: return "BF16";
+    default: return "?";
+    }
+}
+
+/* A tensor name on one line: a file may hold any JSON string, so
+ * backslashes and control characters are escaped as JSON escapes them. */
+static void print_name(FILE *out, const char *name) {
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+}
+
+/* "(5, 5, 3, 32)"; "()" for a scalar. */
+static void print_shape(FILE *out, const sn_shape *shape) {
+    fputc('(', out);
+    for (int d = 0; d < shape->rank; d++)
+        fprintf(out, "%s%lld", d ? ", " : "", (long long)shape->dims[d]);
+    fputc(')', out);
+}
+
+/* An integer as JSON text: cJSON would print 1e15 and above with an
+ * exponent. */
+static cJSON *json_integer(uint64_t value) {
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return cJSON_CreateRaw(text);
+}
+
+static int print_tensors_json(FILE *out, FILE *err, const char *file, const sn_checkpoint *ck) {
+    cJSON *root = cJSON_CreateObject();
+    int ok = cJSON_AddStringToObject(root, "file", file) != NULL;
+    cJSON *tensors = cJSON_AddArrayToObject(root, "tensors");
+    ok &= tensors != NULL;
+    for (size_t i = 0; ok && i < sn_checkpoint_tensor_count(ck); i++) {
+        sn_checkpoint_tensor info;
+        sn_checkpoint_tensor_info(ck, i, &info);
+        cJSON *t = cJSON_CreateObject();
+        ok &= t != NULL && cJSON_AddItemToArray(tensors, t);
+        if (!ok) {
+            cJSON_Delete(t);
+            break;
+        }
+        ok &= cJSON_AddStringToObject(t, "name", info.name) != NULL;
+        ok &= cJSON_AddStringToObject(t, "dtype", safetensors_dtype(info.dtype)) != NULL;
+        cJSON *shape = cJSON_AddArrayToObject(t, "shape");
+        ok &= shape != NULL;
+        for (int d = 0; ok && d < info.shape.rank; d++) {
+            cJSON *dim = json_integer((uint64_t)info.shape.dims[d]);
+            ok &= dim != NULL && cJSON_AddItemToArray(shape, dim);
+        }
+        cJSON *bytes = ok ? json_integer(info.nbytes) : NULL;
+        ok &= bytes != NULL && cJSON_AddItemToObject(t, "bytes", bytes);
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(err, "scopenn: out of memory formatting JSON\n");
+        return 1;
+    }
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
+static int cmd_inspect(int argc, char **argv, FILE *out, FILE *err) {
+    const char *file = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return usage_error(err, "inspect: unknown flag", argv[i]);
+        else if (file)
+            return usage_error(err, "inspect: extra argument", argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file) {
+        fprintf(err, "scopenn: inspect: FILE missing\n\n%s", usage_text);
+        return 2;
+    }
+    sn_checkpoint *ck = NULL;
+    if (sn_checkpoint_open(file, &ck) != SN_OK) {
+        /* the message is one line, naming the file, the problem, the tensor */
+        fprintf(err, "scopenn: %s\n", sn_checkpoint_error(ck));
+        sn_checkpoint_close(ck);
+        return 1;
+    }
+    int code = 0;
+    if (json) {
+        code = print_tensors_json(out, err, file, ck);
+    } else {
+        for (size_t i = 0; i < sn_checkpoint_tensor_count(ck); i++) {
+            sn_checkpoint_tensor info;
+            sn_checkpoint_tensor_info(ck, i, &info);
+            print_name(out, info.name);
+            fprintf(out, "\t%s\t", safetensors_dtype(info.dtype));
+            print_shape(out, &info.shape);
+            fprintf(out, "\t%llu\n", (unsigned long long)info.nbytes);
+        }
+    }
+    sn_checkpoint_close(ck);
+    return code;
+}
+
 int sn_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     if (argc < 2) {
         fputs(usage_text, err);
@@ -116,6 +245,8 @@ int sn_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "info") == 0) return cmd_info(argc, argv, out, err);
+    if (strcmp(cmd, "demo") == 0) return sn_cmd_demo(argc, argv, out, err);
+    if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc, argv, out, err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, out);
         return 0;

@@ -149,8 +149,9 @@ int sn_cmd_demo(int argc, char **argv, FILE *out, FILE *err) {
     sn_session_stats_get(s, &st);
 
     if (a.json) {
-        cJSON *root = cJSON_CreateObject(), *vars = cJSON_AddArrayToObject(root, "variables");
+        cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "isa", sn_isa_name(st.isa));
+        cJSON *vars = cJSON_AddArrayToObject(root, "variables");
         for (size_t i = 0; i < sn_graph_variable_count(g); i++)
             cJSON_AddItemToArray(
                 vars, cJSON_CreateString(sn_variable_tensor_name(sn_graph_variable(g, i))));
