@@ -134,6 +134,10 @@ static void test_image_filter_end_to_end(void **state) {
     for (size_t i = 0; i < 4; i++)
         unique_bytes += (size_t)sn_variable_size(sn_graph_variable(m.g, i)) * 4;
     assert_true(st.packed_bytes >= unique_bytes && st.packed_bytes <= unique_bytes + 4 * 64);
+    /* four intermediates: two fetched (live to the end) and two mid-layer
+     * tensors, the second reusing the first's slot */
+    size_t slot = ((size_t)2 * H * W * C * 4 + 63) / 64 * 64;
+    assert_int_equal(st.arena_bytes, 3 * slot);
 
     float a[2 * H * W * C], b[2 * H * W * C], want[2 * H * W * C];
     fill(a, sizeof a / 4, 1);
@@ -309,6 +313,37 @@ static void test_arena_holds_the_largest_adjacent_pair(void **state) {
     sn_graph_destroy(g);
 }
 
+/* An op valid only for some batches: [-1, 5] + [3, 5] broadcasts for a
+ * batch of 1 or 3, not 2 or 4 (max_batch). The session plans it anyway;
+ * each run checks its own batch. */
+static void test_batch_dependent_broadcast(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, 5));
+    sn_variable *v = sn_get_variable(g, "v", SN_SHAPE(3, 5), sn_ones_initializer());
+    sn_tensor *y = sn_add(g, x, sn_var(g, v), NULL);
+    sn_session *s =
+        sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = 1, .max_batch = 4});
+    if (!s) fail_msg("%s", sn_graph_error(g));
+    float in[20] = {0};
+    sn_output out;
+    for (int batch = 1; batch <= 4; batch++) {
+        sn_feed feed = {x, in, SN_SHAPE(batch, 5)};
+        sn_status st = sn_session_run(s, &feed, 1, &out);
+        if (batch == 1 || batch == 3) {
+            assert_int_equal(st, SN_OK);
+            assert_int_equal(out.shape.dims[0], 3);
+            assert_true(out.data[14] == 1.0f);
+        } else {
+            assert_int_equal(st, SN_ERR_SHAPE_MISMATCH);
+            assert_non_null(
+                strstr(sn_session_error(s), "op add: the shapes cannot be broadcast together"));
+        }
+    }
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_filter_end_to_end),
@@ -317,6 +352,7 @@ int main(void) {
         cmocka_unit_test(test_threads_give_identical_results),
         cmocka_unit_test(test_feed_errors),
         cmocka_unit_test(test_arena_holds_the_largest_adjacent_pair),
+        cmocka_unit_test(test_batch_dependent_broadcast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "cpu/cpu.h"
@@ -53,6 +54,7 @@ struct sn_session {
     size_t arena_bytes;
     int64_t max_batch;
     pthreadpool_t pool;
+    uint32_t pool_flags; /* yield the workers when there are more than CPUs */
     const struct sn_kernels *kernels;
     size_t packs_made, packs_reused, packed_bytes, fused;
     char error[512];
@@ -227,7 +229,14 @@ static bool plan(sn_session *s) {
         bool ok = sn_infer_shape(n->op->type, &n->op->attrs, shapes, n->op->input_count,
                                  &out->planned, why, sizeof why);
         if (shapes != in) sn_free(shapes);
-        if (!ok) return FAIL(s, SN_ERR_SHAPE_MISMATCH, "session: op %s: %s", n->op->name, why);
+        if (!ok) {
+            /* An op valid only for some batches (a -1 batch broadcast with a
+             * fixed size, say) need not accept max_batch: plan it by its
+             * build-time shape; each run checks its real size. */
+            out->planned = out->tensor->shape;
+            for (int d = 0; d < out->planned.rank; d++)
+                if (out->planned.dims[d] < 0) out->planned.dims[d] = s->max_batch;
+        }
         out->first = (int)i;
     }
     size_t *order = sn_malloc((s->value_count + 1) * sizeof *order), placed = 0;
@@ -490,7 +499,8 @@ static void run_rows(sn_session *s, struct rows_task *t, int64_t count) {
     }
     size_t threads = pthreadpool_get_threads_count(s->pool);
     size_t tile = (size_t)count / (threads * 4);
-    pthreadpool_parallelize_1d_tile_1d(s->pool, rows, t, (size_t)count, tile ? tile : 1, 0);
+    pthreadpool_parallelize_1d_tile_1d(s->pool, rows, t, (size_t)count, tile ? tile : 1,
+                                       s->pool_flags);
 }
 
 /* Strides of an operand broadcast to `out` (0 where it is broadcast). */
