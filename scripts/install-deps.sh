@@ -16,6 +16,8 @@ set -u
 native=(build-essential cmake pkg-config qemu-user binutils
         libcmocka-dev libsleef-dev libpthreadpool-dev libcjson-dev
         libbenchmark-dev g++ clang libclang-rt-14-dev)
+# The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
+case "$(dpkg --print-architecture)" in amd64|arm64) native+=(python3-torch) ;; esac
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf)
