@@ -13,14 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__);                      \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 int main(void) {
     sn_graph *g = sn_graph_create(NULL);
@@ -41,8 +34,8 @@ int main(void) {
 
     SN_WITH_VARIABLE_SCOPE(g, "bar")
     SN_WITH_VARIABLE_SCOPE(g, "baz")
-    SN_WITH_CAPTURED_SCOPE(g, foo_scope, SN_REUSE_INHERIT) inner =
-        sn_scope_name(sn_current_scope(g));
+    SN_WITH_CAPTURED_SCOPE(g, foo_scope, SN_REUSE_INHERIT)
+    inner = sn_scope_name(sn_current_scope(g));
 
     if (sn_graph_status(g) != SN_OK) {
         fprintf(stderr, "error: %s\n", sn_graph_error(g));

@@ -26,6 +26,18 @@ static const char usage_text[] =
     "environment:\n"
     "  SCOPENN_ISA=scalar|avx2|avx512|neon   use no better kernel set than this\n";
 
+int sn_cli_print_json(cJSON *root, int ok, FILE *out, FILE *err) {
+    char *text = ok && root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(err, "scopenn: out of memory formatting JSON\n");
+        return 1;
+    }
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
 static int usage_error(FILE *err, const char *what, const char *arg) {
     fprintf(err, "scopenn: %s '%s'\n\n%s", what, arg, usage_text);
     return 2;
@@ -92,15 +104,7 @@ static int print_info_json(FILE *out, FILE *err, const sn_cpu_info *info) {
     }
     ok &= cJSON_AddStringToObject(root, "reason", info->reason) != NULL;
     ok &= cJSON_AddStringToObject(root, "version", sn_version()) != NULL;
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) {
-        fprintf(err, "scopenn: out of memory formatting JSON\n");
-        return 1;
-    }
-    fprintf(out, "%s\n", text);
-    cJSON_free(text);
-    return 0;
+    return sn_cli_print_json(root, ok, out, err);
 }
 
 static int cmd_info(int argc, char **argv, FILE *out, FILE *err) {
@@ -186,15 +190,7 @@ static int print_tensors_json(FILE *out, FILE *err, const char *file, const sn_c
         cJSON *bytes = ok ? json_integer(info.nbytes) : NULL;
         ok &= bytes != NULL && cJSON_AddItemToObject(t, "bytes", bytes);
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) {
-        fprintf(err, "scopenn: out of memory formatting JSON\n");
-        return 1;
-    }
-    fprintf(out, "%s\n", text);
-    cJSON_free(text);
-    return 0;
+    return sn_cli_print_json(root, ok, out, err);
 }
 
 static int cmd_inspect(int argc, char **argv, FILE *out, FILE *err) {

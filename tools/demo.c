@@ -3,6 +3,8 @@
  * checked against the scalar reference kernels. */
 #include "demo.h"
 
+#include "cli.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -150,27 +152,22 @@ int sn_cmd_demo(int argc, char **argv, FILE *out, FILE *err) {
 
     if (a.json) {
         cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "isa", sn_isa_name(st.isa));
+        int ok = cJSON_AddStringToObject(root, "isa", sn_isa_name(st.isa)) != NULL;
         cJSON *vars = cJSON_AddArrayToObject(root, "variables");
-        for (size_t i = 0; i < sn_graph_variable_count(g); i++)
-            cJSON_AddItemToArray(
-                vars, cJSON_CreateString(sn_variable_tensor_name(sn_graph_variable(g, i))));
-        cJSON_AddNumberToObject(root, "packs_made", (double)st.packs_made);
-        cJSON_AddNumberToObject(root, "packs_reused", (double)st.packs_reused);
-        cJSON_AddNumberToObject(root, "max_abs_err_vs_reference", max_err);
-        cJSON_AddNumberToObject(root, "ms_per_image", ms_per_image);
-        cJSON_AddNumberToObject(root, "threads", st.threads);
+        ok &= vars != NULL;
+        for (size_t i = 0; ok && i < sn_graph_variable_count(g); i++) {
+            cJSON *name = cJSON_CreateString(sn_variable_tensor_name(sn_graph_variable(g, i)));
+            ok &= name != NULL && cJSON_AddItemToArray(vars, name);
+        }
         char size[48];
         snprintf(size, sizeof size, "%ldx%ld", a.h, a.w);
-        cJSON_AddStringToObject(root, "size", size);
-        char *text = cJSON_PrintUnformatted(root);
-        cJSON_Delete(root);
-        if (!text) {
-            fprintf(err, "scopenn demo: out of memory\n");
-            goto done;
-        }
-        fprintf(out, "%s\n", text);
-        cJSON_free(text);
+        ok &= cJSON_AddNumberToObject(root, "packs_made", (double)st.packs_made) != NULL &&
+              cJSON_AddNumberToObject(root, "packs_reused", (double)st.packs_reused) != NULL &&
+              cJSON_AddNumberToObject(root, "max_abs_err_vs_reference", max_err) != NULL &&
+              cJSON_AddNumberToObject(root, "ms_per_image", ms_per_image) != NULL &&
+              cJSON_AddNumberToObject(root, "threads", st.threads) != NULL &&
+              cJSON_AddStringToObject(root, "size", size) != NULL;
+        if (sn_cli_print_json(root, ok, out, err) != 0) goto done;
     } else {
         fprintf(
             out,
