@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "cpu/cpu.h"
 #include "graph/op.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
@@ -93,7 +92,6 @@ static bool ready_before(const sn_tensor *t, const struct sn_op *x) {
 struct usage {
     bool *needed, *fetched, *covered;
     int *uses, *only_user;
-    int *node_at; /* op index -> node building it at that op, or -1 */
 };
 
 static bool mark_needed(sn_session *s, struct usage *u, sn_tensor *const *fetches, size_t n) {
