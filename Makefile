@@ -16,9 +16,10 @@ build: deps-native
 	cmake --preset native
 	cmake --build --preset native -j $(JOBS)
 
-# Native packages only; `deps` adds the ARM cross toolchains and libraries.
+# What a native build needs; `deps` adds the test matrix's tools (cross
+# toolchains and libraries, qemu, clang, python3-torch).
 deps-native:
-	SCOPENN_NO_CROSS=1 scripts/install-deps.sh
+	scripts/install-deps.sh --run
 
 deps:
 	scripts/install-deps.sh

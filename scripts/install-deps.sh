@@ -3,8 +3,10 @@
 # that is already there. Safe to run again: with everything present it only
 # checks (no network, no root needed).
 #
-#   scripts/install-deps.sh            native + cross toolchains, libraries, qemu
-#   SCOPENN_NO_CROSS=1 scripts/...     native only (no ARM toolchains or libraries)
+#   scripts/install-deps.sh             everything `make test` needs: native and
+#                                       cross toolchains, libraries, qemu, clang
+#                                       (fuzzing), python3-torch (the oracle)
+#   scripts/install-deps.sh --run       only what `make run` needs: a native build
 #
 # Cross-architecture -dev packages that are Multi-Arch: same (sleef, cmocka,
 # cJSON) are installed as :arm64 and :armhf. pthreadpool is NOT: installing
@@ -13,19 +15,25 @@
 # (scripts/cross-sysroot.sh).
 set -u
 
-native=(build-essential cmake pkg-config qemu-user binutils
-        libcmocka-dev libsleef-dev libpthreadpool-dev libcjson-dev
-        libbenchmark-dev g++ clang libclang-rt-14-dev)
+case "${1:-}" in
+  "") mode=test ;;
+  --run) mode=run ;;
+  *) echo "usage: $0 [--run]" >&2; exit 2 ;;
+esac
+
+native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libpthreadpool-dev
+        libcjson-dev)
+testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
-case "$(dpkg --print-architecture)" in amd64|arm64) native+=(python3-torch) ;; esac
+case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf)
 
 want=("${native[@]}")
 foreign=()
-if [ -z "${SCOPENN_NO_CROSS:-}" ]; then
-  want+=("${cross[@]}")
+if [ "$mode" = test ]; then
+  want+=("${testing[@]}" "${cross[@]}")
   foreign=(arm64 armhf)
 fi
 
