@@ -10,6 +10,15 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
 #define SN_KERNEL(isa_, fn) [isa_].f32_relu = fn,
 #include "kernels/f32-vrelu.inc"
 #undef SN_KERNEL
+#define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_)                                                \
+    [isa_].conv = {.mr = mr_,                                                                      \
+                   .nr = nr_,                                                                      \
+                   .tile = tile_,                                                                  \
+                   .row = row_,                                                                    \
+                   .packer = &sn_packer_blocked,                                                   \
+                   .packer_transposed = &sn_packer_blocked_transposed},
+#include "kernels/f32-conv.inc"
+#undef SN_CONV_KERNEL
 };
 
 const struct sn_kernels *sn_kernels_for(sn_isa isa) {

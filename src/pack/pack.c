@@ -17,6 +17,51 @@ static void reference_pack(const float *src, const sn_shape *shape, int nr, floa
 
 const sn_packer sn_packer_reference = {"reference", reference_floats, reference_pack};
 
+/* A weight as rows x columns: the last dimension is the columns (output
+ * channels), everything before it the rows (kh * kw * in_channels). */
+static void rows_columns(const sn_shape *shape, size_t *rows, size_t *columns) {
+    *rows = 1;
+    for (int d = 0; d + 1 < shape->rank; d++) *rows *= (size_t)shape->dims[d];
+    *columns = shape->rank ? (size_t)shape->dims[shape->rank - 1] : 1;
+}
+
+static size_t blocked_floats(const sn_shape *shape, int nr) {
+    size_t rows, columns;
+    rows_columns(shape, &rows, &columns);
+    return (columns + (size_t)nr - 1) / (size_t)nr * (size_t)nr * rows;
+}
+
+/* [rows][columns] -> [columns / NR][rows][NR], the last block zero-padded. */
+static void blocked_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    size_t rows, columns, n = (size_t)nr;
+    rows_columns(shape, &rows, &columns);
+    for (size_t b = 0; b < columns; b += n) {
+        size_t width = columns - b < n ? columns - b : n;
+        for (size_t r = 0; r < rows; r++, dst += n) {
+            memcpy(dst, src + r * columns + b, width * sizeof(float));
+            if (width < n) memset(dst + width, 0, (n - width) * sizeof(float));
+        }
+    }
+}
+
+/* A [columns, rows] matrix (MatMul's transposed B) in the same layout. */
+static size_t transposed_floats(const sn_shape *shape, int nr) {
+    size_t columns = (size_t)shape->dims[0], rows = (size_t)shape->dims[1], n = (size_t)nr;
+    return (columns + n - 1) / n * n * rows;
+}
+
+static void transposed_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    size_t columns = (size_t)shape->dims[0], rows = (size_t)shape->dims[1], n = (size_t)nr;
+    for (size_t b = 0; b < columns; b += n)
+        for (size_t r = 0; r < rows; r++, dst += n)
+            for (size_t j = 0; j < n; j++)
+                dst[j] = b + j < columns ? src[(b + j) * rows + r] : 0.0f;
+}
+
+const sn_packer sn_packer_blocked = {"blocked", blocked_floats, blocked_pack};
+const sn_packer sn_packer_blocked_transposed = {"blocked-transposed", transposed_floats,
+                                                transposed_pack};
+
 struct sn_pack_cache *sn_pack_cache_create(void) {
     struct sn_pack_cache *c = sn_calloc(1, sizeof *c);
     if (c && pthread_mutex_init(&c->lock, NULL) != 0) {

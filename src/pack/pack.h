@@ -27,6 +27,13 @@ typedef struct sn_packer {
  * matrices, bias vectors). */
 extern const sn_packer sn_packer_reference;
 
+/* Output-channel blocks: a weight [..., N] seen as [K][N] (K the product
+ * of the other dimensions: kh * kw * in_channels for an HWIO filter, 1 for
+ * a bias) becomes [ceil(N / NR)][K][NR], the last block zero-padded. */
+extern const sn_packer sn_packer_blocked;
+/* The same layout from a [N, K] matrix (MatMul with transpose_b). */
+extern const sn_packer sn_packer_blocked_transposed;
+
 struct sn_pack {
     sn_variable *variable;
     const sn_packer *packer;

@@ -1,5 +1,6 @@
 /* Sessions: compile a graph (prune, fuse, pack, plan the arena) and run it
  * without allocating. */
+#include <math.h>
 #include <pthreadpool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,12 @@ struct node {
     int *inputs; /* value indices of op's inputs */
     int bias;    /* value index, or -1 */
     sn_activation act;
-    struct sn_pack *weights, *bias_pack; /* packed input 1 and bias, or NULL */
+    /* conv2d and matmul: true when the kernel set's tile kernels run it (on
+     * blocked weights); false for the reference kernels (reference layout) */
+    bool simd;
+    const sn_packer *packer;               /* of input 1, the weights */
+    struct sn_pack *weights, *bias_pack;   /* from the cache, for variables */
+    float *weights_scratch, *bias_scratch; /* packed each run, for the others */
     int out;
 };
 
@@ -51,6 +57,9 @@ struct sn_session {
     size_t scratch_count;
     float *arena;
     size_t arena_bytes;
+    float *padded; /* a zero-padded copy of a conv input */
+    size_t padded_bytes;
+    float *zeros; /* NR zeros: the bias of a conv without one */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -283,21 +292,60 @@ static bool plan(sn_session *s) {
     return true;
 }
 
-/* Asks the graph's pack cache for every variable weight and bias. */
-static bool pack(sn_session *s) {
+/* The padded copy of a SIMD conv's input: the rows and columns its taps
+ * reach, (out - 1) * stride + dilated kernel, around the input at the
+ * leading padding. 0 when the input itself will do. */
+static size_t padded_floats(const struct sn_op *op, const sn_shape *in, const sn_shape *filter,
+                            int64_t *hp, int64_t *wp, int64_t *top, int64_t *left) {
+    const struct sn_op_attrs *a = &op->attrs;
+    int64_t oh, ow;
+    sn_window(in->dims[1], (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh,
+              top);
+    sn_window(in->dims[2], (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
+              left);
+    *hp = (oh - 1) * a->strides.h + (filter->dims[0] - 1) * a->dilations.h + 1;
+    *wp = (ow - 1) * a->strides.w + (filter->dims[1] - 1) * a->dilations.w + 1;
+    if (*top == 0 && *left == 0 && *hp <= in->dims[1] && *wp <= in->dims[2]) return 0;
+    return (size_t)(in->dims[0] * *hp * *wp * in->dims[3]);
+}
+
+/* Where a conv2d or matmul gets its weights and bias: the graph's pack
+ * cache for variables, in the layout of the session's kernels; a buffer
+ * of the session, packed at each run, for computed ones. */
+static bool prepare_weights(sn_session *s) {
     sn_graph *g = s->graph;
+    const struct sn_conv_config *cc = &s->kernels->conv;
     if (!g->packs && !(g->packs = sn_pack_cache_create()))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory for the pack cache");
+    size_t nr = cc->tile ? cc->nr : 1;
+    if (!(s->zeros = sn_aligned_alloc(64, (nr * sizeof(float) + 63) & ~(size_t)63)))
+        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    memset(s->zeros, 0, nr * sizeof(float));
     for (size_t i = 0; i < s->node_count; i++) {
         struct node *n = &s->nodes[i];
         if (!is_weighted(n->op->type)) continue;
+        n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
+        n->packer = !n->simd ? &sn_packer_reference
+                    : n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b
+                        ? cc->packer_transposed
+                        : cc->packer;
         int which[2] = {n->inputs[1], n->bias};
+        const sn_packer *packers[2] = {n->packer, n->simd ? cc->packer : &sn_packer_reference};
         struct sn_pack **slot[2] = {&n->weights, &n->bias_pack};
+        float **scratch[2] = {&n->weights_scratch, &n->bias_scratch};
         for (int k = 0; k < 2; k++) {
-            if (which[k] < 0 || s->values[which[k]].kind != VALUE_VARIABLE) continue;
+            if (which[k] < 0) continue;
+            const struct value *v = &s->values[which[k]];
+            if (v->kind != VALUE_VARIABLE) {
+                if (!n->simd) continue; /* the reference kernels read it as it is */
+                size_t floats = packers[k]->packed_floats(&v->planned, (int)nr);
+                if (!(*scratch[k] = sn_aligned_alloc(64, floats * sizeof(float) + 64)))
+                    return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", n->op->name);
+                continue;
+            }
             bool made = false;
-            sn_variable *var = s->values[which[k]].tensor->op->variable;
-            struct sn_pack *p = sn_pack_get(g->packs, var, &sn_packer_reference, 1, &made);
+            sn_variable *var = v->tensor->op->variable;
+            struct sn_pack *p = sn_pack_get(g->packs, var, packers[k], (int)nr, &made);
             if (!p) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
             *slot[k] = p;
             made ? s->packs_made++ : s->packs_reused++;
@@ -308,13 +356,27 @@ static bool pack(sn_session *s) {
                 s->packed_bytes += p->bytes;
             }
         }
+        if (n->simd && n->op->type == SN_OP_CONV2D) {
+            int64_t hp, wp, top, left;
+            size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
+                                          &s->values[n->inputs[1]].planned, &hp, &wp, &top, &left);
+            if (floats * sizeof(float) > s->padded_bytes) s->padded_bytes = floats * sizeof(float);
+        }
     }
+    if (s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes)))
+        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     return true;
 }
 
 void sn_session_destroy(sn_session *s) {
     if (!s) return;
-    for (size_t i = 0; i < s->node_count; i++) sn_free(s->nodes[i].inputs);
+    for (size_t i = 0; i < s->node_count; i++) {
+        sn_free(s->nodes[i].inputs);
+        sn_aligned_free(s->nodes[i].weights_scratch);
+        sn_aligned_free(s->nodes[i].bias_scratch);
+    }
+    sn_aligned_free(s->padded);
+    sn_aligned_free(s->zeros);
     sn_free(s->nodes);
     sn_free(s->values);
     sn_free(s->fetches);
@@ -367,18 +429,17 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         s->fetches[i] = (int)fetches[i]->op->index; /* op indices until build_nodes */
         value_of(s, value_of_op, fetches[i]);
     }
-    if (!mark_needed(s, &u, fetches, fetch_count) || !build_nodes(s, &u, value_of_op) || !plan(s) ||
-        !pack(s))
-        goto error;
-    if (s->scratch_count && !(s->scratch = sn_malloc(s->scratch_count * sizeof *s->scratch)))
-        goto oom;
-
     sn_cpu_info info;
     sn_cpu_info_get(&info);
     sn_isa isa = info.isa;
     if (opt.limit_isa && opt.max_isa < isa) isa = opt.max_isa;
     while (isa > SN_ISA_SCALAR && !((info.isas >> isa) & 1)) isa--; /* never one the CPU lacks */
     s->kernels = sn_kernels_for(isa) ? sn_kernels_for(isa) : sn_kernels_for(SN_ISA_SCALAR);
+    if (!mark_needed(s, &u, fetches, fetch_count) || !build_nodes(s, &u, value_of_op) || !plan(s) ||
+        !prepare_weights(s))
+        goto error;
+    if (s->scratch_count && !(s->scratch = sn_malloc(s->scratch_count * sizeof *s->scratch)))
+        goto oom;
     if (opt.threads != 1) {
         s->pool = pthreadpool_create((size_t)opt.threads);
         if (!s->pool) goto oom;
@@ -489,16 +550,163 @@ static void rows(void *context, size_t begin, size_t count) {
     }
 }
 
-static void run_rows(sn_session *s, struct rows_task *t, int64_t count) {
-    if (count <= 0) return;
+/* Runs fn over [0, count) on the session's threads, in tiles. */
+static void parallel(sn_session *s, pthreadpool_task_1d_tile_1d_t fn, void *context, size_t count) {
+    if (count == 0) return;
     if (!s->pool) {
-        rows(t, 0, (size_t)count);
+        fn(context, 0, count);
         return;
     }
-    size_t threads = pthreadpool_get_threads_count(s->pool);
-    size_t tile = (size_t)count / (threads * 4);
-    pthreadpool_parallelize_1d_tile_1d(s->pool, rows, t, (size_t)count, tile ? tile : 1,
-                                       s->pool_flags);
+    size_t tile = count / (pthreadpool_get_threads_count(s->pool) * 4);
+    pthreadpool_parallelize_1d_tile_1d(s->pool, fn, context, count, tile ? tile : 1, s->pool_flags);
+}
+
+/* ---- the kernel set's tile kernels (conv2d and matmul on blocked weights) */
+
+struct tile_task {
+    const struct sn_conv_config *cc;
+    struct sn_conv_tile base; /* strides, taps, clamp */
+    const float *input;       /* padded (or not) input */
+    int64_t in_h, in_w;       /* its rows and columns per image */
+    int64_t out_h, out_w, out_c, stride_h, stride_w, channels;
+    const float *weights, *bias; /* packed: blocks of block_floats, and NR-wide */
+    size_t block_floats;
+    float *output;
+};
+
+/* The NR blocks of one run of pixels: `count` (<= MR) pixels from `in`
+ * (pixel_stride apart) to `out`. */
+static void tile_blocks(const struct tile_task *t, const float *in, float *out, size_t count) {
+    struct sn_conv_tile tile = t->base;
+    const size_t nr = t->cc->nr;
+    tile.input = in;
+    for (size_t b = 0; b * nr < (size_t)t->out_c; b++) {
+        size_t nc = (size_t)t->out_c - b * nr;
+        tile.weights = t->weights + b * t->block_floats;
+        tile.bias = t->bias ? t->bias + b * nr : t->base.bias; /* NR zeros */
+        tile.output = out + b * nr;
+        (count > 1 ? t->cc->tile : t->cc->row)(count, nc < nr ? nc : nr, &tile);
+    }
+}
+
+/* Output rows of a conv: each row's pixels in tiles of MR. */
+static void conv_rows(void *context, size_t begin, size_t count) {
+    const struct tile_task *t = context;
+    const size_t mr = t->cc->mr;
+    for (size_t r = begin; r < begin + count; r++) {
+        int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
+        const float *in = t->input + ((n * t->in_h + oy * t->stride_h) * t->in_w) * t->channels;
+        float *out = t->output + (int64_t)r * t->out_w * t->out_c;
+        for (int64_t ox = 0; ox < t->out_w; ox += (int64_t)mr) {
+            size_t m = (size_t)(t->out_w - ox) < mr ? (size_t)(t->out_w - ox) : mr;
+            tile_blocks(t, in + ox * t->stride_w * t->channels, out + ox * t->out_c, m);
+        }
+    }
+}
+
+/* Tiles of MR rows of a matrix product. */
+static void matmul_tiles(void *context, size_t begin, size_t count) {
+    const struct tile_task *t = context;
+    const size_t mr = t->cc->mr;
+    for (size_t i = begin; i < begin + count; i++) {
+        int64_t m = (int64_t)(i * mr);
+        size_t rows = (size_t)(t->out_h - m) < mr ? (size_t)(t->out_h - m) : mr;
+        tile_blocks(t, t->input + m * t->channels, t->output + m * t->out_c, rows);
+    }
+}
+
+/* The weights and bias of a node for this run: packs, or its own buffers
+ * packed now from the computed values, or NR zeros for a missing bias. */
+static void node_weights(sn_session *s, const struct node *nd, const float **w, const float **b) {
+    const int nr = (int)s->kernels->conv.nr;
+    const struct value *wv = &s->values[nd->inputs[1]];
+    if (nd->weights) {
+        *w = nd->weights->data;
+    } else {
+        nd->packer->pack(wv->data, &wv->shape, nr, nd->weights_scratch);
+        *w = nd->weights_scratch;
+    }
+    if (nd->bias < 0) {
+        *b = NULL;
+    } else if (nd->bias_pack) {
+        *b = nd->bias_pack->data;
+    } else {
+        const struct value *bv = &s->values[nd->bias];
+        s->kernels->conv.packer->pack(bv->data, &bv->shape, nr, nd->bias_scratch);
+        *b = nd->bias_scratch;
+    }
+}
+
+static void clamp_of(sn_activation act, float *lo, float *hi) {
+    *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
+    *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
+}
+
+static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
+                      struct value *out) {
+    const sn_shape *f = &s->values[nd->inputs[1]].shape, *x = &in->shape;
+    const struct sn_op_attrs *a = &nd->op->attrs;
+    int64_t hp, wp, top, left;
+    struct tile_task t = {.cc = &s->kernels->conv,
+                          .input = in->data,
+                          .in_h = x->dims[1],
+                          .in_w = x->dims[2],
+                          .out_h = out->shape.dims[1],
+                          .out_w = out->shape.dims[2],
+                          .out_c = out->shape.dims[3],
+                          .stride_h = a->strides.h,
+                          .stride_w = a->strides.w,
+                          .channels = x->dims[3],
+                          .output = (float *)out->data};
+    if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
+        /* zeros around the input, as far as the taps reach */
+        int64_t c = x->dims[3];
+        memset(s->padded, 0, (size_t)(x->dims[0] * hp * wp * c) * sizeof(float));
+        for (int64_t n = 0; n < x->dims[0]; n++)
+            for (int64_t y = 0; y < x->dims[1] && y + top < hp; y++) {
+                int64_t cols = x->dims[2] < wp - left ? x->dims[2] : wp - left;
+                memcpy(s->padded + ((n * hp + y + top) * wp + left) * c,
+                       in->data + ((n * x->dims[1] + y) * x->dims[2]) * c,
+                       (size_t)(cols * c) * sizeof(float));
+            }
+        t.input = s->padded;
+        t.in_h = hp;
+        t.in_w = wp;
+    }
+    node_weights(s, nd, &t.weights, &t.bias);
+    t.block_floats = (size_t)(f->dims[0] * f->dims[1] * f->dims[2]) * t.cc->nr;
+    t.base = (struct sn_conv_tile){
+        .pixel_stride = (size_t)(a->strides.w * t.channels) * sizeof(float),
+        .row_stride = (size_t)(a->dilations.h * t.in_w * t.channels) * sizeof(float),
+        .col_stride = (size_t)(a->dilations.w * t.channels) * sizeof(float),
+        .kh = (size_t)f->dims[0],
+        .kw = (size_t)f->dims[1],
+        .kc = (size_t)t.channels,
+        .bias = s->zeros,
+        .output_stride = (size_t)t.out_c * sizeof(float)};
+    clamp_of(nd->act, &t.base.min, &t.base.max);
+    parallel(s, conv_rows, &t, (size_t)(x->dims[0] * t.out_h));
+}
+
+static void matmul_simd(sn_session *s, const struct node *nd, const struct value *in,
+                        struct value *out) {
+    int64_t m = out->shape.dims[0], k = in->shape.dims[1];
+    struct tile_task t = {.cc = &s->kernels->conv,
+                          .input = in->data,
+                          .out_h = m,
+                          .out_c = out->shape.dims[1],
+                          .channels = k,
+                          .output = (float *)out->data};
+    node_weights(s, nd, &t.weights, &t.bias);
+    t.block_floats = (size_t)k * t.cc->nr;
+    t.base = (struct sn_conv_tile){.pixel_stride = (size_t)k * sizeof(float),
+                                   .kh = 1,
+                                   .kw = 1,
+                                   .kc = (size_t)k,
+                                   .bias = s->zeros,
+                                   .output_stride = (size_t)t.out_c * sizeof(float)};
+    clamp_of(nd->act, &t.base.min, &t.base.max);
+    parallel(s, matmul_tiles, &t, (size_t)((m + (int64_t)t.cc->mr - 1) / (int64_t)t.cc->mr));
 }
 
 /* Strides of an operand broadcast to `out` (0 where it is broadcast). */
@@ -522,27 +730,35 @@ static void execute(sn_session *s, const struct node *nd) {
     struct rows_task t = {.node = nd, .input = x, .output = y};
     switch (op->type) {
     case SN_OP_CONV2D: {
+        if (nd->simd) {
+            conv_simd(s, nd, in0, out);
+            break;
+        }
         const sn_shape *f = &s->values[nd->inputs[1]].shape;
         t.geo = geometry(op, &in0->shape, &out->shape, f->dims[0], f->dims[1]);
         t.weights = pack_or_value(s, nd->weights, nd->inputs[1]);
         t.bias = nd->bias >= 0 ? pack_or_value(s, nd->bias_pack, nd->bias) : NULL;
-        run_rows(s, &t, t.geo.batch * t.geo.out_h);
+        parallel(s, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));
         break;
     }
     case SN_OP_MATMUL: {
+        if (nd->simd) {
+            matmul_simd(s, nd, in0, out);
+            break;
+        }
         const sn_shape *a = &in0->shape;
         t.m = out->shape.dims[0];
         t.n = out->shape.dims[1];
         t.k = a->dims[op->attrs.transpose_a ? 0 : 1];
         t.weights = pack_or_value(s, nd->weights, nd->inputs[1]);
         t.bias = nd->bias >= 0 ? pack_or_value(s, nd->bias_pack, nd->bias) : NULL;
-        run_rows(s, &t, t.m);
+        parallel(s, rows, &t, (size_t)t.m);
         break;
     }
     case SN_OP_MAX_POOL:
     case SN_OP_AVG_POOL:
         t.geo = geometry(op, &in0->shape, &out->shape, op->attrs.ksize.h, op->attrs.ksize.w);
-        run_rows(s, &t, t.geo.batch * t.geo.out_h);
+        parallel(s, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));
         break;
     case SN_OP_ADD:
     case SN_OP_MAXIMUM: {

@@ -1,0 +1,97 @@
+/* Convolution tiles for AVX2 + FMA: 6 output pixels x 16 output channels,
+ * 12 ymm accumulators, each weight row (2 ymm) reused by 6 broadcasts.
+ * See struct sn_conv_tile (kernels.h) for the contract. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+
+/* A mask of lanes [0, n) of 8 for maskstore (n may exceed 8). */
+static inline __m256i lanes(size_t n) {
+    static const int32_t table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)&table[8 - (n < 8 ? n : 8)]);
+}
+
+/* Stores the first n <= 16 channels of (a, b). */
+static inline void store16(float *o, size_t n, __m256 a, __m256 b) {
+    if (n >= 16) {
+        _mm256_storeu_ps(o, a);
+        _mm256_storeu_ps(o + 8, b);
+    } else {
+        _mm256_maskstore_ps(o, lanes(n), a);
+        _mm256_maskstore_ps(o + 8, lanes(n > 8 ? n - 8 : 0), b);
+    }
+}
+
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+void sn_f32_conv_ukernel_6x16__avx2(size_t mr, size_t nc, const struct sn_conv_tile *t) {
+    /* Rows past mr repeat the last real row: computed, never stored. */
+    const char *a0 = (const char *)t->input;
+    const char *a1 = mr > 1 ? a0 + t->pixel_stride : a0;
+    const char *a2 = mr > 2 ? a1 + t->pixel_stride : a1;
+    const char *a3 = mr > 3 ? a2 + t->pixel_stride : a2;
+    const char *a4 = mr > 4 ? a3 + t->pixel_stride : a3;
+    const char *a5 = mr > 5 ? a4 + t->pixel_stride : a4;
+    const __m256 bias0 = _mm256_load_ps(t->bias), bias1 = _mm256_load_ps(t->bias + 8);
+#define INIT(m) __m256 c##m##a = bias0, c##m##b = bias1;
+    FOR_ROWS(INIT)
+#undef INIT
+    const float *w = t->weights;
+    for (size_t ky = 0; ky < t->kh; ky++)
+        for (size_t kx = 0; kx < t->kw; kx++) {
+            const size_t off = ky * t->row_stride + kx * t->col_stride;
+#define TAP(m) const float *p##m = (const float *)(a##m + off);
+            FOR_ROWS(TAP)
+#undef TAP
+            for (size_t c = 0; c < t->kc; c++, w += 16) {
+                const __m256 wa = _mm256_load_ps(w), wb = _mm256_load_ps(w + 8);
+#define FMA(m)                                                                                     \
+    {                                                                                              \
+        const __m256 x = _mm256_broadcast_ss(p##m + c);                                            \
+        c##m##a = _mm256_fmadd_ps(x, wa, c##m##a);                                                 \
+        c##m##b = _mm256_fmadd_ps(x, wb, c##m##b);                                                 \
+    }
+                FOR_ROWS(FMA)
+#undef FMA
+            }
+        }
+    /* max(min, v) and min(max, v) return v when v is NaN */
+    const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
+#define STORE(m)                                                                                   \
+    if (m < mr)                                                                                    \
+        store16((float *)((char *)t->output + m * t->output_stride), nc,                           \
+                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##a)),                                     \
+                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##b)));
+    FOR_ROWS(STORE)
+#undef STORE
+}
+
+void sn_f32_conv_ukernel_1x16__avx2(size_t mr, size_t nc, const struct sn_conv_tile *t) {
+    (void)mr; /* one pixel */
+    __m256 ca = _mm256_load_ps(t->bias), cb = _mm256_load_ps(t->bias + 8);
+    /* a second pair of sums hides the FMA latency of a single row */
+    __m256 da = _mm256_setzero_ps(), db = _mm256_setzero_ps();
+    const float *w = t->weights;
+    for (size_t ky = 0; ky < t->kh; ky++)
+        for (size_t kx = 0; kx < t->kw; kx++) {
+            const float *p =
+                (const float *)((const char *)t->input + ky * t->row_stride + kx * t->col_stride);
+            size_t c = 0;
+            for (; c + 2 <= t->kc; c += 2, w += 32) {
+                const __m256 x0 = _mm256_broadcast_ss(p + c), x1 = _mm256_broadcast_ss(p + c + 1);
+                ca = _mm256_fmadd_ps(x0, _mm256_load_ps(w), ca);
+                cb = _mm256_fmadd_ps(x0, _mm256_load_ps(w + 8), cb);
+                da = _mm256_fmadd_ps(x1, _mm256_load_ps(w + 16), da);
+                db = _mm256_fmadd_ps(x1, _mm256_load_ps(w + 24), db);
+            }
+            for (; c < t->kc; c++, w += 16) {
+                const __m256 x = _mm256_broadcast_ss(p + c);
+                ca = _mm256_fmadd_ps(x, _mm256_load_ps(w), ca);
+                cb = _mm256_fmadd_ps(x, _mm256_load_ps(w + 8), cb);
+            }
+        }
+    const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
+    store16(t->output, nc, _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_add_ps(ca, da))),
+            _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_add_ps(cb, db))));
+}
