@@ -59,10 +59,11 @@ info_says() {
   [ "$first" = "isa: $isa" ]
 }
 
-# Every test program of build/native, run directly under an emulated x86 CPU.
+# Every test program of build/native (test_* and the kernel testers), run
+# directly under an emulated x86 CPU.
 native_tests_under_qemu() {
   local cpu=$1 isa=$2 t ok=0
-  for t in build/native/tests/test_*; do
+  for t in build/native/tests/test_* build/native/tests/*_tester; do
     [ -x "$t" ] || continue
     echo "qemu-x86_64 -cpu $cpu $t"
     if ! SCOPENN_EXPECT_ISA=$isa timeout 600 qemu-x86_64 -cpu "$cpu" "$t" >"$t.$cpu.log" 2>&1; then
