@@ -354,6 +354,27 @@ static void test_batch_dependent_broadcast(void **state) {
     sn_graph_destroy(g);
 }
 
+/* A session's max_isa follows SCOPENN_ISA's rules, under the process's
+ * own choice: another architecture's kernel set leaves scalar. */
+static void test_isa_cap_option(void **state) {
+    (void)state;
+    struct model m = build_model();
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    sn_isa foreign = strcmp(info.arch, "x86_64") == 0 ? SN_ISA_NEON : SN_ISA_AVX2;
+    const sn_isa caps[3] = {SN_ISA_SCALAR, foreign, info.isa};
+    const sn_isa want[3] = {SN_ISA_SCALAR, SN_ISA_SCALAR, info.isa};
+    for (int i = 0; i < 3; i++) {
+        sn_session *s = sn_session_create(
+            m.g, SN_FETCH(m.r1), &(sn_session_options){.limit_isa = true, .max_isa = caps[i]});
+        sn_session_stats st;
+        sn_session_stats_get(s, &st);
+        assert_int_equal(st.isa, want[i]);
+        sn_session_destroy(s);
+    }
+    sn_graph_destroy(m.g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_filter_end_to_end),
@@ -363,6 +384,7 @@ int main(void) {
         cmocka_unit_test(test_feed_errors),
         cmocka_unit_test(test_arena_holds_the_largest_adjacent_pair),
         cmocka_unit_test(test_batch_dependent_broadcast),
+        cmocka_unit_test(test_isa_cap_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cpu/cpu.h"
 #include "graph/op.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
@@ -432,8 +433,14 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
     sn_cpu_info info;
     sn_cpu_info_get(&info);
     sn_isa isa = info.isa;
-    if (opt.limit_isa && opt.max_isa < isa) isa = opt.max_isa;
-    while (isa > SN_ISA_SCALAR && !((info.isas >> isa) & 1)) isa--; /* never one the CPU lacks */
+    if (opt.limit_isa) {
+        /* the cap's rules, as for SCOPENN_ISA (another architecture's ISA
+         * leaves scalar), under the process's own choice: within one
+         * architecture's ladder the enum order is the ladder's */
+        sn_isa_choice capped;
+        sn_isa_choose(sn_cpu_arch(), info.features, opt.max_isa, "max_isa", &capped);
+        if (capped.isa < isa) isa = capped.isa;
+    }
     s->kernels = sn_kernels_for(isa) ? sn_kernels_for(isa) : sn_kernels_for(SN_ISA_SCALAR);
     if (!mark_needed(s, &u, fetches, fetch_count) || !build_nodes(s, &u, value_of_op) || !plan(s) ||
         !prepare_weights(s))
