@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bench.h"
 #include "demo.h"
 #include "scopenn.h"
 
@@ -11,6 +12,11 @@ static const char usage_text[] =
     "usage: scopenn COMMAND [FLAGS]\n"
     "\n"
     "commands:\n"
+    "  bench [WORKLOAD...] [--isa NAME] [--threads N] [--iters N] [--warmup W]\n"
+    "        [--json] [--no-peak]\n"
+    "                  time fused conv2d / matmul + bias + relu layers: ms per run,\n"
+    "                  GFLOP/s, % of the measured FMA peak; bench --help lists the\n"
+    "                  workloads and how to time any shape (bench conv2d ...)\n"
     "  demo [--json] [--isa NAME] [--threads N] [--size HxW]\n"
     "                  the seeds' two-layer image filter on two images sharing\n"
     "                  its variables: packs, isa, error vs reference, time\n"
@@ -242,6 +248,7 @@ int sn_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "info") == 0) return cmd_info(argc, argv, out, err);
     if (strcmp(cmd, "demo") == 0) return sn_cmd_demo(argc, argv, out, err);
+    if (strcmp(cmd, "bench") == 0) return sn_cmd_bench(argc, argv, out, err);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc, argv, out, err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, out);
