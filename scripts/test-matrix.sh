@@ -59,6 +59,16 @@ info_says() {
   [ "$first" = "isa: $isa" ]
 }
 
+# `scopenn demo` (run as given) must run on kernel set <isa> and agree with
+# the reference kernels (it exits 1 if not).
+demo_says() {
+  local isa=$1 out
+  shift
+  out=$("$@" demo --size 12x10) || { echo "$out"; return 1; }
+  echo "$out" | grep -E "^(isa|max abs)"
+  echo "$out" | grep -q "^isa: $isa,"
+}
+
 # Every test program of build/native (test_* and the kernel testers), run
 # directly under an emulated x86 CPU.
 native_tests_under_qemu() {
@@ -72,6 +82,7 @@ native_tests_under_qemu() {
     fi
   done
   info_says "$isa" qemu-x86_64 -cpu "$cpu" build/native/tools/scopenn || ok=1
+  demo_says "$isa" qemu-x86_64 -cpu "$cpu" build/native/tools/scopenn || ok=1
   return $ok
 }
 
@@ -125,6 +136,7 @@ if [ "$arch" = x86_64 ]; then
   best=$(echo "$isas" | tail -n 1)
   step "native: ctest (no cap: expect $best)" ctest_expect native "$best"
   step "native: scopenn info says $best" info_says "$best" build/native/tools/scopenn
+  step "native: scopenn demo runs $best" demo_says "$best" build/native/tools/scopenn
   for isa in $isas; do
     step "native: ctest with SCOPENN_ISA=$isa" ctest_expect native "$isa" SCOPENN_ISA="$isa"
     step "native: scopenn info with SCOPENN_ISA=$isa" info_says "$isa" env SCOPENN_ISA="$isa" build/native/tools/scopenn

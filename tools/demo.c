@@ -163,6 +163,7 @@ int sn_cmd_demo(int argc, char **argv, FILE *out, FILE *err) {
         snprintf(size, sizeof size, "%ldx%ld", a.h, a.w);
         ok &= cJSON_AddNumberToObject(root, "packs_made", (double)st.packs_made) != NULL &&
               cJSON_AddNumberToObject(root, "packs_reused", (double)st.packs_reused) != NULL &&
+              cJSON_AddNumberToObject(root, "pack_ms", st.pack_ms) != NULL &&
               cJSON_AddNumberToObject(root, "max_abs_err_vs_reference", max_err) != NULL &&
               cJSON_AddNumberToObject(root, "ms_per_image", ms_per_image) != NULL &&
               cJSON_AddNumberToObject(root, "threads", st.threads) != NULL &&
@@ -179,8 +180,8 @@ int sn_cmd_demo(int argc, char **argv, FILE *out, FILE *err) {
         fprintf(out, "variables:");
         for (size_t i = 0; i < sn_graph_variable_count(g); i++)
             fprintf(out, " %s", sn_variable_tensor_name(sn_graph_variable(g, i)));
-        fprintf(out, "\npacks: %zu made, %zu reused (%zu bytes)\n", st.packs_made, st.packs_reused,
-                st.packed_bytes);
+        fprintf(out, "\npacks: %zu made, %zu reused (%zu bytes, packed in %.3f ms)\n",
+                st.packs_made, st.packs_reused, st.packed_bytes, st.pack_ms);
         fprintf(out, "kernels: %zu calls per run (%zu ops fused), arena %zu bytes\n", st.ops,
                 st.fused, st.arena_bytes);
         fprintf(out, "isa: %s, threads: %d\n", sn_isa_name(st.isa), st.threads);

@@ -1,6 +1,7 @@
 #include "pack/pack.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "scope/graph.h"
@@ -82,9 +83,17 @@ void sn_pack_cache_destroy(struct sn_pack_cache *c) {
     sn_free(c);
 }
 
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static void pack_now(struct sn_pack *p) {
     sn_shape shape = sn_variable_shape(p->variable);
+    double start = now_ms();
     p->packer->pack(sn_variable_value(p->variable), &shape, p->nr, p->data);
+    p->pack_ms = now_ms() - start;
     p->version = sn_variable_version(p->variable);
 }
 

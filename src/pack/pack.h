@@ -41,6 +41,7 @@ struct sn_pack {
     uint64_t version; /* of the variable when packed */
     float *data;      /* 64-byte aligned */
     size_t bytes;
+    double pack_ms;   /* how long the last packing took */
 };
 
 struct sn_pack_cache {

@@ -66,6 +66,7 @@ struct sn_session {
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
     const struct sn_kernels *kernels;
     size_t packs_made, packs_reused, packed_bytes, fused;
+    double pack_ms;
     char error[512];
 };
 
@@ -350,6 +351,7 @@ static bool prepare_weights(sn_session *s) {
             if (!p) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
             *slot[k] = p;
             made ? s->packs_made++ : s->packs_reused++;
+            if (made) s->pack_ms += p->pack_ms;
             size_t j = 0;
             while (j < s->pack_count && s->packs[j] != p) j++;
             if (j == s->pack_count) {
@@ -477,6 +479,7 @@ void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
         .packs_made = s->packs_made,
         .packs_reused = s->packs_reused,
         .packed_bytes = s->packed_bytes,
+        .pack_ms = s->pack_ms,
         .arena_bytes = s->arena_bytes,
         .isa = s->kernels->isa,
         .threads = s->pool ? (int)pthreadpool_get_threads_count(s->pool) : 1,
@@ -870,7 +873,10 @@ sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
     sn_status st = bind_feeds(s, feeds, feed_count);
     if (st != SN_OK) return st;
     for (size_t i = 0; i < s->pack_count; i++)
-        if (sn_pack_refresh(s->graph->packs, s->packs[i])) s->packs_made++; /* S24 */
+        if (sn_pack_refresh(s->graph->packs, s->packs[i])) { /* S24 */
+            s->packs_made++;
+            s->pack_ms += s->packs[i]->pack_ms;
+        }
     for (size_t i = 0; i < s->node_count; i++) {
         const struct node *nd = &s->nodes[i];
         struct value *out = &s->values[nd->out];
