@@ -1,0 +1,110 @@
+/* Every micro-kernel of every kernel set this CPU runs, from the same
+ * kernel lists the tests use, with its FLOP/s (or bytes/s). A kernel set
+ * the CPU lacks is reported as skipped. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbench.h"
+#include "kernels/kernels.h"
+#include "scopenn.h"
+
+static int runnable(sn_isa isa) {
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    return (info.isas >> isa) & 1;
+}
+
+static float *filled(size_t n) {
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (p)
+        for (size_t i = 0; i < n; i++) p[i] = (float)(i % 17) * 0.01f - 0.08f;
+    return p;
+}
+
+/* ---- conv tiles ---------------------------------------------------------- */
+
+struct conv_bench {
+    sn_isa isa;
+    size_t mr, nr, kh, kw, kc;
+    sn_f32_conv_ukernel_fn fn;
+    int full; /* mr rows (the tile kernel) or one (the row kernel) */
+};
+
+/* One full tile per iteration, over a (kh x kw) window of kc channels. */
+static void bm_conv(sn_gbench_state *state, void *arg) {
+    const struct conv_bench *b = arg;
+    if (!runnable(b->isa)) {
+        sn_gbench_skip(state, "this CPU cannot run the kernel's ISA");
+        return;
+    }
+    size_t rows = b->full ? b->mr : 1, width = rows + b->kw;
+    float *input = filled(b->kh * width * b->kc), *weights = filled(b->kh * b->kw * b->kc * b->nr);
+    float *bias = filled(b->nr), *output = filled(rows * b->nr);
+    struct sn_conv_tile t = {.input = input,
+                             .pixel_stride = b->kc * 4,
+                             .row_stride = width * b->kc * 4,
+                             .col_stride = b->kc * 4,
+                             .kh = b->kh,
+                             .kw = b->kw,
+                             .kc = b->kc,
+                             .weights = weights,
+                             .bias = bias,
+                             .output = output,
+                             .output_stride = b->nr * 4,
+                             .min = 0.0f,
+                             .max = 1e30f};
+    while (sn_gbench_keep_running(state)) b->fn(rows, b->nr, &t);
+    sn_gbench_counter(state, "FLOP/s", 2.0 * (double)(rows * b->nr * b->kh * b->kw * b->kc),
+                      SN_GBENCH_RATE);
+    free(input), free(weights), free(bias), free(output);
+}
+
+/* ---- relu ------------------------------------------------------------------ */
+
+struct unary_bench {
+    sn_isa isa;
+    sn_f32_vunary_fn fn;
+    size_t n;
+};
+
+static void bm_unary(sn_gbench_state *state, void *arg) {
+    const struct unary_bench *b = arg;
+    if (!runnable(b->isa)) {
+        sn_gbench_skip(state, "this CPU cannot run the kernel's ISA");
+        return;
+    }
+    float *x = filled(b->n), *y = filled(b->n);
+    while (sn_gbench_keep_running(state)) b->fn(b->n, x, y);
+    sn_gbench_counter(state, "bytes/s", 8.0 * (double)b->n, SN_GBENCH_RATE);
+    free(x), free(y);
+}
+
+int main(int argc, char **argv) {
+    /* the window shapes of the seed filter (5x5, 32 channels), a 3x3 layer
+     * (64 channels) and a 1x1 layer / matrix product (256) */
+    static const size_t windows[][3] = {{5, 5, 32}, {3, 3, 64}, {1, 1, 256}};
+    static struct conv_bench convs[64];
+    static struct unary_bench unaries[16];
+    size_t nc = 0, nu = 0;
+    char name[160];
+#define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_)                                                \
+    for (size_t w = 0; w < 3; w++)                                                                 \
+        for (int full = 1; full >= 0; full--) {                                                    \
+            convs[nc] = (struct conv_bench){                                                       \
+                isa_, mr_, nr_, windows[w][0], windows[w][1], windows[w][2], full ? tile_ : row_,  \
+                full};                                                                             \
+            snprintf(name, sizeof name, "%s/%zux%zux%zu", full ? #tile_ : #row_, windows[w][0],    \
+                     windows[w][1], windows[w][2]);                                                \
+            sn_gbench_register(name, bm_conv, &convs[nc++]);                                       \
+        }
+#include "kernels/f32-conv.inc"
+#undef SN_CONV_KERNEL
+#define SN_KERNEL(isa_, fn_)                                                                       \
+    unaries[nu] = (struct unary_bench){isa_, fn_, 4096};                                           \
+    sn_gbench_register(#fn_ "/4096", bm_unary, &unaries[nu++]);
+#include "kernels/f32-vrelu.inc"
+#undef SN_KERNEL
+    return sn_gbench_main(argc, argv);
+}
