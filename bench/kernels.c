@@ -81,30 +81,58 @@ static void bm_unary(sn_gbench_state *state, void *arg) {
     free(x), free(y);
 }
 
+/* The kernel lists, as tables (a last, empty entry keeps each non-empty on
+ * an architecture without such kernels). */
+#define SN_CONV_KERNEL(isa, mr, nr, tile, row) {isa, mr, nr, tile, row, #tile, #row},
+static const struct {
+    sn_isa isa;
+    size_t mr, nr;
+    sn_f32_conv_ukernel_fn tile, row;
+    const char *tile_name, *row_name;
+} conv_list[] = {
+#include "kernels/f32-conv.inc"
+    {SN_ISA_SCALAR, 0, 0, NULL, NULL, NULL, NULL},
+};
+#undef SN_CONV_KERNEL
+#define SN_KERNEL(isa, fn) {isa, fn, #fn},
+static const struct {
+    sn_isa isa;
+    sn_f32_vunary_fn fn;
+    const char *name;
+} relu_list[] = {
+#include "kernels/f32-vrelu.inc"
+    {SN_ISA_SCALAR, NULL, NULL},
+};
+#undef SN_KERNEL
+
 int main(int argc, char **argv) {
     /* the window shapes of the seed filter (5x5, 32 channels), a 3x3 layer
      * (64 channels) and a 1x1 layer / matrix product (256) */
     static const size_t windows[][3] = {{5, 5, 32}, {3, 3, 64}, {1, 1, 256}};
-    static struct conv_bench convs[64];
-    static struct unary_bench unaries[16];
+    static struct conv_bench convs[sizeof conv_list / sizeof conv_list[0] * 6];
+    static struct unary_bench unaries[sizeof relu_list / sizeof relu_list[0]];
     size_t nc = 0, nu = 0;
     char name[160];
-#define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_)                                                \
-    for (size_t w = 0; w < 3; w++)                                                                 \
-        for (int full = 1; full >= 0; full--) {                                                    \
-            convs[nc] = (struct conv_bench){                                                       \
-                isa_, mr_, nr_, windows[w][0], windows[w][1], windows[w][2], full ? tile_ : row_,  \
-                full};                                                                             \
-            snprintf(name, sizeof name, "%s/%zux%zux%zu", full ? #tile_ : #row_, windows[w][0],    \
-                     windows[w][1], windows[w][2]);                                                \
-            sn_gbench_register(name, bm_conv, &convs[nc++]);                                       \
-        }
-#include "kernels/f32-conv.inc"
-#undef SN_CONV_KERNEL
-#define SN_KERNEL(isa_, fn_)                                                                       \
-    unaries[nu] = (struct unary_bench){isa_, fn_, 4096};                                           \
-    sn_gbench_register(#fn_ "/4096", bm_unary, &unaries[nu++]);
-#include "kernels/f32-vrelu.inc"
-#undef SN_KERNEL
+    for (size_t k = 0; conv_list[k].tile; k++)
+        for (size_t w = 0; w < 3; w++)
+            for (int full = 1; full >= 0; full--) {
+                convs[nc] = (struct conv_bench){conv_list[k].isa,
+                                                conv_list[k].mr,
+                                                conv_list[k].nr,
+                                                windows[w][0],
+                                                windows[w][1],
+                                                windows[w][2],
+                                                full ? conv_list[k].tile : conv_list[k].row,
+                                                full};
+                snprintf(name, sizeof name, "%s/%zux%zux%zu",
+                         full ? conv_list[k].tile_name : conv_list[k].row_name, windows[w][0],
+                         windows[w][1], windows[w][2]);
+                sn_gbench_register(name, bm_conv, &convs[nc++]);
+            }
+    for (size_t k = 0; relu_list[k].fn; k++) {
+        unaries[nu] = (struct unary_bench){relu_list[k].isa, relu_list[k].fn, 4096};
+        snprintf(name, sizeof name, "%s/4096", relu_list[k].name);
+        sn_gbench_register(name, bm_unary, &unaries[nu++]);
+    }
     return sn_gbench_main(argc, argv);
 }

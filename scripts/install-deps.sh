@@ -27,8 +27,9 @@ testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
 case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
-       libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64
-       libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf)
+       g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+       libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64
+       libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf libbenchmark-dev:armhf)
 
 want=("${native[@]}")
 foreign=()
