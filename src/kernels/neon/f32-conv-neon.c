@@ -1,0 +1,163 @@
+/* Convolution tiles for NEON with fused multiply-add. One source:
+ *
+ *   aarch64 (32 q registers): 8 pixels x 8 channels, 16 accumulators; four
+ *   input channels are loaded per pixel at once and consumed lane by lane
+ *   (vfmaq_laneq_f32, aarch64 only), so a pixel costs one load per four
+ *   channels;
+ *   armv7 (16 q registers, NEON + VFPv4): 4 pixels x 8 channels, 8
+ *   accumulators, one broadcast load per pixel and channel.
+ *
+ * See struct sn_conv_tile (kernels.h) for the contract. */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+/* Stores the first n <= 8 channels of (a, b), clamped. vmaxq/vminq return
+ * NaN when an operand is NaN, so NaN passes through as in the reference. */
+static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, float32x4_t lo,
+                          float32x4_t hi) {
+    a = vminq_f32(hi, vmaxq_f32(lo, a));
+    b = vminq_f32(hi, vmaxq_f32(lo, b));
+    if (n >= 8) {
+        vst1q_f32(o, a);
+        vst1q_f32(o + 4, b);
+    } else {
+        float tmp[8];
+        vst1q_f32(tmp, a);
+        vst1q_f32(tmp + 4, b);
+        memcpy(o, tmp, n * sizeof(float));
+    }
+}
+
+void sn_f32_conv_ukernel_1x8__neonfma(size_t mr, size_t nc, const struct sn_conv_tile *t) {
+    (void)mr; /* one pixel */
+    float32x4_t ca = vld1q_f32(t->bias), cb = vld1q_f32(t->bias + 4);
+    /* a second pair of sums hides the FMA latency of a single row */
+    float32x4_t da = vdupq_n_f32(0.0f), db = vdupq_n_f32(0.0f);
+    const float *w = t->weights;
+    for (size_t ky = 0; ky < t->kh; ky++)
+        for (size_t kx = 0; kx < t->kw; kx++) {
+            const float *p =
+                (const float *)((const char *)t->input + ky * t->row_stride + kx * t->col_stride);
+            size_t c = 0;
+            for (; c + 2 <= t->kc; c += 2, w += 16) {
+                const float32x4_t x0 = vld1q_dup_f32(p + c), x1 = vld1q_dup_f32(p + c + 1);
+                ca = vfmaq_f32(ca, x0, vld1q_f32(w));
+                cb = vfmaq_f32(cb, x0, vld1q_f32(w + 4));
+                da = vfmaq_f32(da, x1, vld1q_f32(w + 8));
+                db = vfmaq_f32(db, x1, vld1q_f32(w + 12));
+            }
+            for (; c < t->kc; c++, w += 8) {
+                const float32x4_t x = vld1q_dup_f32(p + c);
+                ca = vfmaq_f32(ca, x, vld1q_f32(w));
+                cb = vfmaq_f32(cb, x, vld1q_f32(w + 4));
+            }
+        }
+    store8(t->output, nc, vaddq_f32(ca, da), vaddq_f32(cb, db), vdupq_n_f32(t->min),
+           vdupq_n_f32(t->max));
+}
+
+#if SN_ARCH_ARM64
+
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+void sn_f32_conv_ukernel_8x8__neonfma(size_t mr, size_t nc, const struct sn_conv_tile *t) {
+    /* Rows past mr repeat the last real row: computed, never stored. */
+    const char *a0 = (const char *)t->input;
+    const char *a1 = mr > 1 ? a0 + t->pixel_stride : a0;
+    const char *a2 = mr > 2 ? a1 + t->pixel_stride : a1;
+    const char *a3 = mr > 3 ? a2 + t->pixel_stride : a2;
+    const char *a4 = mr > 4 ? a3 + t->pixel_stride : a3;
+    const char *a5 = mr > 5 ? a4 + t->pixel_stride : a4;
+    const char *a6 = mr > 6 ? a5 + t->pixel_stride : a5;
+    const char *a7 = mr > 7 ? a6 + t->pixel_stride : a6;
+    const float32x4_t bias0 = vld1q_f32(t->bias), bias1 = vld1q_f32(t->bias + 4);
+#define INIT(m) float32x4_t c##m##a = bias0, c##m##b = bias1;
+    FOR_ROWS(INIT)
+#undef INIT
+    const float *w = t->weights;
+    for (size_t ky = 0; ky < t->kh; ky++)
+        for (size_t kx = 0; kx < t->kw; kx++) {
+            const size_t off = ky * t->row_stride + kx * t->col_stride;
+#define TAP(m) const float *p##m = (const float *)(a##m + off);
+            FOR_ROWS(TAP)
+#undef TAP
+            size_t c = 0;
+            for (; c + 4 <= t->kc; c += 4) {
+#define LOAD(m) const float32x4_t x##m = vld1q_f32(p##m + c);
+                FOR_ROWS(LOAD)
+#undef LOAD
+#define LANE_FMA(m, l)                                                                             \
+    c##m##a = vfmaq_laneq_f32(c##m##a, wa, x##m, l);                                               \
+    c##m##b = vfmaq_laneq_f32(c##m##b, wb, x##m, l);
+#define LANE(l)                                                                                    \
+    {                                                                                              \
+        const float32x4_t wa = vld1q_f32(w), wb = vld1q_f32(w + 4);                                \
+        w += 8;                                                                                    \
+        LANE_FMA(0, l) LANE_FMA(1, l) LANE_FMA(2, l) LANE_FMA(3, l)                                \
+        LANE_FMA(4, l) LANE_FMA(5, l) LANE_FMA(6, l) LANE_FMA(7, l)                                \
+    }
+                LANE(0) LANE(1) LANE(2) LANE(3)
+#undef LANE
+#undef LANE_FMA
+            }
+            for (; c < t->kc; c++, w += 8) {
+                const float32x4_t wa = vld1q_f32(w), wb = vld1q_f32(w + 4);
+#define FMA(m)                                                                                     \
+    {                                                                                              \
+        const float32x4_t x = vld1q_dup_f32(p##m + c);                                             \
+        c##m##a = vfmaq_f32(c##m##a, x, wa);                                                       \
+        c##m##b = vfmaq_f32(c##m##b, x, wb);                                                       \
+    }
+                FOR_ROWS(FMA)
+#undef FMA
+            }
+        }
+    const float32x4_t lo = vdupq_n_f32(t->min), hi = vdupq_n_f32(t->max);
+#define STORE(m)                                                                                   \
+    if (m < mr) store8((float *)((char *)t->output + m * t->output_stride), nc, c##m##a, c##m##b, lo, hi);
+    FOR_ROWS(STORE)
+#undef STORE
+}
+
+#else /* armv7: NEON with VFPv4 */
+
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3)
+
+void sn_f32_conv_ukernel_4x8__neonfma(size_t mr, size_t nc, const struct sn_conv_tile *t) {
+    const char *a0 = (const char *)t->input;
+    const char *a1 = mr > 1 ? a0 + t->pixel_stride : a0;
+    const char *a2 = mr > 2 ? a1 + t->pixel_stride : a1;
+    const char *a3 = mr > 3 ? a2 + t->pixel_stride : a2;
+    const float32x4_t bias0 = vld1q_f32(t->bias), bias1 = vld1q_f32(t->bias + 4);
+#define INIT(m) float32x4_t c##m##a = bias0, c##m##b = bias1;
+    FOR_ROWS(INIT)
+#undef INIT
+    const float *w = t->weights;
+    for (size_t ky = 0; ky < t->kh; ky++)
+        for (size_t kx = 0; kx < t->kw; kx++) {
+            const size_t off = ky * t->row_stride + kx * t->col_stride;
+#define TAP(m) const float *p##m = (const float *)(a##m + off);
+            FOR_ROWS(TAP)
+#undef TAP
+            for (size_t c = 0; c < t->kc; c++, w += 8) {
+                const float32x4_t wa = vld1q_f32(w), wb = vld1q_f32(w + 4);
+#define FMA(m)                                                                                     \
+    {                                                                                              \
+        const float32x4_t x = vld1q_dup_f32(p##m + c);                                             \
+        c##m##a = vfmaq_f32(c##m##a, x, wa);                                                       \
+        c##m##b = vfmaq_f32(c##m##b, x, wb);                                                       \
+    }
+                FOR_ROWS(FMA)
+#undef FMA
+            }
+        }
+    const float32x4_t lo = vdupq_n_f32(t->min), hi = vdupq_n_f32(t->max);
+#define STORE(m)                                                                                   \
+    if (m < mr) store8((float *)((char *)t->output + m * t->output_stride), nc, c##m##a, c##m##b, lo, hi);
+    FOR_ROWS(STORE)
+#undef STORE
+}
+
+#endif
