@@ -17,19 +17,22 @@ function(scopenn_find_dep name header library)
   set(_lib SCOPENN_${name}_LIBRARY)
   find_path(${_inc} ${header})
   find_library(${_lib} ${library})
+  list(JOIN ARGN " " _pkgs)
   if((NOT ${_inc} OR NOT ${_lib}) AND CMAKE_CROSSCOMPILING AND SCOPENN_DEB_ARCH AND NOT CMAKE_SYSROOT)
     set(_root "${CMAKE_BINARY_DIR}/deps-sysroot")
-    list(JOIN ARGN " " _pkgs)
     message(STATUS "scopenn: ${name} for ${SCOPENN_DEB_ARCH}: unpacking ${_pkgs} into ${_root}")
     execute_process(
       COMMAND "${PROJECT_SOURCE_DIR}/scripts/cross-sysroot.sh" ${SCOPENN_DEB_ARCH} "${_root}" ${ARGN}
       RESULT_VARIABLE _rc)
     if(NOT _rc EQUAL 0)
-      message(FATAL_ERROR "scopenn: could not unpack ${ARGN} for ${SCOPENN_DEB_ARCH} (see above)")
+      message(FATAL_ERROR "scopenn: could not unpack ${_pkgs} for ${SCOPENN_DEB_ARCH} (see above)")
     endif()
     unset(${_inc} CACHE)
     unset(${_lib} CACHE)
-    find_path(${_inc} ${header} HINTS "${_root}/usr/include" NO_CMAKE_FIND_ROOT_PATH)
+    # some headers (sleef.h) are multiarch: usr/include/<triplet>
+    find_path(${_inc} ${header}
+      HINTS "${_root}/usr/include" "${_root}/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}"
+      NO_CMAKE_FIND_ROOT_PATH)
     find_library(${_lib} ${library}
       HINTS "${_root}/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}" NO_CMAKE_FIND_ROOT_PATH)
     set(SCOPENN_DEPS_SYSROOT "${_root}" PARENT_SCOPE)
@@ -37,10 +40,10 @@ function(scopenn_find_dep name header library)
   if(NOT ${_inc} OR NOT ${_lib})
     if(CMAKE_SYSROOT)
       message(FATAL_ERROR "scopenn: ${name} not found in the sysroot ${CMAKE_SYSROOT} "
-                          "(${header}, lib${library}): install ${ARGN} on the target, then copy its root again.")
+                          "(${header}, lib${library}): install ${_pkgs} on the target, then copy its root again.")
     endif()
     message(FATAL_ERROR "scopenn: ${name} not found (${header}, lib${library}). "
-                        "Debian package(s): ${ARGN}; scripts/install-deps.sh installs them.")
+                        "Debian package(s): ${_pkgs}; scripts/install-deps.sh installs them.")
   endif()
   add_library(scopenn::dep::${name} UNKNOWN IMPORTED)
   set_target_properties(scopenn::dep::${name} PROPERTIES
@@ -51,6 +54,8 @@ endfunction()
 
 scopenn_find_dep(cjson cjson/cJSON.h cjson libcjson-dev)
 scopenn_find_dep(pthreadpool pthreadpool.h pthreadpool libpthreadpool0 libpthreadpool-dev)
+# vector exp and tanh for the SIMD kernels (src/kernels/<isa>/)
+scopenn_find_dep(sleef sleef.h sleef libsleef3 libsleef-dev)
 if(SCOPENN_BUILD_TESTS)
   scopenn_find_dep(cmocka cmocka.h cmocka libcmocka-dev)
 endif()

@@ -101,7 +101,9 @@ static void test_relu_reference(void **state) {
 }
 
 /* Each kernel set has a full table on its own architecture, none elsewhere,
- * and the table in use is the one the CPU choice names. */
+ * and the table in use is the one the CPU choice names. (Each kernel is
+ * checked against the reference by elementwise_tester, pool_tester and
+ * conv_tester.) */
 static void test_tables(void **state) {
     (void)state;
     for (int i = 0; i < SN_ISA_COUNT; i++) {
@@ -116,6 +118,18 @@ static void test_tables(void **state) {
         assert_non_null(t);
         assert_int_equal(t->isa, i);
         assert_non_null(t->f32_relu);
+        /* the session calls through every field but conv without checking */
+        assert_non_null(t->f32_relu6);
+        assert_non_null(t->f32_sigmoid);
+        assert_non_null(t->f32_tanh);
+        for (int op = 0; op < SN_BINARY_OP_COUNT; op++) {
+            assert_non_null(t->f32_binary[op].same);
+            assert_non_null(t->f32_binary[op].scalar);
+            assert_non_null(t->f32_binary[op].row);
+        }
+        assert_non_null(t->f32_softmax);
+        assert_non_null(t->f32_max_pool);
+        assert_non_null(t->f32_avg_pool);
     }
     assert_null(sn_kernels_for(SN_ISA_COUNT));
     assert_int_equal(sn_kernels_current()->isa, sn_cpu_isa());

@@ -10,6 +10,19 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
 #define SN_KERNEL(isa_, fn) [isa_].f32_relu = fn,
 #include "kernels/f32-vrelu.inc"
 #undef SN_KERNEL
+#define SN_VUNARY_KERNEL(isa_, op_, fn) [isa_].f32_##op_ = fn,
+#include "kernels/f32-vunary.inc"
+#undef SN_VUNARY_KERNEL
+#define SN_VBINARY_KERNELS(isa_, op_, same_, scalar_, row_)                                        \
+    [isa_].f32_binary[op_] = {.same = same_, .scalar = scalar_, .row = row_},
+#include "kernels/f32-vbinary.inc"
+#undef SN_VBINARY_KERNELS
+#define SN_SOFTMAX_KERNEL(isa_, fn) [isa_].f32_softmax = fn,
+#include "kernels/f32-softmax.inc"
+#undef SN_SOFTMAX_KERNEL
+#define SN_POOL_KERNEL(isa_, op_, fn) [isa_].f32_##op_ = fn,
+#include "kernels/f32-pool.inc"
+#undef SN_POOL_KERNEL
 #define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_)                                                \
     [isa_].conv = {.mr = mr_,                                                                      \
                    .nr = nr_,                                                                      \

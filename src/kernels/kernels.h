@@ -12,11 +12,48 @@
 #include <stddef.h>
 
 #include "cpu/arch.h"
+#include "kernels/ref/ref.h"
 #include "pack/pack.h"
 #include "scopenn.h"
 
-/* y[i] = max(x[i], 0) for i < n; NaN stays NaN. x and y may be equal. */
+/* y[i] = f(x[i]) for i < n; x and y may be equal. relu (max(x, 0)) and
+ * relu6 (min(max(x, 0), 6)) give the reference's floats bit for bit (NaN
+ * stays NaN, -0 stays -0); sigmoid (1 / (1 + exp(-x)), 0 or 1 where exp
+ * overflows, never NaN for a number) and tanh come within a few ULP of the
+ * reference's libm. */
 typedef void (*sn_f32_vunary_fn)(size_t n, const float *x, float *y);
+
+/* Binary elementwise kernels, op = add or maximum, as the reference
+ * sn_f32_binary_ref computes them (maximum: a > b ? a : b, and a NaN
+ * operand gives NaN). y may equal a (or b, for the same-shape kernel).
+ *   same shape:       y[i] = a[i] op b[i], i < n
+ *   scalar:           y[i] = a[i] op b, i < n
+ *   trailing vector:  y[r * channels + c] = a[r * channels + c] op b[c],
+ *                     r < rows, c < channels (TensorFlow's BiasAdd)
+ * Maximum is commutative except for the sign of a zero result (max(-0, +0)
+ * is +0, max(+0, -0) is -0) and which of two NaNs comes out: the session
+ * passes `b op a[i]` to the scalar and trailing-vector kernels as
+ * `a[i] op b`, and accepts that difference. */
+typedef void (*sn_f32_vbinary_fn)(size_t n, const float *a, const float *b, float *y);
+typedef void (*sn_f32_vbinaryc_fn)(size_t n, const float *a, float b, float *y);
+typedef void (*sn_f32_vbinaryrow_fn)(size_t rows, size_t channels, const float *a, const float *b,
+                                     float *y);
+
+struct sn_vbinary_kernels {
+    sn_f32_vbinary_fn same;
+    sn_f32_vbinaryc_fn scalar;
+    sn_f32_vbinaryrow_fn row;
+};
+
+/* Softmax over each of `rows` rows of cols >= 1 floats, as
+ * sn_f32_softmax_ref: y = exp(x - max) / sum, max and sum over the row. */
+typedef void (*sn_f32_softmax_fn)(size_t rows, size_t cols, const float *x, float *y);
+
+/* Max or average pooling of NHWC input, output rows [row_begin, row_end) of
+ * batch * out_h, as sn_f32_max_pool_ref and sn_f32_avg_pool_ref (the
+ * window counts only input pixels; average divides by their number). */
+typedef void (*sn_f32_pool_fn)(const sn_conv2d_geometry *g, const float *input, float *output,
+                               int64_t row_begin, int64_t row_end);
 
 /* One tile of a convolution (and of a matrix product, which is a 1x1
  * convolution): up to MR output pixels of one row, times one block of NR
@@ -58,15 +95,37 @@ struct sn_conv_config {
 #define SN_KERNEL(isa, fn) void fn(size_t n, const float *x, float *y);
 #include "kernels/f32-vrelu.inc"
 #undef SN_KERNEL
+#define SN_VUNARY_KERNEL(isa, op, fn) void fn(size_t n, const float *x, float *y);
+#include "kernels/f32-vunary.inc"
+#undef SN_VUNARY_KERNEL
+#define SN_VBINARY_KERNELS(isa, op, same, scalar, row)                                             \
+    void same(size_t, const float *, const float *, float *);                                      \
+    void scalar(size_t, const float *, float, float *);                                            \
+    void row(size_t, size_t, const float *, const float *, float *);
+#include "kernels/f32-vbinary.inc"
+#undef SN_VBINARY_KERNELS
+#define SN_SOFTMAX_KERNEL(isa, fn) void fn(size_t, size_t, const float *, float *);
+#include "kernels/f32-softmax.inc"
+#undef SN_SOFTMAX_KERNEL
+#define SN_POOL_KERNEL(isa, op, fn)                                                                \
+    void fn(const sn_conv2d_geometry *, const float *, float *, int64_t, int64_t);
+#include "kernels/f32-pool.inc"
+#undef SN_POOL_KERNEL
 #define SN_CONV_KERNEL(isa, mr, nr, tile, row)                                                     \
     void tile(size_t, size_t, const struct sn_conv_tile *);                                        \
     void row(size_t, size_t, const struct sn_conv_tile *);
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
 
+/* Every field is set in every table this build has: the scalar table
+ * points at the reference kernels, so the session can always call through
+ * the table (conv excepted, below). */
 struct sn_kernels {
     sn_isa isa;
-    sn_f32_vunary_fn f32_relu;
+    sn_f32_vunary_fn f32_relu, f32_relu6, f32_sigmoid, f32_tanh;
+    struct sn_vbinary_kernels f32_binary[SN_BINARY_OP_COUNT]; /* by sn_binary_op */
+    sn_f32_softmax_fn f32_softmax;
+    sn_f32_pool_fn f32_max_pool, f32_avg_pool;
     /* conv.tile is NULL for the scalar set, which runs the reference
      * kernels on the reference layout */
     struct sn_conv_config conv;

@@ -536,6 +536,7 @@ static sn_conv2d_geometry geometry(const struct sn_op *op, const sn_shape *in, c
 /* Work split over rows of the output, for the thread pool. */
 struct rows_task {
     const struct node *node;
+    const struct sn_kernels *kernels;
     sn_conv2d_geometry geo;
     const float *input, *weights, *bias;
     float *output;
@@ -554,8 +555,8 @@ static void rows(void *context, size_t begin, size_t count) {
         sn_f32_matmul_ref(t->m, t->k, t->n, t->input, op->attrs.transpose_a, t->weights,
                           op->attrs.transpose_b, t->bias, t->node->act, t->output, b, e);
         break;
-    case SN_OP_MAX_POOL: sn_f32_max_pool_ref(&t->geo, t->input, t->output, b, e); break;
-    case SN_OP_AVG_POOL: sn_f32_avg_pool_ref(&t->geo, t->input, t->output, b, e); break;
+    case SN_OP_MAX_POOL: t->kernels->f32_max_pool(&t->geo, t->input, t->output, b, e); break;
+    case SN_OP_AVG_POOL: t->kernels->f32_avg_pool(&t->geo, t->input, t->output, b, e); break;
     default: break;
     }
 }
@@ -719,6 +720,68 @@ static void matmul_simd(sn_session *s, const struct node *nd, const struct value
     parallel(s, matmul_tiles, &t, (size_t)((m + (int64_t)t.cc->mr - 1) / (int64_t)t.cc->mr));
 }
 
+/* ---- elementwise ops through the kernel set's table ---------------------- */
+
+/* Floats per piece of work handed to a thread: large enough that a piece
+ * outweighs the hand-off, small enough to split a big tensor. */
+enum { ELEMENTWISE_CHUNK = 16384 };
+
+/* An elementwise kernel call over `total` rows of `width` floats, split in
+ * pieces of `unit` rows. Exactly one kernel is set; all but `row` and
+ * `softmax` see their rows as one flat run (width 1). */
+struct elementwise_task {
+    sn_f32_vunary_fn unary;
+    sn_f32_vbinary_fn same;
+    sn_f32_vbinaryc_fn scalar;
+    sn_f32_vbinaryrow_fn row;
+    sn_f32_softmax_fn softmax;
+    const float *a, *b; /* b: the second operand (row: the vector) */
+    float c;            /* scalar: the scalar operand */
+    float *y;
+    size_t total, width, unit;
+};
+
+static void elementwise_pieces(void *context, size_t begin, size_t count) {
+    const struct elementwise_task *t = context;
+    size_t first = begin * t->unit, end = (begin + count) * t->unit;
+    size_t n = (end < t->total ? end : t->total) - first, at = first * t->width;
+    if (t->unary) t->unary(n, t->a + at, t->y + at);
+    if (t->same) t->same(n, t->a + at, t->b + at, t->y + at);
+    if (t->scalar) t->scalar(n, t->a + at, t->c, t->y + at);
+    if (t->row) t->row(n, t->width, t->a + at, t->b, t->y + at);
+    if (t->softmax) t->softmax(n, t->width, t->a + at, t->y + at);
+}
+
+/* Runs the task on the session's threads when it is big enough to split. */
+static void elementwise(sn_session *s, struct elementwise_task *t) {
+    if (t->total == 0 || t->width == 0) return;
+    t->unit = ELEMENTWISE_CHUNK / t->width ? ELEMENTWISE_CHUNK / t->width : 1;
+    size_t pieces = (t->total + t->unit - 1) / t->unit;
+    if (pieces == 1)
+        elementwise_pieces(t, 0, 1);
+    else
+        parallel(s, elementwise_pieces, t, pieces);
+}
+
+/* How an operand of a binary op meets the output: all of it (as many
+ * elements, so the same layout), one scalar, or a vector repeated over rows
+ * (its dimensions are the output's last ones, with only 1s before them):
+ * *inner is the vector's length. */
+enum operand_kind { OPERAND_FULL, OPERAND_SCALAR, OPERAND_ROW, OPERAND_OTHER };
+
+static enum operand_kind operand_kind(const sn_shape *in, const sn_shape *out, size_t count,
+                                      size_t *inner) {
+    size_t n = (size_t)sn_shape_elements(in), len = 1;
+    if (n == count) return OPERAND_FULL;
+    if (n == 1) return OPERAND_SCALAR;
+    for (int d = out->rank - 1, k = in->rank - 1; d >= 0 && k >= 0; d--, k--) {
+        if (in->dims[k] != out->dims[d]) break;
+        len *= (size_t)in->dims[k];
+    }
+    *inner = len;
+    return len == n ? OPERAND_ROW : OPERAND_OTHER;
+}
+
 /* Strides of an operand broadcast to `out` (0 where it is broadcast). */
 static void broadcast_strides(const sn_shape *in, const sn_shape *out, int64_t *strides) {
     int64_t stride = 1;
@@ -730,6 +793,40 @@ static void broadcast_strides(const sn_shape *in, const sn_shape *out, int64_t *
     }
 }
 
+/* Add or Maximum: the kernel set's kernels for the same shape, a scalar
+ * operand or a trailing vector (either side); the reference for any other
+ * broadcast. */
+static void binary(sn_session *s, sn_binary_op op, const struct node *nd) {
+    const struct value *in0 = &s->values[nd->inputs[0]], *in1 = &s->values[nd->inputs[1]];
+    struct value *out = &s->values[nd->out];
+    size_t count = (size_t)sn_shape_elements(&out->shape), inner_a = 0, inner_b = 0;
+    if (count == 0) return;
+    const struct sn_vbinary_kernels *k = &s->kernels->f32_binary[op];
+    struct elementwise_task e = {
+        .a = in0->data, .b = in1->data, .y = (float *)out->data, .total = count, .width = 1};
+    enum operand_kind ka = operand_kind(&in0->shape, &out->shape, count, &inner_a);
+    enum operand_kind kb = operand_kind(&in1->shape, &out->shape, count, &inner_b);
+    if (ka == OPERAND_FULL && kb == OPERAND_FULL) {
+        e.same = k->same;
+    } else if (ka == OPERAND_FULL && kb == OPERAND_SCALAR) {
+        e.scalar = k->scalar, e.c = in1->data[0];
+    } else if (ka == OPERAND_SCALAR && kb == OPERAND_FULL) {
+        e.scalar = k->scalar, e.a = in1->data, e.c = in0->data[0]; /* see kernels.h on max */
+    } else if (ka == OPERAND_FULL && kb == OPERAND_ROW) {
+        e.row = k->row, e.width = inner_b, e.total = count / inner_b;
+    } else if (ka == OPERAND_ROW && kb == OPERAND_FULL) {
+        e.row = k->row, e.a = in1->data, e.b = in0->data, e.width = inner_a;
+        e.total = count / inner_a;
+    } else {
+        int64_t as[SN_MAX_RANK], bs[SN_MAX_RANK];
+        broadcast_strides(&in0->shape, &out->shape, as);
+        broadcast_strides(&in1->shape, &out->shape, bs);
+        sn_f32_binary_ref(op, out->shape.rank, out->shape.dims, in0->data, as, in1->data, bs, e.y);
+        return;
+    }
+    elementwise(s, &e);
+}
+
 static void execute(sn_session *s, const struct node *nd) {
     const struct sn_op *op = nd->op;
     struct value *out = &s->values[nd->out];
@@ -737,7 +834,8 @@ static void execute(sn_session *s, const struct node *nd) {
     const struct value *in0 = &s->values[nd->inputs[0]];
     const float *x = in0->data;
     size_t count = (size_t)sn_shape_elements(&out->shape);
-    struct rows_task t = {.node = nd, .input = x, .output = y};
+    struct rows_task t = {.node = nd, .kernels = s->kernels, .input = x, .output = y};
+    struct elementwise_task e = {.a = x, .y = y, .total = count, .width = 1};
     switch (op->type) {
     case SN_OP_CONV2D: {
         if (nd->simd) {
@@ -771,33 +869,34 @@ static void execute(sn_session *s, const struct node *nd) {
         parallel(s, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));
         break;
     case SN_OP_ADD:
-    case SN_OP_MAXIMUM: {
-        int64_t as[SN_MAX_RANK], bs[SN_MAX_RANK];
-        const struct value *in1 = &s->values[nd->inputs[1]];
-        broadcast_strides(&in0->shape, &out->shape, as);
-        broadcast_strides(&in1->shape, &out->shape, bs);
-        if (count)
-            sn_f32_binary_ref(op->type == SN_OP_ADD ? SN_BINARY_ADD : SN_BINARY_MAX,
-                              out->shape.rank, out->shape.dims, x, as, in1->data, bs, y);
-        break;
-    }
+    case SN_OP_MAXIMUM: binary(s, op->type == SN_OP_ADD ? SN_BINARY_ADD : SN_BINARY_MAX, nd); break;
     case SN_OP_BIAS_ADD:
-        sn_f32_bias_add_ref(count, (size_t)out->shape.dims[out->shape.rank - 1], x,
-                            s->values[nd->inputs[1]].data, y);
+        e.row = s->kernels->f32_binary[SN_BINARY_ADD].row;
+        e.b = s->values[nd->inputs[1]].data;
+        e.width = (size_t)out->shape.dims[out->shape.rank - 1];
+        e.total = e.width ? count / e.width : 0;
+        elementwise(s, &e);
         break;
     case SN_OP_ADD_N:
         for (int i = 0; i < op->input_count; i++) s->scratch[i] = s->values[nd->inputs[i]].data;
         sn_f32_add_n_ref(count, (size_t)op->input_count, s->scratch, y);
         break;
-    case SN_OP_RELU: s->kernels->f32_relu(count, x, y); break;
-    case SN_OP_RELU6: sn_f32_unary_ref(SN_UNARY_RELU6, count, x, y); break;
-    case SN_OP_SIGMOID: sn_f32_unary_ref(SN_UNARY_SIGMOID, count, x, y); break;
-    case SN_OP_TANH: sn_f32_unary_ref(SN_UNARY_TANH, count, x, y); break;
-    case SN_OP_SOFTMAX: {
-        size_t cols = (size_t)out->shape.dims[out->shape.rank - 1];
-        if (cols) sn_f32_softmax_ref(count / cols, cols, x, y);
+    case SN_OP_RELU:
+    case SN_OP_RELU6:
+    case SN_OP_SIGMOID:
+    case SN_OP_TANH:
+        e.unary = op->type == SN_OP_RELU      ? s->kernels->f32_relu
+                  : op->type == SN_OP_RELU6   ? s->kernels->f32_relu6
+                  : op->type == SN_OP_SIGMOID ? s->kernels->f32_sigmoid
+                                              : s->kernels->f32_tanh;
+        elementwise(s, &e);
         break;
-    }
+    case SN_OP_SOFTMAX:
+        e.softmax = s->kernels->f32_softmax;
+        e.width = (size_t)out->shape.dims[out->shape.rank - 1];
+        e.total = e.width ? count / e.width : 0;
+        elementwise(s, &e);
+        break;
     case SN_OP_LRN:
         sn_f32_lrn_ref(count / (size_t)(out->shape.dims[3] ? out->shape.dims[3] : 1),
                        (size_t)out->shape.dims[3], op->attrs.depth_radius, op->attrs.bias,

@@ -1,0 +1,81 @@
+/* Add and maximum for AVX-512F: same shape, a scalar operand, a vector
+ * repeated over rows (see sn_f32_vbinary_fn in kernels.h). Two vectors per
+ * step, the tail with masked loads and stores: nothing is read or written
+ * past n. */
+#include <immintrin.h>
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+enum op { ADD, MAX };
+
+/* The reference's maximum, bit for bit: a > b ? a : b, or a when a is NaN.
+ * VMAXPS alone gives b when either is NaN (so a NaN b comes out, and equal
+ * zeros give b, as in the reference); only a NaN a needs the blend. */
+static inline __m512 apply(enum op op, __m512 a, __m512 b) {
+    if (op == ADD) return _mm512_add_ps(a, b);
+    return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
+}
+
+static inline __mmask16 tail(size_t n) { return (__mmask16)((1u << n) - 1); }
+
+static inline void same(enum op op, size_t n, const float *a, const float *b, float *y) {
+    for (; n >= 32; n -= 32, a += 32, b += 32, y += 32) {
+        __m512 r0 = apply(op, _mm512_loadu_ps(a), _mm512_loadu_ps(b));
+        __m512 r1 = apply(op, _mm512_loadu_ps(a + 16), _mm512_loadu_ps(b + 16));
+        _mm512_storeu_ps(y, r0);
+        _mm512_storeu_ps(y + 16, r1);
+    }
+    if (n >= 16) {
+        _mm512_storeu_ps(y, apply(op, _mm512_loadu_ps(a), _mm512_loadu_ps(b)));
+        n -= 16, a += 16, b += 16, y += 16;
+    }
+    if (n != 0) {
+        const __mmask16 m = tail(n);
+        _mm512_mask_storeu_ps(y, m,
+                              apply(op, _mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b)));
+    }
+}
+
+static inline void scalar(enum op op, size_t n, const float *a, float b, float *y) {
+    const __m512 vb = _mm512_set1_ps(b);
+    for (; n >= 32; n -= 32, a += 32, y += 32) {
+        __m512 r0 = apply(op, _mm512_loadu_ps(a), vb), r1 = apply(op, _mm512_loadu_ps(a + 16), vb);
+        _mm512_storeu_ps(y, r0);
+        _mm512_storeu_ps(y + 16, r1);
+    }
+    if (n >= 16) {
+        _mm512_storeu_ps(y, apply(op, _mm512_loadu_ps(a), vb));
+        n -= 16, a += 16, y += 16;
+    }
+    if (n != 0) {
+        const __mmask16 m = tail(n);
+        _mm512_mask_storeu_ps(y, m, apply(op, _mm512_maskz_loadu_ps(m, a), vb));
+    }
+}
+
+static inline void row(enum op op, size_t rows, size_t channels, const float *a, const float *b,
+                       float *y) {
+    for (size_t r = 0; r < rows; r++, a += channels, y += channels) same(op, channels, a, b, y);
+}
+
+void sn_f32_vadd_ukernel__avx512(size_t n, const float *a, const float *b, float *y) {
+    same(ADD, n, a, b, y);
+}
+void sn_f32_vaddc_ukernel__avx512(size_t n, const float *a, float b, float *y) {
+    scalar(ADD, n, a, b, y);
+}
+void sn_f32_vaddrow_ukernel__avx512(size_t rows, size_t channels, const float *a, const float *b,
+                                    float *y) {
+    row(ADD, rows, channels, a, b, y);
+}
+void sn_f32_vmax_ukernel__avx512(size_t n, const float *a, const float *b, float *y) {
+    same(MAX, n, a, b, y);
+}
+void sn_f32_vmaxc_ukernel__avx512(size_t n, const float *a, float b, float *y) {
+    scalar(MAX, n, a, b, y);
+}
+void sn_f32_vmaxrow_ukernel__avx512(size_t rows, size_t channels, const float *a, const float *b,
+                                    float *y) {
+    row(MAX, rows, channels, a, b, y);
+}

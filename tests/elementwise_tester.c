@@ -1,0 +1,417 @@
+/* Every elementwise kernel of every kernel set the host runs, against the
+ * reference kernels (sn_f32_unary_ref, sn_f32_binary_ref,
+ * sn_f32_softmax_ref): lengths 0..67 and a few long ones, channels 1..67,
+ * special values (NaN, +-inf, -0, huge and tiny magnitudes), in place, and
+ * guard floats after every output to catch writes past its end. A kernel set
+ * the CPU lacks is skipped, not failed.
+ *
+ * Thresholds per op: relu6, add and maximum must give the reference's floats
+ * bit for bit (any NaN for a NaN); sigmoid, tanh and softmax, whose exp and
+ * tanh come from SLEEF instead of libm, within max(abs, rel x |reference|). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
+#include "scopenn.h"
+
+/* ---- the kernel lists ------------------------------------------------------ */
+
+/* Names for the tokens of f32-vunary.inc. */
+enum { op_relu6 = SN_UNARY_RELU6, op_sigmoid = SN_UNARY_SIGMOID, op_tanh = SN_UNARY_TANH };
+
+struct unary_kernel {
+    sn_isa isa;
+    const char *name;
+    sn_unary_op op;
+    sn_f32_vunary_fn fn;
+};
+
+#define SN_VUNARY_KERNEL(isa, op, fn) {isa, #fn, (sn_unary_op)op_##op, fn},
+static const struct unary_kernel unary_kernels[] = {
+#include "kernels/f32-vunary.inc"
+};
+#undef SN_VUNARY_KERNEL
+
+struct binary_kernels {
+    sn_isa isa;
+    const char *name; /* of the same-shape kernel */
+    sn_binary_op op;
+    struct sn_vbinary_kernels k;
+};
+
+#define SN_VBINARY_KERNELS(isa, op, same, scalar, row) {isa, #same, op, {same, scalar, row}},
+static const struct binary_kernels binary_kernels[] = {
+#include "kernels/f32-vbinary.inc"
+};
+#undef SN_VBINARY_KERNELS
+
+struct softmax_kernel {
+    sn_isa isa;
+    const char *name;
+    sn_f32_softmax_fn fn;
+};
+
+#define SN_SOFTMAX_KERNEL(isa, fn) {isa, #fn, fn},
+static const struct softmax_kernel softmax_kernels[] = {
+#include "kernels/f32-softmax.inc"
+};
+#undef SN_SOFTMAX_KERNEL
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int runnable(sn_isa isa, const char *name) {
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    if ((info.isas >> isa) & 1) return 1;
+    print_message("skip %s: this CPU cannot run %s\n", name, sn_isa_name(isa));
+    return 0;
+}
+
+/* A small deterministic generator, so a failure replays exactly. */
+static uint32_t rng = 2024;
+static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
+static float uniform(float lo, float hi) {
+    return lo + (hi - lo) * (float)(next() >> 8) / 16777216.0f;
+}
+
+/* Mostly ordinary values across magnitudes, sometimes a special one. */
+static float value(void) {
+    static const float special[] = {NAN,     -NAN,     INFINITY, -INFINITY, 0.0f,   -0.0f,
+                                    FLT_MAX, -FLT_MAX, 1e-40f,   -1e-40f,   1e30f,  -1e30f,
+                                    88.72f,  -88.72f,  89.0f,    -89.0f,    104.0f, -104.0f,
+                                    6.0f,    -6.0f,    9.0f,     -9.0f,     1e-3f,  -1e-3f};
+    uint32_t r = next();
+    if ((r >> 28) < 3) return special[(r >> 8) % COUNT(special)];
+    switch ((r >> 24) & 3) {
+    case 0: return uniform(-1.0f, 1.0f);
+    case 1: return uniform(-10.0f, 10.0f);
+    case 2: return uniform(-100.0f, 100.0f);
+    default: return uniform(-1e4f, 1e4f);
+    }
+}
+
+/* Ordinary values only (for softmax rows that must stay finite). */
+static float finite_value(void) { return uniform(-20.0f, 20.0f); }
+
+enum { GUARD = 16 };
+static const float guard_value = 12345.0f;
+
+static void fill_guard(float *p, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] = guard_value;
+}
+
+static void check_guard(const char *name, const float *p, size_t n, const char *what) {
+    for (size_t i = n; i < n + GUARD; i++)
+        if (p[i] != guard_value)
+            fail_msg("%s: %s: wrote past the end (float %zu of %zu)", name, what, i, n);
+}
+
+/* Thresholds: |got - want| <= max(abs, rel * |want|); exact (abs = rel = 0)
+ * means the same bits, or NaN for NaN. */
+struct tolerance {
+    double abs, rel;
+};
+
+static const struct tolerance exact = {0, 0};
+/* SLEEF's expf and tanhf are 1.0-ULP, like libm's: a few ULP apart, plus the
+ * division. Results below FLT_MIN are subnormal on both sides; there only
+ * the absolute threshold counts. */
+static const struct tolerance sigmoid_tolerance = {FLT_MIN, 4 * FLT_EPSILON};
+static const struct tolerance tanh_tolerance = {FLT_MIN, 3 * FLT_EPSILON};
+/* Softmax: exp's ULPs, the reciprocal, and a sum of `cols` positive terms
+ * added in another order (relative error at most cols * eps each way). */
+static struct tolerance softmax_tolerance(size_t cols) {
+    return (struct tolerance){FLT_MIN, (6.0 + 2.0 * (double)cols) * FLT_EPSILON};
+}
+
+static int agree(float got, float want, struct tolerance t) {
+    if (isnan(want) || isnan(got)) return isnan(want) && isnan(got);
+    if (t.abs == 0 && t.rel == 0) return memcmp(&got, &want, sizeof got) == 0;
+    if (isinf(want) || isinf(got)) return got == want;
+    double d = fabs((double)got - (double)want), r = t.rel * fabs((double)want);
+    return d <= (t.abs > r ? t.abs : r);
+}
+
+/* Largest relative error seen per op, for the log. */
+static double worst[4];
+
+static void note(int slot, float got, float want) {
+    if (isfinite(want) && fabsf(want) >= FLT_MIN) {
+        double r = fabs((double)got - (double)want) / fabs((double)want);
+        if (r > worst[slot]) worst[slot] = r;
+    }
+}
+
+static const size_t long_sizes[] = {127, 128, 129, 255, 256, 257, 1000, 4099};
+enum { SIZES = 68 + COUNT(long_sizes), MAX_N = 4099 };
+
+static size_t size_at(size_t t) { return t < 68 ? t : long_sizes[t - 68]; }
+
+/* ---- unary ----------------------------------------------------------------- */
+
+static struct tolerance unary_tolerance(sn_unary_op op) {
+    switch (op) {
+    case SN_UNARY_SIGMOID: return sigmoid_tolerance;
+    case SN_UNARY_TANH: return tanh_tolerance;
+    default: return exact;
+    }
+}
+
+static void check_unary(const struct unary_kernel *k) {
+    static float x[MAX_N], want[MAX_N], got[MAX_N + GUARD], inplace[MAX_N + GUARD];
+    const struct tolerance tol = unary_tolerance(k->op);
+    for (size_t t = 0; t < SIZES; t++) {
+        size_t n = size_at(t);
+        for (size_t i = 0; i < n; i++) x[i] = value();
+        sn_f32_unary_ref(k->op, n, x, want);
+        fill_guard(got, n + GUARD);
+        k->fn(n, x, got);
+        for (size_t i = 0; i < n; i++) {
+            if (!agree(got[i], want[i], tol))
+                fail_msg("%s: n=%zu, y[%zu]=%.9g for x=%.9g, reference %.9g", k->name, n, i, got[i],
+                         x[i], want[i]);
+            note((int)k->op, got[i], want[i]);
+        }
+        check_guard(k->name, got, n, "y");
+        memcpy(inplace, x, n * sizeof *x);
+        fill_guard(inplace + n, GUARD);
+        k->fn(n, inplace, inplace);
+        for (size_t i = 0; i < n; i++)
+            if (!agree(inplace[i], want[i], tol))
+                fail_msg("%s: in place, n=%zu, y[%zu]=%.9g, reference %.9g", k->name, n, i,
+                         inplace[i], want[i]);
+        check_guard(k->name, inplace, n, "in place");
+    }
+}
+
+/* The special values one by one, whose answers are known. */
+static void check_unary_special(const struct unary_kernel *k) {
+    const float x[] = {NAN,    INFINITY, -INFINITY, 0.0f,   -0.0f, 1e30f, -1e30f,
+                       100.0f, -100.0f,  -88.0f,    -90.0f, 6.0f,  7.0f};
+    enum { N = sizeof x / sizeof x[0] };
+    float y[N];
+    k->fn(N, x, y);
+    assert_true(isnan(y[0]));
+    switch (k->op) {
+    case SN_UNARY_RELU6:
+        assert_true(y[1] == 6.0f && y[2] == 0.0f && y[3] == 0.0f && y[5] == 6.0f && y[6] == 0.0f);
+        assert_true(signbit(y[4]) && y[11] == 6.0f && y[12] == 6.0f); /* -0 stays -0 */
+        break;
+    case SN_UNARY_SIGMOID:
+        /* saturates, never NaN: exp(90) is +inf and 1 / (1 + inf) is 0 */
+        assert_true(y[1] == 1.0f && y[2] == 0.0f && y[3] == 0.5f && y[4] == 0.5f);
+        assert_true(y[5] == 1.0f && y[6] == 0.0f && y[7] == 1.0f && y[10] == 0.0f);
+        assert_true(y[8] == 0.0f && y[9] > 0.0f && y[9] < 1e-37f); /* a subnormal at -88 */
+        break;
+    case SN_UNARY_TANH:
+        assert_true(y[1] == 1.0f && y[2] == -1.0f && y[3] == 0.0f && signbit(y[4]));
+        assert_true(y[5] == 1.0f && y[6] == -1.0f && y[7] == 1.0f && y[8] == -1.0f);
+        break;
+    default: break;
+    }
+}
+
+static void test_unary_kernels(void **state) {
+    (void)state;
+    for (size_t i = 0; i < COUNT(unary_kernels); i++) {
+        const struct unary_kernel *k = &unary_kernels[i];
+        if (!runnable(k->isa, k->name)) continue;
+        check_unary(k);
+        check_unary_special(k);
+        print_message("%s agrees with the reference\n", k->name);
+    }
+    print_message("largest relative error: sigmoid %.3g, tanh %.3g (FLT_EPSILON %.3g)\n",
+                  worst[SN_UNARY_SIGMOID], worst[SN_UNARY_TANH], (double)FLT_EPSILON);
+}
+
+/* ---- binary ---------------------------------------------------------------- */
+
+static void binary_ref(sn_binary_op op, size_t rows, size_t cols, const float *a, int64_t a_row,
+                       int64_t a_col, const float *b, int64_t b_row, int64_t b_col, float *y) {
+    const int64_t dims[2] = {(int64_t)rows, (int64_t)cols};
+    const int64_t as[2] = {a_row, a_col}, bs[2] = {b_row, b_col};
+    sn_f32_binary_ref(op, 2, dims, a, as, b, bs, y);
+}
+
+static void compare(const char *name, const char *what, size_t rows, size_t cols, const float *got,
+                    const float *want, const float *a, const float *b) {
+    for (size_t i = 0; i < rows * cols; i++)
+        if (!agree(got[i], want[i], exact))
+            fail_msg("%s (%s): %zu x %zu, y[%zu]=%.9g, reference %.9g (a %.9g, b %.9g)", name, what,
+                     rows, cols, i, got[i], want[i], a ? a[i] : NAN, b ? b[i] : NAN);
+}
+
+static void check_binary(const struct binary_kernels *k) {
+    static float a[MAX_N + GUARD], b[MAX_N + GUARD], want[MAX_N], got[MAX_N + GUARD];
+    static float inplace[MAX_N + GUARD];
+    for (size_t t = 0; t < SIZES; t++) {
+        size_t n = size_at(t);
+        for (size_t i = 0; i < n; i++) a[i] = value(), b[i] = value();
+        /* equal pairs now and then: the sign of a zero and NaN order */
+        for (size_t i = 0; i + 7 < n; i += 7) b[i] = next() & 1 ? a[i] : -a[i];
+
+        /* same shape */
+        binary_ref(k->op, 1, n, a, 0, 1, b, 0, 1, want);
+        fill_guard(got, n + GUARD);
+        k->k.same(n, a, b, got);
+        compare(k->name, "same shape", 1, n, got, want, a, b);
+        check_guard(k->name, got, n, "same shape");
+        memcpy(inplace, a, n * sizeof *a);
+        fill_guard(inplace + n, GUARD);
+        k->k.same(n, inplace, b, inplace);
+        compare(k->name, "same shape, y = a", 1, n, inplace, want, a, b);
+        check_guard(k->name, inplace, n, "same shape, y = a");
+        memcpy(inplace, b, n * sizeof *b);
+        k->k.same(n, a, inplace, inplace);
+        compare(k->name, "same shape, y = b", 1, n, inplace, want, a, b);
+
+        /* a scalar second operand */
+        float c = value();
+        binary_ref(k->op, 1, n, a, 0, 1, &c, 0, 0, want);
+        fill_guard(got, n + GUARD);
+        k->k.scalar(n, a, c, got);
+        compare(k->name, "scalar", 1, n, got, want, a, NULL);
+        check_guard(k->name, got, n, "scalar");
+        memcpy(inplace, a, n * sizeof *a);
+        fill_guard(inplace + n, GUARD);
+        k->k.scalar(n, inplace, c, inplace);
+        compare(k->name, "scalar, in place", 1, n, inplace, want, a, NULL);
+        check_guard(k->name, inplace, n, "scalar, in place");
+    }
+    /* a trailing vector: channels 1..67, 0 to 4 rows; then long rows */
+    for (size_t channels = 1; channels <= 67 + 3; channels++) {
+        size_t ch = channels <= 67 ? channels : (size_t[]){256, 257, 1000}[channels - 68];
+        size_t rows = ch <= 67 ? channels % 5 : 3;
+        size_t n = rows * ch;
+        for (size_t i = 0; i < n; i++) a[i] = value();
+        for (size_t i = 0; i < ch; i++) b[i] = value();
+        binary_ref(k->op, rows, ch, a, (int64_t)ch, 1, b, 0, 1, want);
+        fill_guard(got, n + GUARD);
+        k->k.row(rows, ch, a, b, got);
+        compare(k->name, "trailing vector", rows, ch, got, want, a, NULL);
+        check_guard(k->name, got, n, "trailing vector");
+        memcpy(inplace, a, n * sizeof *a);
+        fill_guard(inplace + n, GUARD);
+        k->k.row(rows, ch, inplace, b, inplace);
+        compare(k->name, "trailing vector, in place", rows, ch, inplace, want, a, NULL);
+        check_guard(k->name, inplace, n, "trailing vector, in place");
+    }
+}
+
+static void test_binary_kernels(void **state) {
+    (void)state;
+    for (size_t i = 0; i < COUNT(binary_kernels); i++) {
+        const struct binary_kernels *k = &binary_kernels[i];
+        if (!runnable(k->isa, k->name)) continue;
+        check_binary(k);
+        print_message("%s (and its scalar and trailing-vector kernels) agrees with the reference\n",
+                      k->name);
+    }
+}
+
+/* Maximum's NaN rule, both sides: a NaN operand gives NaN. */
+static void test_binary_special(void **state) {
+    (void)state;
+    const float a[] = {NAN, 1.0f, NAN, -INFINITY, INFINITY, -0.0f, 0.0f, 3.0f};
+    const float b[] = {1.0f, NAN, NAN, -INFINITY, -INFINITY, 0.0f, -0.0f, -FLT_MAX};
+    for (size_t i = 0; i < COUNT(binary_kernels); i++) {
+        const struct binary_kernels *k = &binary_kernels[i];
+        if (!runnable(k->isa, k->name)) continue;
+        float y[8];
+        k->k.same(8, a, b, y);
+        if (k->op == SN_BINARY_MAX) {
+            assert_true(isnan(y[0]) && isnan(y[1]) && isnan(y[2]));
+            assert_true(y[3] == -INFINITY && y[4] == INFINITY && y[7] == 3.0f);
+            assert_true(!signbit(y[5]) && signbit(y[6])); /* b, as the reference */
+        } else {
+            assert_true(isnan(y[0]) && isnan(y[1]) && isnan(y[2]));
+            assert_true(y[3] == -INFINITY && isnan(y[4]) && y[5] == 0.0f && !signbit(y[5]));
+        }
+        k->k.scalar(8, a, NAN, y);
+        for (int j = 0; j < 8; j++) assert_true(isnan(y[j]));
+    }
+}
+
+/* ---- softmax --------------------------------------------------------------- */
+
+static void check_softmax_rows(const struct softmax_kernel *k, size_t rows, size_t cols,
+                               const float *x, const char *what) {
+    static float want[4 * MAX_N], got[4 * MAX_N + GUARD], inplace[4 * MAX_N + GUARD];
+    const size_t n = rows * cols;
+    const struct tolerance tol = softmax_tolerance(cols);
+    sn_f32_softmax_ref(rows, cols, x, want);
+    fill_guard(got, n + GUARD);
+    k->fn(rows, cols, x, got);
+    for (size_t i = 0; i < n; i++) {
+        if (!agree(got[i], want[i], tol))
+            fail_msg("%s (%s): %zu rows of %zu, y[%zu][%zu]=%.9g, reference %.9g (x %.9g)", k->name,
+                     what, rows, cols, i / cols, i % cols, got[i], want[i], x[i]);
+        note(3, got[i], want[i]);
+    }
+    check_guard(k->name, got, n, what);
+    memcpy(inplace, x, n * sizeof *x);
+    fill_guard(inplace + n, GUARD);
+    k->fn(rows, cols, inplace, inplace);
+    for (size_t i = 0; i < n; i++)
+        if (!agree(inplace[i], want[i], tol))
+            fail_msg("%s (%s, in place): %zu rows of %zu, y[%zu]=%.9g, reference %.9g", k->name,
+                     what, rows, cols, i, inplace[i], want[i]);
+    check_guard(k->name, inplace, n, "in place");
+}
+
+static void check_softmax(const struct softmax_kernel *k) {
+    static float x[4 * MAX_N];
+    for (size_t t = 1; t < SIZES; t++) {
+        size_t cols = size_at(t), rows = 1 + t % 3;
+        for (size_t i = 0; i < rows * cols; i++) x[i] = finite_value();
+        check_softmax_rows(k, rows, cols, x, "finite");
+        /* huge magnitudes: the maximum dominates, the others underflow */
+        for (size_t i = 0; i < rows * cols; i++) x[i] = uniform(-1e30f, 1e30f);
+        check_softmax_rows(k, rows, cols, x, "huge");
+        /* a spread of 200: exp(x - max) reaches the subnormals */
+        for (size_t i = 0; i < rows * cols; i++) x[i] = uniform(-100.0f, 100.0f);
+        check_softmax_rows(k, rows, cols, x, "wide");
+        /* one row each with NaN, +inf, -inf (all NaN, all NaN, a zero) */
+        for (size_t i = 0; i < rows * cols; i++) x[i] = finite_value();
+        x[next() % cols] = NAN;
+        if (rows > 1) x[cols + next() % cols] = INFINITY;
+        if (rows > 2) x[2 * cols + next() % cols] = -INFINITY;
+        check_softmax_rows(k, rows, cols, x, "special");
+        /* a row of -inf only: NaN, as the reference (-inf - -inf) */
+        for (size_t i = 0; i < cols; i++) x[i] = -INFINITY;
+        check_softmax_rows(k, 1, cols, x, "all -inf");
+    }
+    k->fn(0, 5, x, x); /* no rows: nothing touched */
+}
+
+static void test_softmax_kernels(void **state) {
+    (void)state;
+    for (size_t i = 0; i < COUNT(softmax_kernels); i++) {
+        const struct softmax_kernel *k = &softmax_kernels[i];
+        if (!runnable(k->isa, k->name)) continue;
+        check_softmax(k);
+        print_message("%s agrees with the reference\n", k->name);
+    }
+    print_message("largest relative error: softmax %.3g (FLT_EPSILON %.3g)\n", worst[3],
+                  (double)FLT_EPSILON);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unary_kernels),
+        cmocka_unit_test(test_binary_kernels),
+        cmocka_unit_test(test_binary_special),
+        cmocka_unit_test(test_softmax_kernels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
