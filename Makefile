@@ -1,8 +1,9 @@
 # The quick start, on a fresh Debian 12 machine (as root, or with sudo):
 #   make run    install what is missing, build, run the demo (scopenn demo)
 #   make test   install what is missing, then the whole test matrix
+#   make bench-peers  scopenn against XNNPACK and oneDNN: one table, 1 and 2 threads
 # A thin wrapper over the CMake presets in CMakePresets.json.
-.PHONY: run test build deps deps-native format clean
+.PHONY: run test build deps deps-native bench-peers format clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -23,6 +24,15 @@ deps-native:
 
 deps:
 	scripts/install-deps.sh
+
+# The named workloads of `scopenn bench` through scopenn, XNNPACK and oneDNN
+# (bench/peers), each checked against scopenn first; a build of its own.
+bench-peers:
+	scripts/install-deps.sh --peers
+	cmake -B build/peers -DCMAKE_BUILD_TYPE=Release -DSCOPENN_BENCH_PEERS=ON \
+	      -DSCOPENN_BUILD_TESTS=OFF -DSCOPENN_BUILD_BENCH=OFF
+	cmake --build build/peers -j $(JOBS) --target scopenn_tool peers
+	bench/peers/compare.sh build/peers
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -7,6 +7,8 @@
 #                                       cross toolchains, libraries, qemu, clang
 #                                       (fuzzing), python3-torch (the oracle)
 #   scripts/install-deps.sh --run       only what `make run` needs: a native build
+#   scripts/install-deps.sh --peers     a native build and the peers of `make
+#                                       bench-peers` (XNNPACK, oneDNN, jq)
 #
 # Cross-architecture -dev packages that are Multi-Arch: same (sleef, cmocka,
 # cJSON) are installed as :arm64 and :armhf. pthreadpool is NOT: installing
@@ -18,7 +20,8 @@ set -u
 case "${1:-}" in
   "") mode=test ;;
   --run) mode=run ;;
-  *) echo "usage: $0 [--run]" >&2; exit 2 ;;
+  --peers) mode=peers ;;
+  *) echo "usage: $0 [--run|--peers]" >&2; exit 2 ;;
 esac
 
 native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libpthreadpool-dev
@@ -31,8 +34,11 @@ cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf libbenchmark-dev:armhf)
 
+peers=(libxnnpack-dev libdnnl-dev jq)
+
 want=("${native[@]}")
 foreign=()
+[ "$mode" = peers ] && want+=("${peers[@]}")
 if [ "$mode" = test ]; then
   want+=("${testing[@]}" "${cross[@]}")
   foreign=(arm64 armhf)
