@@ -582,16 +582,18 @@ struct tile_task {
     int64_t out_h, out_w, out_c, stride_h, stride_w, channels;
     const float *weights, *bias; /* packed: blocks of block_floats, and NR-wide */
     size_t block_floats;
+    size_t groups; /* of NR blocks per row: see block_range */
     float *output;
 };
 
 /* The NR blocks of one run of pixels: `count` (<= MR) pixels from `in`
  * (pixel_stride apart) to `out`. */
-static void tile_blocks(const struct tile_task *t, const float *in, float *out, size_t count) {
+static void tile_blocks(const struct tile_task *t, const float *in, float *out, size_t count,
+                        size_t first_block, size_t end_block) {
     struct sn_conv_tile tile = t->base;
     const size_t nr = t->cc->nr;
     tile.input = in;
-    for (size_t b = 0; b * nr < (size_t)t->out_c; b++) {
+    for (size_t b = first_block; b < end_block; b++) {
         size_t nc = (size_t)t->out_c - b * nr;
         tile.weights = t->weights + b * t->block_floats;
         tile.bias = t->bias ? t->bias + b * nr : t->base.bias; /* NR zeros */
@@ -600,17 +602,30 @@ static void tile_blocks(const struct tile_task *t, const float *in, float *out, 
     }
 }
 
+/* Work item i covers output rows (or MR-row tiles) i / groups, NR blocks
+ * [g * blocks / groups, (g + 1) * blocks / groups) for g = i % groups: a
+ * 2-D split, so a layer with few rows (a matrix-vector product) still
+ * feeds every thread. Each output is computed by one call whatever the
+ * split, so results do not depend on the thread count. */
+static void block_range(const struct tile_task *t, size_t i, size_t *b0, size_t *b1) {
+    size_t blocks = ((size_t)t->out_c + t->cc->nr - 1) / t->cc->nr, g = i % t->groups;
+    *b0 = g * blocks / t->groups;
+    *b1 = (g + 1) * blocks / t->groups;
+}
+
 /* Output rows of a conv: each row's pixels in tiles of MR. */
 static void conv_rows(void *context, size_t begin, size_t count) {
     const struct tile_task *t = context;
     const size_t mr = t->cc->mr;
-    for (size_t r = begin; r < begin + count; r++) {
+    for (size_t i = begin; i < begin + count; i++) {
+        size_t r = i / t->groups, b0, b1;
+        block_range(t, i, &b0, &b1);
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
         const float *in = t->input + ((n * t->in_h + oy * t->stride_h) * t->in_w) * t->channels;
         float *out = t->output + (int64_t)r * t->out_w * t->out_c;
         for (int64_t ox = 0; ox < t->out_w; ox += (int64_t)mr) {
             size_t m = (size_t)(t->out_w - ox) < mr ? (size_t)(t->out_w - ox) : mr;
-            tile_blocks(t, in + ox * t->stride_w * t->channels, out + ox * t->out_c, m);
+            tile_blocks(t, in + ox * t->stride_w * t->channels, out + ox * t->out_c, m, b0, b1);
         }
     }
 }
@@ -620,10 +635,22 @@ static void matmul_tiles(void *context, size_t begin, size_t count) {
     const struct tile_task *t = context;
     const size_t mr = t->cc->mr;
     for (size_t i = begin; i < begin + count; i++) {
-        int64_t m = (int64_t)(i * mr);
+        size_t b0, b1;
+        block_range(t, i, &b0, &b1);
+        int64_t m = (int64_t)(i / t->groups * mr);
         size_t rows = (size_t)(t->out_h - m) < mr ? (size_t)(t->out_h - m) : mr;
-        tile_blocks(t, t->input + m * t->channels, t->output + m * t->out_c, rows);
+        tile_blocks(t, t->input + m * t->channels, t->output + m * t->out_c, rows, b0, b1);
     }
+}
+
+/* How many groups of NR blocks to split each row (or tile) into, so that
+ * `rows` of them give every thread several work items. */
+static size_t block_groups(const sn_session *s, size_t rows, size_t out_c, size_t nr) {
+    size_t threads = s->pool ? pthreadpool_get_threads_count(s->pool) : 1,
+           blocks = (out_c + nr - 1) / nr;
+    if (threads == 1 || rows >= 4 * threads) return 1;
+    size_t want = (4 * threads + rows - 1) / (rows ? rows : 1);
+    return want < blocks ? want : blocks;
 }
 
 /* The weights and bias of a node for this run: packs, or its own buffers
@@ -670,16 +697,25 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                           .channels = x->dims[3],
                           .output = (float *)out->data};
     if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
-        /* zeros around the input, as far as the taps reach */
-        int64_t c = x->dims[3];
-        memset(s->padded, 0, (size_t)(x->dims[0] * hp * wp * c) * sizeof(float));
-        for (int64_t n = 0; n < x->dims[0]; n++)
-            for (int64_t y = 0; y < x->dims[1] && y + top < hp; y++) {
-                int64_t cols = x->dims[2] < wp - left ? x->dims[2] : wp - left;
-                memcpy(s->padded + ((n * hp + y + top) * wp + left) * c,
-                       in->data + ((n * x->dims[1] + y) * x->dims[2]) * c,
+        /* the input inside a frame of zeros, as far as the taps reach; only
+         * the frame is cleared */
+        const int64_t c = x->dims[3], rows = x->dims[1] < hp - top ? x->dims[1] : hp - top;
+        const int64_t cols = x->dims[2] < wp - left ? x->dims[2] : wp - left;
+        const size_t row_floats = (size_t)(wp * c);
+        for (int64_t n = 0; n < x->dims[0]; n++) {
+            float *image = s->padded + n * hp * wp * c;
+            memset(image, 0, (size_t)top * row_floats * sizeof(float));
+            memset(image + (top + rows) * wp * c, 0,
+                   (size_t)(hp - top - rows) * row_floats * sizeof(float));
+            for (int64_t y = 0; y < rows; y++) {
+                float *row = image + (y + top) * wp * c;
+                memset(row, 0, (size_t)(left * c) * sizeof(float));
+                memcpy(row + left * c, in->data + ((n * x->dims[1] + y) * x->dims[2]) * c,
                        (size_t)(cols * c) * sizeof(float));
+                memset(row + (left + cols) * c, 0,
+                       (size_t)((wp - left - cols) * c) * sizeof(float));
             }
+        }
         t.input = s->padded;
         t.in_h = hp;
         t.in_w = wp;
@@ -695,8 +731,16 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
         .kc = (size_t)t.channels,
         .bias = s->zeros,
         .output_stride = (size_t)t.out_c * sizeof(float)};
+    if (a->dilations.w == 1) {
+        /* a filter row's taps read kw * channels consecutive floats, in the
+         * order the packed weights hold them: one run of kw * kc */
+        t.base.kc *= t.base.kw;
+        t.base.kw = 1;
+    }
     clamp_of(nd->act, &t.base.min, &t.base.max);
-    parallel(s, conv_rows, &t, (size_t)(x->dims[0] * t.out_h));
+    size_t rows = (size_t)(x->dims[0] * t.out_h);
+    t.groups = block_groups(s, rows, (size_t)t.out_c, t.cc->nr);
+    parallel(s, conv_rows, &t, rows * t.groups);
 }
 
 static void matmul_simd(sn_session *s, const struct node *nd, const struct value *in,
@@ -717,7 +761,9 @@ static void matmul_simd(sn_session *s, const struct node *nd, const struct value
                                    .bias = s->zeros,
                                    .output_stride = (size_t)t.out_c * sizeof(float)};
     clamp_of(nd->act, &t.base.min, &t.base.max);
-    parallel(s, matmul_tiles, &t, (size_t)((m + (int64_t)t.cc->mr - 1) / (int64_t)t.cc->mr));
+    size_t tiles = (size_t)((m + (int64_t)t.cc->mr - 1) / (int64_t)t.cc->mr);
+    t.groups = block_groups(s, tiles, (size_t)t.out_c, t.cc->nr);
+    parallel(s, matmul_tiles, &t, tiles * t.groups);
 }
 
 /* ---- elementwise ops through the kernel set's table ---------------------- */
