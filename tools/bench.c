@@ -122,7 +122,9 @@ static void print_usage(FILE *f) {
           "  --threads N       threads per run (default 1; 0: every online CPU)\n"
           "  --warmup W        untimed runs before timing (default 1)\n"
           "  --iters N         time exactly N runs (default: runs for 0.3 s, at least 3)\n"
-          "  --json            one JSON object: {\"peak\": {ISA: GFLOP/s}, \"workloads\": [...]}\n"
+          "  --json            one JSON object per workload and line: op, workload, isa,\n"
+          "                    threads, median_ms, min_ms, gflops, peak_gflops (the probe's\n"
+          "                    peak x threads), pct_peak, and the shape\n"
           "  --peak, --no-peak measure the FMA peak and report % of it (default: --peak)\n",
           f);
 }
@@ -512,12 +514,12 @@ static int add_dims(cJSON *o, const char *key, const int64_t *dims, int n) {
 
 /* One workload's object in the "workloads" array. `percent` < 0: no peak. */
 static cJSON *json_result(const struct workload *w, const struct result *r, double gflops,
-                          double percent) {
+                          double peak_gflops, double percent) {
     cJSON *o = cJSON_CreateObject();
     char shape[128];
     format_shape(w, shape, sizeof shape);
-    int ok = o && cJSON_AddStringToObject(o, "name", w->name) &&
-             cJSON_AddStringToObject(o, "op", w->op == BENCH_CONV2D ? "conv2d" : "matmul") &&
+    int ok = o && cJSON_AddStringToObject(o, "op", w->op == BENCH_CONV2D ? "conv2d" : "matmul") &&
+             cJSON_AddStringToObject(o, "workload", w->name) &&
              cJSON_AddStringToObject(o, "shape", shape);
     if (ok && w->op == BENCH_CONV2D)
         ok = add_dims(o, "input", w->input, 4) && add_dims(o, "filter", w->filter, 4) &&
@@ -534,13 +536,15 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
          cJSON_AddNumberToObject(o, "threads", r->threads) &&
          cJSON_AddNumberToObject(o, "warmup", (double)r->warmup) &&
          cJSON_AddNumberToObject(o, "iterations", (double)r->iterations) &&
-         cJSON_AddNumberToObject(o, "ms_median", r->ms_median) &&
-         cJSON_AddNumberToObject(o, "ms_min", r->ms_min) &&
+         cJSON_AddNumberToObject(o, "median_ms", r->ms_median) &&
+         cJSON_AddNumberToObject(o, "min_ms", r->ms_min) &&
          cJSON_AddNumberToObject(o, "macs", r->macs) &&
          cJSON_AddNumberToObject(o, "flops", 2 * r->macs) &&
          cJSON_AddNumberToObject(o, "gflops", gflops) &&
-         (percent < 0 ? cJSON_AddNullToObject(o, "peak_percent")
-                      : cJSON_AddNumberToObject(o, "peak_percent", percent)) != NULL;
+         (peak_gflops <= 0 ? cJSON_AddNullToObject(o, "peak_gflops")
+                           : cJSON_AddNumberToObject(o, "peak_gflops", peak_gflops)) != NULL &&
+         (percent < 0 ? cJSON_AddNullToObject(o, "pct_peak")
+                      : cJSON_AddNumberToObject(o, "pct_peak", percent)) != NULL;
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -554,14 +558,8 @@ int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
     if (code) return code < 0 ? 0 : code;
 
     double peak[SN_ISA_COUNT] = {0};
-    int peak_measured[SN_ISA_COUNT] = {0}, table_header = 0, warned = 0, ok = 1;
-    cJSON *root = NULL, *json_peak = NULL, *json_list = NULL;
-    if (a.json) {
-        root = cJSON_CreateObject();
-        ok = (json_peak = cJSON_AddObjectToObject(root, "peak")) != NULL &&
-             (json_list = cJSON_AddArrayToObject(root, "workloads")) != NULL;
-    }
-    for (size_t i = 0; ok && code == 0 && i < a.count; i++) {
+    int peak_measured[SN_ISA_COUNT] = {0}, table_header = 0, warned = 0;
+    for (size_t i = 0; code == 0 && i < a.count; i++) {
         const struct workload *w = a.list[i];
         struct prepared p;
         struct result r;
@@ -576,9 +574,7 @@ int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         if (a.peak && !peak_measured[isa]) { /* before timing, while nothing else runs */
             peak[isa] = sn_fma_peak_gflops(isa);
             peak_measured[isa] = 1;
-            if (a.json) {
-                ok = cJSON_AddNumberToObject(json_peak, sn_isa_name(isa), peak[isa]) != NULL;
-            } else {
+            if (!a.json) {
                 fprintf(out, "peak: %s %.1f GFLOP/s (1 thread)", sn_isa_name(isa), peak[isa]);
                 if (p.stats.threads > 1)
                     fprintf(out, "; %% peak is of %d threads x that = %.1f GFLOP/s",
@@ -596,9 +592,10 @@ int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
         if (code) break;
         double gflops = 2 * r.macs / (r.ms_median * 1e-3) * 1e-9;
         double percent = a.peak && peak[isa] > 0 ? 100 * gflops / (peak[isa] * r.threads) : -1;
-        if (a.json) {
-            cJSON *o = json_result(w, &r, gflops, percent);
-            ok = o && cJSON_AddItemToArray(json_list, o);
+        if (a.json) { /* one object per line, printed as soon as it is measured */
+            double peak_gflops = a.peak ? peak[isa] * r.threads : 0;
+            code = sn_cli_print_json(json_result(w, &r, gflops, peak_gflops, percent), 1, out, err);
+            fflush(out);
         } else {
             char shape[128], pct[16] = "-";
             format_shape(w, shape, sizeof shape);
@@ -609,10 +606,5 @@ int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
             fflush(out);
         }
     }
-    if (!a.json) return code;
-    if (code) {
-        cJSON_Delete(root);
-        return code;
-    }
-    return sn_cli_print_json(root, ok, out, err);
+    return code;
 }

@@ -91,9 +91,8 @@ wait_quiet() {
 measure_row() { # workload threads: its lines into $log.row
   : >"$log.row"
   "$scopenn" bench "$1" --threads "$2" --json >"$log.sn" || return 1
-  jq -c '.peak as $p | .workloads[] | {op, workload: .name, peer: "scopenn", threads,
-    median_ms: .ms_median, min_ms: .ms_min, iterations, gflops, macs, impl: .isa,
-    peak_gflops: ($p[.isa] * .threads), pct_peak: .peak_percent}' "$log.sn" >>"$log.row"
+  jq -c '{op, workload, peer: "scopenn", threads, median_ms, min_ms, iterations, gflops, macs,
+    impl: .isa, peak_gflops, pct_peak}' "$log.sn" >>"$log.row"
   for p in $peer_names; do
     "$peers" "$1" --peer "$p" --threads "$2" >>"$log.row" || return 1
   done
