@@ -38,6 +38,14 @@
 extern "C" {
 #endif
 
+/* Marks the library's API: the only symbols the shared library exports
+ * (it is built with -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SN_API __attribute__((visibility("default")))
+#else
+#define SN_API
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -51,7 +59,7 @@ extern "C" {
 
 /* The version of the library linked in, "MAJOR.MINOR.PATCH". It may differ
  * from the SN_VERSION_* macros when the header and library do not match. */
-const char *sn_version(void);
+SN_API const char *sn_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
@@ -86,7 +94,7 @@ typedef enum sn_status {
 
 /* A short constant English description of a status, e.g. "invalid
  * argument". Never NULL: unknown values give "unknown status". */
-const char *sn_status_string(sn_status status);
+SN_API const char *sn_status_string(sn_status status);
 
 /* ------------------------------------------------------------------------ */
 /* Memory                                                                   */
@@ -113,7 +121,7 @@ typedef struct sn_allocator {
  * it was made with: set it at start-up, before creating anything. Not
  * thread-safe: call it while no other thread uses the library. Returns
  * SN_ERR_INVALID_ARGUMENT (and changes nothing) if a function is NULL. */
-sn_status sn_set_allocator(const sn_allocator *allocator);
+SN_API sn_status sn_set_allocator(const sn_allocator *allocator);
 
 /* ------------------------------------------------------------------------ */
 /* Kernel sets and CPU features                                             */
@@ -131,12 +139,12 @@ typedef enum sn_isa {
 
 /* The lowercase name of a kernel set ("scalar", "avx2", "avx512", "neon"),
  * as SCOPENN_ISA spells it; "unknown" for values outside the enum. */
-const char *sn_isa_name(sn_isa isa);
+SN_API const char *sn_isa_name(sn_isa isa);
 
 /* Parses a kernel set's name (case-insensitive). Returns SN_OK and sets *isa,
  * or SN_ERR_INVALID_ARGUMENT (and leaves *isa alone) for NULL or an unknown
  * name. */
-sn_status sn_isa_from_name(const char *name, sn_isa *isa);
+SN_API sn_status sn_isa_from_name(const char *name, sn_isa *isa);
 
 /* CPU features the library detects. The set that matters depends on the
  * architecture; the others are always reported absent. */
@@ -164,7 +172,7 @@ typedef enum sn_cpu_feature {
 
 /* The lowercase name of a feature ("avx512f", "asimddp", "vfpv4", ...);
  * "unknown" for values outside the enum. */
-const char *sn_cpu_feature_name(sn_cpu_feature feature);
+SN_API const char *sn_cpu_feature_name(sn_cpu_feature feature);
 
 /* What the library found and chose. Strings are static or owned by the
  * library and stay valid until the next sn_set_max_isa() call. */
@@ -181,10 +189,10 @@ typedef struct sn_cpu_info {
 
 /* Fills *info with the detected features and the current choice. Detection
  * runs once per process, on first use of any function in this section. */
-void sn_cpu_info_get(sn_cpu_info *info);
+SN_API void sn_cpu_info_get(sn_cpu_info *info);
 
 /* The kernel set in use now. */
-sn_isa sn_cpu_isa(void);
+SN_API sn_isa sn_cpu_isa(void);
 
 /* Caps the kernel set for the whole process, overriding SCOPENN_ISA; the
  * cap SN_ISA_COUNT removes any cap (the environment's included). Later
@@ -198,11 +206,11 @@ sn_isa sn_cpu_isa(void);
  *                            says which and why (the warning);
  *   SN_ERR_INVALID_ARGUMENT  `max_isa` is not an sn_isa; nothing changes.
  * Not meant to be raced with itself: call it from one thread at start-up. */
-sn_status sn_set_max_isa(sn_isa max_isa);
+SN_API sn_status sn_set_max_isa(sn_isa max_isa);
 
 /* One sentence saying why the current kernel set was chosen. Static or
  * library-owned; valid until the next sn_set_max_isa() call. */
-const char *sn_isa_reason(void);
+SN_API const char *sn_isa_reason(void);
 
 /* ------------------------------------------------------------------------ */
 /* Shapes and dtypes                                                        */
@@ -241,7 +249,7 @@ typedef enum sn_dtype {
 
 /* TensorFlow's name of a dtype: "float32", "float16", "bfloat16";
  * "unspecified" for SN_DTYPE_UNSPECIFIED, "unknown" outside the enum. */
-const char *sn_dtype_name(sn_dtype dtype);
+SN_API const char *sn_dtype_name(sn_dtype dtype);
 
 /* ------------------------------------------------------------------------ */
 /* Graphs                                                                   */
@@ -261,11 +269,11 @@ typedef struct sn_graph_options {
 
 /* Creates an empty graph. `options` may be NULL (seed 0). Returns NULL only
  * when out of memory. Free it with sn_graph_destroy(). */
-sn_graph *sn_graph_create(const sn_graph_options *options);
+SN_API sn_graph *sn_graph_create(const sn_graph_options *options);
 
 /* Frees the graph and everything it owns (variables, scopes, ops, tensors);
  * every handle from it becomes invalid. NULL is a no-op. */
-void sn_graph_destroy(sn_graph *graph);
+SN_API void sn_graph_destroy(sn_graph *graph);
 
 /* Errors are sticky, as in cairo: the first failing builder call (scope,
  * variable or op) records a status and a message naming the offending
@@ -275,17 +283,17 @@ void sn_graph_destroy(sn_graph *graph);
 
 /* The graph's status: SN_OK or the first error. SN_ERR_INVALID_ARGUMENT for
  * a NULL graph. */
-sn_status sn_graph_status(const sn_graph *graph);
+SN_API sn_status sn_graph_status(const sn_graph *graph);
 
 /* The first error's message, e.g. "Variable conv1/weights already exists,
  * disallowed. Did you mean to set reuse=true or reuse=AUTO_REUSE in the
  * variable scope?"; "" when the status is SN_OK. Owned by the graph; valid
  * until the next call on it. */
-const char *sn_graph_error(const sn_graph *graph);
+SN_API const char *sn_graph_error(const sn_graph *graph);
 
 /* Forgets the sticky error, so building can go on: a failed call left the
  * graph as it was before that call. Open scopes stay open. */
-void sn_graph_clear_error(sn_graph *graph);
+SN_API void sn_graph_clear_error(sn_graph *graph);
 
 /* ------------------------------------------------------------------------ */
 /* Initializers                                                             */
@@ -314,21 +322,21 @@ typedef struct sn_initializer {
 
 #define SN_NO_INITIALIZER ((sn_initializer){.kind = SN_INIT_NONE})
 
-sn_initializer sn_constant_initializer(float value);
-sn_initializer sn_zeros_initializer(void);
-sn_initializer sn_ones_initializer(void);
+SN_API sn_initializer sn_constant_initializer(float value);
+SN_API sn_initializer sn_zeros_initializer(void);
+SN_API sn_initializer sn_ones_initializer(void);
 /* Uniform on [minval, maxval). */
-sn_initializer sn_random_uniform_initializer(float minval, float maxval);
-sn_initializer sn_random_normal_initializer(float mean, float stddev);
+SN_API sn_initializer sn_random_uniform_initializer(float minval, float maxval);
+SN_API sn_initializer sn_random_normal_initializer(float mean, float stddev);
 /* Normal, redrawn until within two standard deviations of the mean. */
-sn_initializer sn_truncated_normal_initializer(float mean, float stddev);
+SN_API sn_initializer sn_truncated_normal_initializer(float mean, float stddev);
 /* Uniform on [-limit, limit), limit = sqrt(6 / (fan_in + fan_out)), fans as
  * TensorFlow computes them (conv kernels: receptive field x channels). The
  * default for float variables. */
-sn_initializer sn_glorot_uniform_initializer(void);
+SN_API sn_initializer sn_glorot_uniform_initializer(void);
 /* The given values, in row-major order, with their shape: the variable's
  * shape may then be omitted (S14). `values` is copied by get_variable. */
-sn_initializer sn_values_initializer(const float *values, sn_shape shape);
+SN_API sn_initializer sn_values_initializer(const float *values, sn_shape shape);
 
 /* ------------------------------------------------------------------------ */
 /* Variable scopes and name scopes                                          */
@@ -355,11 +363,11 @@ typedef enum sn_reuse {
  * sub-scope does (S8). The new scope inherits the enclosing default
  * initializer. Returns the new scope, or NULL on error (sticky): an invalid
  * name (S3) or an earlier error. */
-sn_scope *sn_variable_scope_open(sn_graph *graph, const char *name, sn_reuse reuse);
+SN_API sn_scope *sn_variable_scope_open(sn_graph *graph, const char *name, sn_reuse reuse);
 
 /* As sn_variable_scope_open(), and sets the scope's default initializer
  * (S16) unless `initializer` is SN_NO_INITIALIZER. */
-sn_scope *sn_variable_scope_open_init(sn_graph *graph, const char *name, sn_reuse reuse,
+SN_API sn_scope *sn_variable_scope_open_init(sn_graph *graph, const char *name, sn_reuse reuse,
                                       sn_initializer initializer);
 
 /* Re-enters a captured scope (S11-S13): variables are named under the
@@ -369,7 +377,7 @@ sn_scope *sn_variable_scope_open_init(sn_graph *graph, const char *name, sn_reus
  * enclosing scope's reuse is not inherited, and the op name scope is left
  * as it is. Returns a new scope object (closed with
  * sn_variable_scope_close), or NULL on error (sticky). */
-sn_scope *sn_variable_scope_reenter(sn_graph *graph, sn_scope *captured, sn_reuse reuse,
+SN_API sn_scope *sn_variable_scope_reenter(sn_graph *graph, sn_scope *captured, sn_reuse reuse,
                                     sn_initializer initializer);
 
 /* Closes `scope`, which must be open in `graph`, and with it any scope or
@@ -378,39 +386,39 @@ sn_scope *sn_variable_scope_reenter(sn_graph *graph, sn_scope *captured, sn_reus
  * lets a failed open be closed unconditionally. Works after an error too.
  * Returns SN_OK, or SN_ERR_INVALID_STATE (recorded on the graph) if `scope`
  * is not open. */
-sn_status sn_variable_scope_close(sn_graph *graph, sn_scope *scope);
+SN_API sn_status sn_variable_scope_close(sn_graph *graph, sn_scope *scope);
 
 /* The innermost open variable scope; the root scope (name "") when none is
  * open. NULL only for a NULL graph. */
-sn_scope *sn_current_scope(const sn_graph *graph);
+SN_API sn_scope *sn_current_scope(const sn_graph *graph);
 
 /* A scope's full name ("foo/bar"; "" for the root). Owned by the graph. */
-const char *sn_scope_name(const sn_scope *scope);
+SN_API const char *sn_scope_name(const sn_scope *scope);
 
 /* A scope's reuse: SN_REUSE_FALSE (not reusing), SN_REUSE_TRUE or
  * SN_AUTO_REUSE. */
-sn_reuse sn_scope_reuse(const sn_scope *scope);
+SN_API sn_reuse sn_scope_reuse(const sn_scope *scope);
 
 /* A scope's default initializer (kind SN_INIT_NONE when it has none). */
-sn_initializer sn_scope_initializer(const sn_scope *scope);
+SN_API sn_initializer sn_scope_initializer(const sn_scope *scope);
 
 /* Switches `scope` to reuse for the rest of its block and for every
  * sub-scope opened after (S9); nothing switches it back. */
-void sn_scope_reuse_variables(sn_scope *scope);
+SN_API void sn_scope_reuse_variables(sn_scope *scope);
 
 /* Opens a name scope: op names only (S19). A name is made unique in the
  * graph ("bar", "bar_1", ...); a name ending in "/" re-enters that exact
  * name scope ("foo/bar/"), as TensorFlow does. Returns the name scope now
  * current ("foo/bar_1"), owned by the graph, or NULL on error (sticky). */
-const char *sn_name_scope_open(sn_graph *graph, const char *name);
+SN_API const char *sn_name_scope_open(sn_graph *graph, const char *name);
 
 /* Closes the innermost name scope opened by sn_name_scope_open(). Returns
  * SN_ERR_INVALID_STATE (recorded on the graph) if the innermost open scope
  * is not a name scope. Works after an error too. */
-sn_status sn_name_scope_close(sn_graph *graph);
+SN_API sn_status sn_name_scope_close(sn_graph *graph);
 
 /* The current name scope, "" at the top. Owned by the graph. */
-const char *sn_current_name_scope(const sn_graph *graph);
+SN_API const char *sn_current_name_scope(const sn_graph *graph);
 
 /* "with" blocks. The statement or block after the macro runs once inside
  * the scope, which is closed when it ends normally or by `continue`:
@@ -474,54 +482,54 @@ typedef struct sn_variable sn_variable;
  * glorot_uniform (S15, S16); it is not used when reusing. Returns NULL on
  * error (sticky): invalid name (S3), negative or overflowing dimensions, a
  * rank above SN_MAX_RANK, or an earlier error. */
-sn_variable *sn_get_variable(sn_graph *graph, const char *name, sn_shape shape,
+SN_API sn_variable *sn_get_variable(sn_graph *graph, const char *name, sn_shape shape,
                              sn_initializer initializer);
 
 /* As sn_get_variable(), with a dtype: SN_DTYPE_UNSPECIFIED or SN_F32 create
  * a float32 variable; when reusing, a dtype other than the stored one is
  * SN_ERR_DTYPE_MISMATCH (S7). Creating other dtypes is SN_ERR_UNSUPPORTED. */
-sn_variable *sn_get_variable_dtype(sn_graph *graph, const char *name, sn_shape shape,
+SN_API sn_variable *sn_get_variable_dtype(sn_graph *graph, const char *name, sn_shape shape,
                                    sn_dtype dtype, sn_initializer initializer);
 
 /* The full name, "foo/v" (S1). Owned by the graph. */
-const char *sn_variable_name(const sn_variable *variable);
+SN_API const char *sn_variable_name(const sn_variable *variable);
 /* The tensor name, "foo/v:0". Owned by the graph. */
-const char *sn_variable_tensor_name(const sn_variable *variable);
-sn_shape sn_variable_shape(const sn_variable *variable);
-sn_dtype sn_variable_dtype(const sn_variable *variable);
+SN_API const char *sn_variable_tensor_name(const sn_variable *variable);
+SN_API sn_shape sn_variable_shape(const sn_variable *variable);
+SN_API sn_dtype sn_variable_dtype(const sn_variable *variable);
 /* The number of elements (1 for a scalar). */
-int64_t sn_variable_size(const sn_variable *variable);
+SN_API int64_t sn_variable_size(const sn_variable *variable);
 /* The current value, row-major, sn_variable_size() floats, 64-byte aligned.
  * Owned by the graph; valid until the value is next set. */
-const float *sn_variable_value(const sn_variable *variable);
+SN_API const float *sn_variable_value(const sn_variable *variable);
 /* A number unique to this variable within its graph, in creation order
  * (0, 1, 2, ...). */
-uint64_t sn_variable_id(const sn_variable *variable);
+SN_API uint64_t sn_variable_id(const sn_variable *variable);
 /* Starts at 1 and grows by one each time the value is set. */
-uint64_t sn_variable_version(const sn_variable *variable);
+SN_API uint64_t sn_variable_version(const sn_variable *variable);
 
 /* Sets the value from `count` floats (row-major). `count` must equal
  * sn_variable_size() (SN_ERR_SHAPE_MISMATCH otherwise; nothing changes).
  * Bumps the version. Not a builder call: it works after a sticky error, and
  * its own errors are returned, not recorded. */
-sn_status sn_variable_assign(sn_variable *variable, const float *values, int64_t count);
+SN_API sn_status sn_variable_assign(sn_variable *variable, const float *values, int64_t count);
 
 /* The graph's variables in creation order, each once (S21):
  * sn_graph_variable(graph, i) for i < sn_graph_variable_count(graph);
  * NULL for i out of range. */
-size_t sn_graph_variable_count(const sn_graph *graph);
-sn_variable *sn_graph_variable(const sn_graph *graph, size_t index);
+SN_API size_t sn_graph_variable_count(const sn_graph *graph);
+SN_API sn_variable *sn_graph_variable(const sn_graph *graph, size_t index);
 
 /* The variable with full name `name` ("foo/v", or the tensor name
  * "foo/v:0"), or NULL. */
-sn_variable *sn_graph_find_variable(const sn_graph *graph, const char *name);
+SN_API sn_variable *sn_graph_find_variable(const sn_graph *graph, const char *name);
 
 /* Sets the value of the variable named `name` (S22), checking the shape:
  * `shape` must equal the variable's (SN_ERR_SHAPE_MISMATCH), and the
  * variable must exist (SN_ERR_NOT_FOUND). `values` holds the shape's
  * number of floats. Returns the status; the graph's sticky state is not
  * touched. */
-sn_status sn_graph_assign(sn_graph *graph, const char *name, sn_shape shape, const float *values);
+SN_API sn_status sn_graph_assign(sn_graph *graph, const char *name, sn_shape shape, const float *values);
 
 /* ------------------------------------------------------------------------ */
 /* Tensors and ops                                                          */
@@ -537,44 +545,44 @@ typedef struct sn_tensor sn_tensor;
 
 /* A value fed at run time. A dimension may be -1 (unknown, e.g. batch).
  * Default name "Placeholder". */
-sn_tensor *sn_placeholder(sn_graph *graph, const char *name, sn_shape shape);
+SN_API sn_tensor *sn_placeholder(sn_graph *graph, const char *name, sn_shape shape);
 
 /* The tensor of a variable ("foo/v:0"); the same tensor each call. */
-sn_tensor *sn_var(sn_graph *graph, sn_variable *variable);
+SN_API sn_tensor *sn_var(sn_graph *graph, sn_variable *variable);
 
 /* A float32 scalar constant. Default name "Const". */
-sn_tensor *sn_scalar(sn_graph *graph, float value, const char *name);
+SN_API sn_tensor *sn_scalar(sn_graph *graph, float value, const char *name);
 
 /* a + b with NumPy broadcasting (same shape, a scalar, a trailing vector,
  * ...). Default name "add". */
-sn_tensor *sn_add(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+SN_API sn_tensor *sn_add(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
 
 /* max(a, b) elementwise, broadcasting as sn_add. Default name "Maximum". */
-sn_tensor *sn_maximum(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+SN_API sn_tensor *sn_maximum(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
 
 /* max(x, 0). Default name "Relu". */
-sn_tensor *sn_relu(sn_graph *graph, sn_tensor *x, const char *name);
+SN_API sn_tensor *sn_relu(sn_graph *graph, sn_tensor *x, const char *name);
 
 /* min(max(x, 0), 6). Default name "Relu6". */
-sn_tensor *sn_relu6(sn_graph *graph, sn_tensor *x, const char *name);
+SN_API sn_tensor *sn_relu6(sn_graph *graph, sn_tensor *x, const char *name);
 /* 1 / (1 + exp(-x)). Default name "Sigmoid". */
-sn_tensor *sn_sigmoid(sn_graph *graph, sn_tensor *x, const char *name);
+SN_API sn_tensor *sn_sigmoid(sn_graph *graph, sn_tensor *x, const char *name);
 /* tanh(x). Default name "Tanh". */
-sn_tensor *sn_tanh(sn_graph *graph, sn_tensor *x, const char *name);
+SN_API sn_tensor *sn_tanh(sn_graph *graph, sn_tensor *x, const char *name);
 /* Softmax over the last axis. Default name "Softmax". */
-sn_tensor *sn_softmax(sn_graph *graph, sn_tensor *logits, const char *name);
+SN_API sn_tensor *sn_softmax(sn_graph *graph, sn_tensor *logits, const char *name);
 
 /* value + bias, `bias` a vector as long as value's last dimension. Default
  * name "BiasAdd". */
-sn_tensor *sn_bias_add(sn_graph *graph, sn_tensor *value, sn_tensor *bias, const char *name);
+SN_API sn_tensor *sn_bias_add(sn_graph *graph, sn_tensor *value, sn_tensor *bias, const char *name);
 
 /* The sum of `count` tensors of one shape (count >= 1). Default name
  * "AddN". */
-sn_tensor *sn_add_n(sn_graph *graph, sn_tensor *const *inputs, size_t count, const char *name);
+SN_API sn_tensor *sn_add_n(sn_graph *graph, sn_tensor *const *inputs, size_t count, const char *name);
 
 /* a x b for matrices; either may be transposed first. Default name
  * "MatMul". */
-sn_tensor *sn_matmul(sn_graph *graph, sn_tensor *a, sn_tensor *b, bool transpose_a,
+SN_API sn_tensor *sn_matmul(sn_graph *graph, sn_tensor *a, sn_tensor *b, bool transpose_a,
                      bool transpose_b, const char *name);
 
 /* Height and width of a stride, dilation or pooling window. */
@@ -591,44 +599,44 @@ typedef enum sn_padding { SN_PADDING_SAME = 0, SN_PADDING_VALID = 1 } sn_padding
 
 /* 2-D convolution: input NHWC [batch, height, width, in_channels], filter
  * HWIO [kh, kw, in_channels, out_channels]. Default name "Conv2D". */
-sn_tensor *sn_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+SN_API sn_tensor *sn_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
                      sn_padding padding, const char *name);
 /* As sn_conv2d(), with dilations (atrous convolution). */
-sn_tensor *sn_conv2d_dilated(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+SN_API sn_tensor *sn_conv2d_dilated(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
                              sn_padding padding, sn_hw dilations, const char *name);
 
 /* Max and average pooling over NHWC windows. Average pooling with SAME
  * padding divides by the number of input pixels in the window, as
  * TensorFlow does. Default names "MaxPool", "AvgPool". */
-sn_tensor *sn_max_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
+SN_API sn_tensor *sn_max_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
                        sn_padding padding, const char *name);
-sn_tensor *sn_avg_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
+SN_API sn_tensor *sn_avg_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
                        sn_padding padding, const char *name);
 
 /* The same elements in a new shape; one dimension may be -1 (inferred).
  * Default name "Reshape". */
-sn_tensor *sn_reshape(sn_graph *graph, sn_tensor *x, sn_shape shape, const char *name);
+SN_API sn_tensor *sn_reshape(sn_graph *graph, sn_tensor *x, sn_shape shape, const char *name);
 
 /* Local response normalization over the last axis, as
  * tf.nn.local_response_normalization: x / (bias + alpha * sum of x^2 over
  * channels c - depth_radius .. c + depth_radius) ^ beta. Default name
  * "LRN". */
-sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float bias, float alpha,
+SN_API sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float bias, float alpha,
                   float beta, const char *name);
 
 /* "foo/add:0". Owned by the graph. */
-const char *sn_tensor_name(const sn_tensor *tensor);
+SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */
-const char *sn_tensor_op_name(const sn_tensor *tensor);
+SN_API const char *sn_tensor_op_name(const sn_tensor *tensor);
 /* The op's type, as TensorFlow names it: "Placeholder", "VariableV2",
  * "Const", "Add", "Maximum", "Relu", "Conv2D", ... */
-const char *sn_tensor_op_type(const sn_tensor *tensor);
-sn_shape sn_tensor_shape(const sn_tensor *tensor);
+SN_API const char *sn_tensor_op_type(const sn_tensor *tensor);
+SN_API sn_shape sn_tensor_shape(const sn_tensor *tensor);
 
 /* The graph's ops in creation order (variables' ops included). */
-size_t sn_graph_op_count(const sn_graph *graph);
+SN_API size_t sn_graph_op_count(const sn_graph *graph);
 /* The output of op `index`, or NULL if out of range. */
-sn_tensor *sn_graph_op(const sn_graph *graph, size_t index);
+SN_API sn_tensor *sn_graph_op(const sn_graph *graph, size_t index);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                 */
@@ -661,7 +669,7 @@ typedef struct sn_session_options {
  * graph (sticky): a NULL or foreign fetch, a placeholder with an unknown
  * dimension other than the batch (dimension 0), out of memory, or an
  * earlier error. */
-sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t fetch_count,
+SN_API sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t fetch_count,
                               const sn_session_options *options);
 
 /* SN_FETCH(a, b) expands to the two arguments `fetches, fetch_count` for
@@ -670,7 +678,7 @@ sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t
 
 /* Frees the session (not its graph, nor the shared packs). NULL is a
  * no-op. */
-void sn_session_destroy(sn_session *session);
+SN_API void sn_session_destroy(sn_session *session);
 
 /* A value for a placeholder: `data` holds the elements of `shape`,
  * row-major; it is read during sn_session_run only. */
@@ -694,11 +702,11 @@ typedef struct sn_output {
  * feed), or SN_ERR_SHAPE_MISMATCH (a feed of the wrong shape);
  * sn_session_error() names the feed or op. Errors are not sticky: the
  * next run may succeed. */
-sn_status sn_session_run(sn_session *session, const sn_feed *feeds, size_t feed_count,
+SN_API sn_status sn_session_run(sn_session *session, const sn_feed *feeds, size_t feed_count,
                          sn_output *outputs);
 
 /* The last run's error message, "" after a success. Owned by the session. */
-const char *sn_session_error(const sn_session *session);
+SN_API const char *sn_session_error(const sn_session *session);
 
 typedef struct sn_session_stats {
     size_t ops;           /* kernel calls per run, after fusion */
@@ -713,7 +721,7 @@ typedef struct sn_session_stats {
 } sn_session_stats;
 
 /* Fills *stats. */
-void sn_session_stats_get(const sn_session *session, sn_session_stats *stats);
+SN_API void sn_session_stats_get(const sn_session *session, sn_session_stats *stats);
 
 /* ------------------------------------------------------------------------ */
 /* Checkpoints (safetensors)                                                */
@@ -752,35 +760,35 @@ typedef struct sn_checkpoint_tensor {
  * NUL, entries exactly {dtype, shape, data_offsets}, "__metadata__" an
  * object of strings. Tensors need not be contiguous (gaps are allowed). A
  * mapped file must not be truncated by another process while open. */
-sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint);
+SN_API sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint);
 
 /* As sn_checkpoint_open(), for a file already in memory (`size` bytes at
  * `data`, e.g. linked into the program). The memory is borrowed: it must
  * outlive the checkpoint. */
-sn_status sn_checkpoint_open_memory(const void *data, size_t size, sn_checkpoint **checkpoint);
+SN_API sn_status sn_checkpoint_open_memory(const void *data, size_t size, sn_checkpoint **checkpoint);
 
 /* The message of a failed open ("" after a successful one): one line,
  * "checkpoint PATH: [tensor "NAME": ]PROBLEM", names escaped as in JSON and
  * cut if very long. "out of memory" for NULL (the handle of an open that
  * ran out of memory), as sqlite3_errmsg(NULL) does. */
-const char *sn_checkpoint_error(const sn_checkpoint *checkpoint);
+SN_API const char *sn_checkpoint_error(const sn_checkpoint *checkpoint);
 
 /* Unmaps and frees. NULL is a no-op. */
-void sn_checkpoint_close(sn_checkpoint *checkpoint);
+SN_API void sn_checkpoint_close(sn_checkpoint *checkpoint);
 
 /* The tensors, in header order: index < sn_checkpoint_tensor_count(). */
-size_t sn_checkpoint_tensor_count(const sn_checkpoint *checkpoint);
+SN_API size_t sn_checkpoint_tensor_count(const sn_checkpoint *checkpoint);
 /* Fills *info for tensor `index`; SN_ERR_NOT_FOUND if out of range. */
-sn_status sn_checkpoint_tensor_info(const sn_checkpoint *checkpoint, size_t index,
+SN_API sn_status sn_checkpoint_tensor_info(const sn_checkpoint *checkpoint, size_t index,
                                     sn_checkpoint_tensor *info);
 /* The index of the tensor named `name`, or -1. */
-int64_t sn_checkpoint_find(const sn_checkpoint *checkpoint, const char *name);
+SN_API int64_t sn_checkpoint_find(const sn_checkpoint *checkpoint, const char *name);
 /* Reads tensor `index` as float32 into `out`, converting F16 and BF16
  * exactly (subnormals, infinities, NaN payloads and -0 kept); `count` must
  * equal its number of elements (SN_ERR_SHAPE_MISMATCH). SN_ERR_NOT_FOUND
  * if `index` is out of range; SN_ERR_INVALID_ARGUMENT for NULL (`out` may
  * be NULL when `count` is 0). */
-sn_status sn_checkpoint_read_f32(const sn_checkpoint *checkpoint, size_t index, float *out,
+SN_API sn_status sn_checkpoint_read_f32(const sn_checkpoint *checkpoint, size_t index, float *out,
                                  int64_t count);
 
 /* What sn_graph_load_checkpoint() did, as PyTorch's load_state_dict reports
@@ -806,11 +814,11 @@ typedef struct sn_load_report {
  * are recorded on the graph as a builder call's are (sticky; after an
  * earlier error this returns that error and does nothing); the message
  * names the file, the problem and the tensor or variable. */
-sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool strict,
+SN_API sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool strict,
                                    sn_load_report **report);
 
 /* Frees a report. NULL is a no-op. */
-void sn_load_report_free(sn_load_report *report);
+SN_API void sn_load_report_free(sn_load_report *report);
 
 /* Writes every variable of the graph, as F32 under its full name, to a
  * safetensors file at `path` (written to a temporary file beside it,
@@ -820,7 +828,7 @@ void sn_load_report_free(sn_load_report *report);
  * file it replaces (0644 for a new one). Returns SN_OK, SN_ERR_IO,
  * SN_ERR_OUT_OF_MEMORY or SN_ERR_INVALID_ARGUMENT (NULL), recorded on the
  * graph and sticky, as for a load. */
-sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path);
+SN_API sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path);
 
 #ifdef __cplusplus
 }

@@ -142,6 +142,7 @@ if [ "$arch" = x86_64 ]; then
     step "native: ctest with SCOPENN_ISA=$isa" ctest_expect native "$isa" SCOPENN_ISA="$isa"
     step "native: scopenn info with SCOPENN_ISA=$isa" info_says "$isa" env SCOPENN_ISA="$isa" build/native/tools/scopenn
   done
+  step "native: install; consumer via find_package and pkg-config" scripts/consumer-test.sh native
   step "x86 qemu: qemu-x86_64 -cpu Haswell picks avx2" native_tests_under_qemu Haswell avx2
   step "x86 qemu: qemu-x86_64 -cpu Nehalem picks scalar" native_tests_under_qemu Nehalem scalar
 else
@@ -168,6 +169,8 @@ if [ "$arch" = x86_64 ]; then
       info_says neon env SCOPENN_QEMU_CPU=$cpu scripts/qemu-run aarch64 build/aarch64/tools/scopenn
   done
 
+  step "aarch64: install; consumer via find_package and pkg-config, under qemu" \
+    scripts/consumer-test.sh aarch64
   # The same toolchain file against a target root file system, as a user
   # with a Raspberry Pi OS sysroot builds: a Debian arm64 root made here
   # from the target's .debs stands in for the Pi's.
