@@ -7,6 +7,7 @@
 #   x86 qemu the native binaries under qemu-x86_64 -cpu Haswell (must pick
 #            avx2) and -cpu Nehalem (must pick scalar)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
+#   tsan     ThreadSanitizer build of the concurrency test
 #   fuzz     (x86-64) libFuzzer on the checkpoint parser for 60 s, with ASan
 #            and UBSan, from the seed files in tests/fuzz/corpus
 #   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76;
@@ -152,6 +153,9 @@ fi
 # ---- sanitizers ---------------------------------------------------------------
 step "asan: build (ASan + UBSan)" build asan
 step "asan: ctest" ctest --test-dir build/asan --output-on-failure -j "$jobs"
+step "tsan: build (ThreadSanitizer)" build tsan
+step "tsan: sessions of one graph run concurrently; the thread pool" \
+  ctest --test-dir build/tsan --output-on-failure -R "^(test_concurrency|test_threads)$"
 
 # ---- fuzzing (clang's libFuzzer; x86-64 hosts) ----------------------------------
 if [ "$arch" = x86_64 ]; then
