@@ -38,6 +38,10 @@ import zlib
 import torch
 import torch.nn.functional as F
 
+# the safetensors writer of tools/export_torch.py, the project's one
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from export_torch import write_safetensors  # noqa: E402
+
 F32 = torch.float32
 F64 = torch.float64
 
@@ -562,27 +566,6 @@ def source_values(c):
 
 
 # ---- files ----------------------------------------------------------------------
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: name -> float64 tensor, written as F32 in insertion order."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, v in tensors.items():
-        flat = v.to(F32).contiguous().reshape(-1).tolist()
-        blob = struct.pack("<%df" % len(flat), *flat)
-        header[name] = {"dtype": "F32", "shape": list(v.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-    os.replace(tmp, path)
 
 
 def main(argv):
