@@ -680,6 +680,32 @@ static void clamp_of(sn_activation act, float *lo, float *hi) {
     *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
 }
 
+/* The input inside a frame of zeros, as far as the taps reach: rows of the
+ * padded copy, split over the threads like the conv itself. */
+struct pad_task {
+    const float *in;
+    float *out;
+    int64_t h, w, c, hp, wp, top, left;
+};
+
+static void pad_rows(void *context, size_t begin, size_t count) {
+    const struct pad_task *p = context;
+    const int64_t cols = p->w < p->wp - p->left ? p->w : p->wp - p->left;
+    for (size_t r = begin; r < begin + count; r++) {
+        int64_t n = (int64_t)r / p->hp, y = (int64_t)r % p->hp - p->top;
+        float *row = p->out + (int64_t)r * p->wp * p->c;
+        if (y < 0 || y >= p->h) {
+            memset(row, 0, (size_t)(p->wp * p->c) * sizeof(float));
+            continue;
+        }
+        memset(row, 0, (size_t)(p->left * p->c) * sizeof(float));
+        memcpy(row + p->left * p->c, p->in + ((n * p->h + y) * p->w) * p->c,
+               (size_t)(cols * p->c) * sizeof(float));
+        memset(row + (p->left + cols) * p->c, 0,
+               (size_t)((p->wp - p->left - cols) * p->c) * sizeof(float));
+    }
+}
+
 static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
                       struct value *out) {
     const sn_shape *f = &s->values[nd->inputs[1]].shape, *x = &in->shape;
@@ -697,25 +723,16 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                           .channels = x->dims[3],
                           .output = (float *)out->data};
     if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
-        /* the input inside a frame of zeros, as far as the taps reach; only
-         * the frame is cleared */
-        const int64_t c = x->dims[3], rows = x->dims[1] < hp - top ? x->dims[1] : hp - top;
-        const int64_t cols = x->dims[2] < wp - left ? x->dims[2] : wp - left;
-        const size_t row_floats = (size_t)(wp * c);
-        for (int64_t n = 0; n < x->dims[0]; n++) {
-            float *image = s->padded + n * hp * wp * c;
-            memset(image, 0, (size_t)top * row_floats * sizeof(float));
-            memset(image + (top + rows) * wp * c, 0,
-                   (size_t)(hp - top - rows) * row_floats * sizeof(float));
-            for (int64_t y = 0; y < rows; y++) {
-                float *row = image + (y + top) * wp * c;
-                memset(row, 0, (size_t)(left * c) * sizeof(float));
-                memcpy(row + left * c, in->data + ((n * x->dims[1] + y) * x->dims[2]) * c,
-                       (size_t)(cols * c) * sizeof(float));
-                memset(row + (left + cols) * c, 0,
-                       (size_t)((wp - left - cols) * c) * sizeof(float));
-            }
-        }
+        struct pad_task p = {.in = in->data,
+                             .out = s->padded,
+                             .h = x->dims[1],
+                             .w = x->dims[2],
+                             .c = x->dims[3],
+                             .hp = hp,
+                             .wp = wp,
+                             .top = top,
+                             .left = left};
+        parallel(s, pad_rows, &p, (size_t)(x->dims[0] * hp));
         t.input = s->padded;
         t.in_h = hp;
         t.in_w = wp;
