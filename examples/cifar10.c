@@ -12,7 +12,15 @@
  *   -> softmax_linear 10 (logits)
  *
  * Usage: cifar10 [CHECKPOINT_PATH]  (default: cifar10.safetensors here)
- * The program checks its own results and exits 1 if any is off. */
+ *
+ * With weights from PyTorch (tools/export_torch.py; see
+ * tests/oracle/export_cifar10.py, which defines the module and exports it):
+ *
+ *   cifar10 --weights cifar10.safetensors --check check.safetensors
+ *
+ * loads them strictly, runs the check file's "images" and compares with
+ * its "logits" (PyTorch's). The program checks its own results and exits 1
+ * if any is off. */
 #include <math.h>
 #include <scopenn.h>
 #include <stdio.h>
@@ -104,7 +112,41 @@ done:
     return rc;
 }
 
+/* --weights W --check C: PyTorch's model and its logits for C's images. */
+static int check_pytorch(const char *weights, const char *check) {
+    static float images[BATCH * SIZE * SIZE * 3];
+    float want[BATCH * CLASSES], got[BATCH * CLASSES];
+    sn_checkpoint *ck = NULL;
+    int64_t ki, kl;
+    if (sn_checkpoint_open(check, &ck) != SN_OK || (ki = sn_checkpoint_find(ck, "images")) < 0 ||
+        (kl = sn_checkpoint_find(ck, "logits")) < 0 ||
+        sn_checkpoint_read_f32(ck, (size_t)ki, images, BATCH * SIZE * SIZE * 3) != SN_OK ||
+        sn_checkpoint_read_f32(ck, (size_t)kl, want, BATCH * CLASSES) != SN_OK) {
+        fprintf(stderr, "error: %s: %s\n", check,
+                ck && *sn_checkpoint_error(ck) ? sn_checkpoint_error(ck)
+                                               : "no images [2,24,24,3] and logits [2,10]");
+        sn_checkpoint_close(ck);
+        return 1;
+    }
+    sn_checkpoint_close(ck);
+    if (run(1, NULL, weights, images, got)) return 1;
+    double worst = 0;
+    for (int i = 0; i < BATCH * CLASSES; i++) {
+        double tol = fmax(1e-5, 1e-4 * fabs(want[i])), diff = fabs((double)got[i] - want[i]);
+        if (diff > tol) {
+            fprintf(stderr, "check failed: logit %d is %.7g, PyTorch's %.7g\n", i, got[i], want[i]);
+            return 1;
+        }
+        worst = fmax(worst, diff / tol);
+    }
+    printf("PyTorch's cifar10 through scopenn: %d logits match (worst %.3f of the tolerance)\n",
+           BATCH * CLASSES, worst);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[1], "--weights") == 0 && strcmp(argv[3], "--check") == 0)
+        return check_pytorch(argv[2], argv[4]);
     const char *path = argc > 1 ? argv[1] : "cifar10.safetensors";
     static float images[BATCH * SIZE * SIZE * 3];
     for (int i = 0; i < BATCH * SIZE * SIZE * 3; i++)
