@@ -84,12 +84,14 @@ static float uniform(float lo, float hi) {
     return lo + (hi - lo) * (float)(next() >> 8) / 16777216.0f;
 }
 
-/* Mostly ordinary values across magnitudes, sometimes a special one. */
+/* Mostly ordinary values across magnitudes, sometimes a special one.
+ * 1.5e-38 and -1.2e-38 are normal but add up to a subnormal, as 1e-40 is:
+ * armv7's NEON flushes those to zero. */
 static float value(void) {
-    static const float special[] = {NAN,     -NAN,     INFINITY, -INFINITY, 0.0f,   -0.0f,
-                                    FLT_MAX, -FLT_MAX, 1e-40f,   -1e-40f,   1e30f,  -1e30f,
-                                    88.72f,  -88.72f,  89.0f,    -89.0f,    104.0f, -104.0f,
-                                    6.0f,    -6.0f,    9.0f,     -9.0f,     1e-3f,  -1e-3f};
+    static const float special[] = {
+        NAN,     -NAN,  INFINITY, -INFINITY, 0.0f,    -0.0f,  FLT_MAX,  -FLT_MAX, 1e-40f,
+        -1e-40f, 1e30f, -1e30f,   88.72f,    -88.72f, 89.0f,  -89.0f,   104.0f,   -104.0f,
+        6.0f,    -6.0f, 9.0f,     -9.0f,     1e-3f,   -1e-3f, 1.5e-38f, -1.2e-38f};
     uint32_t r = next();
     if ((r >> 28) < 3) return special[(r >> 8) % COUNT(special)];
     switch ((r >> 24) & 3) {

@@ -2,12 +2,13 @@
  * reference (sn_f32_max_pool_ref, sn_f32_avg_pool_ref): channels 1..67
  * (primes among them) and past the 4-vector blocks, windows 1..5 (square and
  * not), strides 1 and 2, SAME and VALID, 1x1 images, batch 1 and 3; inputs
- * with NaN, +-inf and -0 sprinkled in, and windows of -inf only (max gives
- * -FLT_MAX, as TensorFlow does). The kernels add and compare in the
- * reference's order, so they must give its floats bit for bit (any NaN for a
- * NaN). Each runs over row ranges, as the session's threads call it: rows
- * outside the range and guard floats after the output must stay untouched.
- * A kernel set the CPU lacks is skipped, not failed. */
+ * with NaN, +-inf, -0, subnormals and normals that add up to one sprinkled
+ * in (armv7's NEON flushes subnormals to zero), and windows of -inf only
+ * (max gives -FLT_MAX, as TensorFlow does). The kernels add and compare in
+ * the reference's order, so they must give its floats bit for bit (any NaN
+ * for a NaN). Each runs over row ranges, as the session's threads call it:
+ * rows outside the range and guard floats after the output must stay
+ * untouched. A kernel set the CPU lacks is skipped, not failed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +56,8 @@ static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
 static float value(int specials) {
     uint32_t r = next();
     if (specials && (r >> 27) == 0) {
-        static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -FLT_MAX};
+        static const float special[] = {NAN,      INFINITY, -INFINITY, -0.0f,    0.0f,
+                                        -FLT_MAX, 1e-40f,   -1e-40f,   1.5e-38f, -1.2e-38f};
         return special[(r >> 8) % COUNT(special)];
     }
     return (float)(r >> 8) / 8388608.0f - 1.0f;

@@ -2,12 +2,15 @@
 #include <stddef.h>
 
 #include "kernels/kernels.h"
+#include "kernels/neon/ieee-neon.h"
 
 /* One source for aarch64 and armv7. vbsl keeps x where x >= 0 or x is NaN
  * (the compare is false for NaN), so NaN and -0.0 behave as in the
- * reference, bit for bit. */
+ * reference, bit for bit. sn_ltz_neon, not vcltq_f32: on armv7 GCC turns
+ * the float compare into four VFP compares, and a NEON compare would
+ * flush negative subnormals (see ieee-neon.h). */
 static inline float32x4_t relu4(float32x4_t v, float32x4_t zero) {
-    return vbslq_f32(vcltq_f32(v, zero), zero, v);
+    return vbslq_f32(sn_ltz_neon(v), zero, v);
 }
 
 void sn_f32_vrelu_ukernel__neon(size_t n, const float *x, float *y) {

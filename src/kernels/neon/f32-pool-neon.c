@@ -1,0 +1,157 @@
+/* Max and average pooling for NEON, one source for aarch64 and armv7, NHWC,
+ * vectorized over channels: per output pixel, 16 channels at a time (4 q
+ * accumulators) over the part of the window inside the input, then 4, then
+ * the last 1 to 3 channels in plain C. Each sum is added in the reference's
+ * order (window rows, then columns) and divided by the same count, so both
+ * kernels give the reference's floats bit for bit (any NaN for a NaN).
+ *
+ * armv7 has no vector division: the average's accumulators are divided
+ * lane by lane in VFP, once per output float. And a channel block whose
+ * window holds a tiny number, where flush to zero could change a compare or
+ * a sum, is done in plain C (ieee-neon.h). */
+#include <arm_neon.h>
+#include <float.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+#include "kernels/neon/ieee-neon.h"
+
+/* The input window of one output pixel: rows [ky0, ky1) and columns
+ * [kx0, kx1) of the kernel fall inside the image; `origin` is the input
+ * pixel of tap (ky0, kx0). */
+struct window {
+    const float *origin;
+    size_t rows, cols, row_stride; /* row_stride in floats */
+};
+
+/* Max: the reference takes v when v > acc or v is NaN, from -FLT_MAX (as
+ * TensorFlow does), so a NaN stays and ties keep the first value (+0 or
+ * -0). FMAX / VMAX gives that, NaN for a NaN, but for ties: +0. */
+static inline float32x4_t take(int average, float32x4_t acc, float32x4_t v) {
+    if (average) return vaddq_f32(acc, v);
+    return vbslq_f32(vceqq_f32(acc, v), acc, vmaxq_f32(acc, v));
+}
+
+static inline void store(int average, float *out, float32x4_t acc, float count) {
+    if (!average) {
+        vst1q_f32(out, acc);
+        return;
+    }
+#if SN_ARCH_ARM64
+    vst1q_f32(out, vdivq_f32(acc, vdupq_n_f32(count)));
+#else
+    vst1q_f32(out, acc);
+    for (int i = 0; i < 4; i++) out[i] /= count;
+#endif
+}
+
+/* Channels [c, c + nc) in plain C: the reference's loop. */
+static void plain(int average, const struct window *w, size_t channels, size_t c, size_t nc,
+                  float *out) {
+    const float count = (float)(w->rows * w->cols);
+    for (size_t j = c; j < c + nc; j++) {
+        float acc = average ? 0.0f : -FLT_MAX;
+        for (size_t ky = 0; ky < w->rows; ky++) {
+            const float *p = w->origin + ky * w->row_stride + j;
+            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
+                const float v = *p;
+                if (average)
+                    acc += v;
+                else if (v > acc || v != v)
+                    acc = v;
+            }
+        }
+        out[j] = average ? (count != 0.0f ? acc / count : 0.0f) : acc;
+    }
+}
+
+static inline void pixel(int average, const struct window *w, size_t channels, float *out) {
+    const size_t taps = w->rows * w->cols;
+    const float count = taps ? (float)taps : 1.0f; /* no tap: 0 / 1 */
+    const float32x4_t start = vdupq_n_f32(average ? 0.0f : -FLT_MAX);
+    size_t c = 0;
+    for (; c + 16 <= channels; c += 16) {
+        float32x4_t a0 = start, a1 = start, a2 = start, a3 = start;
+        uint32x4_t tiny = sn_tiny_none_neon();
+        for (size_t ky = 0; ky < w->rows; ky++) {
+            const float *p = w->origin + ky * w->row_stride + c;
+            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
+                const float32x4_t v0 = vld1q_f32(p), v1 = vld1q_f32(p + 4);
+                const float32x4_t v2 = vld1q_f32(p + 8), v3 = vld1q_f32(p + 12);
+                tiny = sn_tiny_add_neon(sn_tiny_add_neon(tiny, v0), v1);
+                tiny = sn_tiny_add_neon(sn_tiny_add_neon(tiny, v2), v3);
+                a0 = take(average, a0, v0);
+                a1 = take(average, a1, v1);
+                a2 = take(average, a2, v2);
+                a3 = take(average, a3, v3);
+            }
+        }
+        if (sn_tiny_any_neon(tiny)) {
+            plain(average, w, channels, c, 16, out);
+            continue;
+        }
+        store(average, out + c, a0, count);
+        store(average, out + c + 4, a1, count);
+        store(average, out + c + 8, a2, count);
+        store(average, out + c + 12, a3, count);
+    }
+    for (; c + 4 <= channels; c += 4) {
+        float32x4_t a = start;
+        uint32x4_t tiny = sn_tiny_none_neon();
+        for (size_t ky = 0; ky < w->rows; ky++) {
+            const float *p = w->origin + ky * w->row_stride + c;
+            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
+                const float32x4_t v = vld1q_f32(p);
+                tiny = sn_tiny_add_neon(tiny, v);
+                a = take(average, a, v);
+            }
+        }
+        if (sn_tiny_any_neon(tiny))
+            plain(average, w, channels, c, 4, out);
+        else
+            store(average, out + c, a, count);
+    }
+    if (c < channels) plain(average, w, channels, c, channels - c, out);
+}
+
+/* The part [k0, k1) of a window of k taps starting at input index `at`
+ * that falls inside [0, size). */
+static inline void clip(int64_t at, int64_t k, int64_t size, int64_t *k0, int64_t *k1) {
+    *k0 = at < 0 ? -at : 0;
+    *k1 = size - at < k ? size - at : k;
+    if (*k1 < *k0) *k1 = *k0;
+}
+
+static inline void pool(int average, const sn_conv2d_geometry *g, const float *input, float *output,
+                        int64_t row_begin, int64_t row_end) {
+    const size_t channels = (size_t)g->in_c;
+    for (int64_t r = row_begin; r < row_end; r++) {
+        const int64_t n = r / g->out_h, oy = r % g->out_h, iy = oy * g->stride_h - g->pad_top;
+        int64_t ky0, ky1;
+        clip(iy, g->kh, g->in_h, &ky0, &ky1);
+        float *out = output + r * g->out_w * g->out_c;
+        for (int64_t ox = 0; ox < g->out_w; ox++, out += g->out_c) {
+            const int64_t ix = ox * g->stride_w - g->pad_left;
+            int64_t kx0, kx1;
+            clip(ix, g->kw, g->in_w, &kx0, &kx1);
+            struct window w = {.origin = input,
+                               .rows = (size_t)(ky1 - ky0),
+                               .cols = (size_t)(kx1 - kx0),
+                               .row_stride = (size_t)(g->in_w * g->in_c)};
+            if (w.rows && w.cols) /* else no tap: the pointer might leave the input */
+                w.origin += ((n * g->in_h + iy + ky0) * g->in_w + ix + kx0) * g->in_c;
+            pixel(average, &w, channels, out);
+        }
+    }
+}
+
+void sn_f32_max_pool_ukernel__neon(const sn_conv2d_geometry *g, const float *input, float *output,
+                                   int64_t row_begin, int64_t row_end) {
+    pool(0, g, input, output, row_begin, row_end);
+}
+
+void sn_f32_avg_pool_ukernel__neon(const sn_conv2d_geometry *g, const float *input, float *output,
+                                   int64_t row_begin, int64_t row_end) {
+    pool(1, g, input, output, row_begin, row_end);
+}
