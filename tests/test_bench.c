@@ -14,37 +14,18 @@
 #include <math.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli_run.h"
 #include "kernels/peak.h"
 #include "scopenn.h"
 
-struct run {
-    int code;
-    char out[16384];
-    char err[16384];
-};
-
-static void slurp(FILE *f, char *buf, size_t size) {
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* Runs `scopenn bench ARGS...` (NULL-terminated). */
 static void bench(struct run *r, ...) {
-    char *argv[32] = {"scopenn", "bench"};
-    int argc = 2;
+    static const char *const prefix[] = {"scopenn", "bench"};
     va_list ap;
     va_start(ap, r);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;) argv[argc++] = a;
+    cli_run(r, prefix, 2, ap);
     va_end(ap);
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    r->code = sn_cli_main(argc, argv, out, err);
-    slurp(out, r->out, sizeof r->out);
-    slurp(err, r->err, sizeof r->err);
+    assert_int_not_equal(r->code, -1);
 }
 
 static cJSON *get(const cJSON *o, const char *key) {
@@ -269,8 +250,8 @@ static void test_help(void **state) {
     FILE *out = tmpfile(), *err = tmpfile();
     char *argv[] = {"scopenn", "help"};
     assert_int_equal(sn_cli_main(2, argv, out, err), 0);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
+    cli_slurp(out, r.out, sizeof r.out);
+    cli_slurp(err, r.err, sizeof r.err);
     assert_non_null(strstr(r.out, "\n  bench "));
 }
 

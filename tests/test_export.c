@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     snprintf(probe, sizeof probe, "%s/model.safetensors", dir);
     FILE *f = fopen(probe, "rb");
     if (!f) {
-        printf("skipped: no exported model in %s (tests/oracle/export_run.sh makes one)\n", dir);
+        printf("skipped: no exported model in %s (tests/oracle/export_check.py makes one)\n", dir);
         return 0;
     }
     fclose(f);

@@ -1,0 +1,43 @@
+/* Test helper: runs the scopenn tool in-process (sn_cli_main) with a
+ * NULL-terminated list of arguments after a fixed prefix, and keeps its
+ * exit code and what it wrote to stdout and stderr. */
+#ifndef SN_TESTS_CLI_RUN_H
+#define SN_TESTS_CLI_RUN_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+struct run {
+    int code;
+    char out[16384];
+    char err[16384];
+};
+
+static inline void cli_slurp(FILE *f, char *buf, size_t size) {
+    rewind(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* argv = prefix[0..n_prefix) then the va_list's strings up to NULL. */
+static inline void cli_run(struct run *r, const char *const *prefix, int n_prefix, va_list ap) {
+    char *argv[40];
+    int argc = 0;
+    for (; argc < n_prefix; argc++) argv[argc] = (char *)prefix[argc];
+    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 39;) argv[argc++] = a;
+    argv[argc] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    if (!out || !err) {
+        r->code = -1;
+        r->out[0] = r->err[0] = '\0';
+        return;
+    }
+    r->code = sn_cli_main(argc, argv, out, err);
+    cli_slurp(out, r->out, sizeof r->out);
+    cli_slurp(err, r->err, sizeof r->err);
+}
+
+#endif
