@@ -191,6 +191,8 @@ if [ "$arch" = x86_64 ]; then
 
   step "armhf: non-NEON objects have no NEON" scripts/check-arm-attrs.sh build/armhf/src/libscopenn.a v7
 
+  step "qemu-icount: the instruction-count plugin counts 1000 fmla / vfma exactly" \
+    make -s -C bench/qemu-icount test
   step "armv6: build" build armv6
   step "armv6: non-NEON objects are armv6, NEON objects armv7+NEON" \
     scripts/check-arm-attrs.sh build/armv6/src/libscopenn.a v6
