@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kernels/kernels.h"
+#include "kernels/pool-window.h"
 
 /* One window's accumulator. Max: the reference keeps the largest value
  * (starting from -FLT_MAX, as TensorFlow does) unless a NaN comes, and then
@@ -37,14 +38,6 @@ static inline __m512 finish(int average, struct acc a, __m512 count) {
     if (average) return _mm512_div_ps(a.v, count);
     return _mm512_mask_mov_ps(a.v, _mm512_cmp_ps_mask(a.nan, a.nan, _CMP_UNORD_Q), a.nan);
 }
-
-/* The input window of one output pixel: rows [ky0, ky1) and columns
- * [kx0, kx1) of the kernel fall inside the image; `origin` is the input
- * pixel of tap (ky0, kx0). */
-struct window {
-    const float *origin;
-    size_t rows, cols, row_stride; /* row_stride in floats */
-};
 
 static inline void pixel(int average, const struct window *w, size_t channels, float *out) {
     const size_t count = w->rows * w->cols;
@@ -79,43 +72,12 @@ static inline void pixel(int average, const struct window *w, size_t channels, f
     }
 }
 
-/* The part [k0, k1) of a window of k taps starting at input index `at`
- * that falls inside [0, size). */
-static inline void clip(int64_t at, int64_t k, int64_t size, int64_t *k0, int64_t *k1) {
-    *k0 = at < 0 ? -at : 0;
-    *k1 = size - at < k ? size - at : k;
-    if (*k1 < *k0) *k1 = *k0;
-}
-
-static inline void pool(int average, const sn_conv2d_geometry *g, const float *input, float *output,
-                        int64_t row_begin, int64_t row_end) {
-    const size_t channels = (size_t)g->in_c;
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const int64_t n = r / g->out_h, oy = r % g->out_h, iy = oy * g->stride_h - g->pad_top;
-        int64_t ky0, ky1;
-        clip(iy, g->kh, g->in_h, &ky0, &ky1);
-        float *out = output + r * g->out_w * g->out_c;
-        for (int64_t ox = 0; ox < g->out_w; ox++, out += g->out_c) {
-            const int64_t ix = ox * g->stride_w - g->pad_left;
-            int64_t kx0, kx1;
-            clip(ix, g->kw, g->in_w, &kx0, &kx1);
-            struct window w = {.origin = input,
-                               .rows = (size_t)(ky1 - ky0),
-                               .cols = (size_t)(kx1 - kx0),
-                               .row_stride = (size_t)(g->in_w * g->in_c)};
-            if (w.rows && w.cols) /* else no tap: the pointer might leave the input */
-                w.origin += ((n * g->in_h + iy + ky0) * g->in_w + ix + kx0) * g->in_c;
-            pixel(average, &w, channels, out);
-        }
-    }
-}
-
 void sn_f32_max_pool_ukernel__avx512(const sn_conv2d_geometry *g, const float *input, float *output,
                                      int64_t row_begin, int64_t row_end) {
-    pool(0, g, input, output, row_begin, row_end);
+    sn_pool_rows(0, g, input, output, row_begin, row_end, pixel);
 }
 
 void sn_f32_avg_pool_ukernel__avx512(const sn_conv2d_geometry *g, const float *input, float *output,
                                      int64_t row_begin, int64_t row_end) {
-    pool(1, g, input, output, row_begin, row_end);
+    sn_pool_rows(1, g, input, output, row_begin, row_end, pixel);
 }
