@@ -2,8 +2,9 @@
 #   make run    install what is missing, build, run the demo (scopenn demo)
 #   make test   install what is missing, then the whole test matrix
 #   make bench-peers  scopenn against XNNPACK and oneDNN: one table, 1 and 2 threads
+#   make bench-arm    ARM instruction counts under qemu, scopenn against XNNPACK
 # A thin wrapper over the CMake presets in CMakePresets.json.
-.PHONY: run test build deps deps-native bench-peers format clean
+.PHONY: run test build deps deps-native bench-peers bench-arm format clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -33,6 +34,12 @@ bench-peers:
 	      -DSCOPENN_BUILD_TESTS=OFF -DSCOPENN_BUILD_BENCH=OFF
 	cmake --build build/peers -j $(JOBS) --target scopenn_tool peers
 	bench/peers/compare.sh build/peers
+
+# Executed instructions per inference on aarch64 and armhf, counted under
+# qemu-user (bench/qemu-icount), scopenn against Debian's XNNPACK for those
+# architectures (bench/arm/bench-arm.sh); builds build/barm-*. Not in `make test`.
+bench-arm: deps
+	bench/arm/bench-arm.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
