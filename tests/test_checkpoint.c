@@ -209,6 +209,25 @@ static double f16_reference(uint16_t h) {
     return h & 0x8000 ? -v : v;
 }
 
+/* A one-tensor file of `n` 16-bit values of `dtype` (F16 or BF16), read
+ * back as float32 into `out`. */
+static void read_16bit(const char *dtype, const uint16_t *v, size_t n, float *out) {
+    unsigned char data[64];
+    assert_true(2 * n <= sizeof data);
+    for (size_t i = 0; i < n; i++) data[2 * i] = v[i] & 0xff, data[2 * i + 1] = v[i] >> 8;
+    char header[128];
+    snprintf(header, sizeof header,
+             "{\"v\":{\"dtype\":\"%s\",\"shape\":[%zu],\"data_offsets\":[0,%zu]}}", dtype, n,
+             2 * n);
+    size_t size;
+    unsigned char *bytes = st_file(header, data, 2 * n, &size);
+    sn_checkpoint *ck;
+    assert_int_equal(sn_checkpoint_open_memory(bytes, size, &ck), SN_OK);
+    assert_int_equal(sn_checkpoint_read_f32(ck, 0, out, (int64_t)n), SN_OK);
+    sn_checkpoint_close(ck);
+    free(bytes);
+}
+
 static void test_f16_to_f32(void **state) {
     (void)state;
     static const uint16_t h[] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x3555,
@@ -230,31 +249,23 @@ static void test_f16_to_f32(void **state) {
         0x7fa02000, /* signaling NaN, payload kept */
     };
     enum { N = sizeof h / sizeof h[0] };
-    unsigned char data[2 * N];
-    for (size_t i = 0; i < N; i++) data[2 * i] = h[i] & 0xff, data[2 * i + 1] = h[i] >> 8;
-    char header[128];
-    snprintf(header, sizeof header,
-             "{\"h\":{\"dtype\":\"F16\",\"shape\":[%d],\"data_offsets\":[0,%d]}}", N, 2 * N);
-    size_t size;
-    unsigned char *bytes = st_file(header, data, sizeof data, &size);
-    sn_checkpoint *ck;
-    assert_int_equal(sn_checkpoint_open_memory(bytes, size, &ck), SN_OK);
     float out[N];
-    assert_int_equal(sn_checkpoint_read_f32(ck, 0, out, N), SN_OK);
+    read_16bit("F16", h, N, out);
     for (size_t i = 0; i < N; i++)
         if (bits_of(out[i]) != want[i])
             fail_msg("F16 0x%04x: got 0x%08x, want 0x%08x", h[i], bits_of(out[i]), want[i]);
-    sn_checkpoint_close(ck);
-    free(bytes);
 
     /* every one of the 65536 values against the arithmetic decoding */
+    size_t size;
+    sn_checkpoint *ck;
     unsigned char *all = malloc(2 * 65536);
     float *values = malloc(sizeof(float) * 65536);
     assert_non_null(all);
     assert_non_null(values);
     for (unsigned i = 0; i < 65536; i++) all[2 * i] = i & 0xff, all[2 * i + 1] = (i >> 8) & 0xff;
-    bytes = st_file("{\"all\":{\"dtype\":\"F16\",\"shape\":[256,256],\"data_offsets\":[0,131072]}}",
-                    all, 2 * 65536, &size);
+    unsigned char *bytes =
+        st_file("{\"all\":{\"dtype\":\"F16\",\"shape\":[256,256],\"data_offsets\":[0,131072]}}",
+                all, 2 * 65536, &size);
     assert_int_equal(sn_checkpoint_open_memory(bytes, size, &ck), SN_OK);
     assert_int_equal(sn_checkpoint_read_f32(ck, 0, values, 65536), SN_OK);
     for (unsigned i = 0; i < 65536; i++) {
@@ -278,17 +289,8 @@ static void test_bf16_to_f32(void **state) {
     static const uint16_t b[] = {0x3f80, 0xc049, 0x0001, 0x7f7f, 0x7f80,
                                  0xff80, 0x7fc1, 0x8000, 0x0080};
     enum { N = sizeof b / sizeof b[0] };
-    unsigned char data[2 * N];
-    for (size_t i = 0; i < N; i++) data[2 * i] = b[i] & 0xff, data[2 * i + 1] = b[i] >> 8;
-    char header[128];
-    snprintf(header, sizeof header,
-             "{\"b\":{\"dtype\":\"BF16\",\"shape\":[%d],\"data_offsets\":[0,%d]}}", N, 2 * N);
-    size_t size;
-    unsigned char *bytes = st_file(header, data, sizeof data, &size);
-    sn_checkpoint *ck;
-    assert_int_equal(sn_checkpoint_open_memory(bytes, size, &ck), SN_OK);
     float out[N];
-    assert_int_equal(sn_checkpoint_read_f32(ck, 0, out, N), SN_OK);
+    read_16bit("BF16", b, N, out);
     for (size_t i = 0; i < N; i++) assert_int_equal(bits_of(out[i]), (uint32_t)b[i] << 16);
     assert_true(out[0] == 1.0f);
     assert_true(out[1] == -3.140625f);
@@ -298,8 +300,6 @@ static void test_bf16_to_f32(void **state) {
     assert_true(isnan(out[6]));
     assert_true(out[7] == 0.0f && signbit(out[7]));
     assert_true(out[8] == ldexpf(1.0f, -126)); /* the smallest normal */
-    sn_checkpoint_close(ck);
-    free(bytes);
 }
 
 /* One malformed header per case: the status and parts of the message. */
