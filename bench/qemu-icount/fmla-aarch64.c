@@ -5,12 +5,21 @@
  *   fma   250*4 = 1000 (fmla, fmla by element, fmls, fmls by element;
  *                       fmul and fmadd are not FMA-class)
  *   load  250*2 = 500  (ldp, ld1; prfm is not a load)
- *   store 250*1 = 250  (stp) */
+ *   store 250*1 = 250  (stp)
+ * With symbols=N: a translation block counts for the symbol of its first
+ * instruction. The first block runs from _start through the first
+ * iteration (14 instructions, 4 FMAs); every later one starts inside
+ * fmla_loop: 249*12 + 3 = 2991 instructions, 996 FMAs. */
 __asm__(".text\n"
         ".global _start\n"
+        ".type _start, %function\n"
         "_start:\n"
         "  adr x1, buf\n"
         "  mov x0, #250\n"
+        ".size _start, . - _start\n"
+        ".global fmla_loop\n"
+        ".type fmla_loop, %function\n"
+        "fmla_loop:\n"
         "1:\n"
         "  ldp q1, q2, [x1]\n"
         "  ld1 {v3.4s}, [x1]\n"
@@ -27,6 +36,7 @@ __asm__(".text\n"
         "  mov x0, #0\n"
         "  mov x8, #93\n" /* exit */
         "  svc #0\n"
+        ".size fmla_loop, . - fmla_loop\n"
         ".bss\n"
         ".balign 64\n"
         "buf: .space 128\n");

@@ -15,10 +15,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0 ran=0
 
-# check NAME QEMU CPU PROGRAM EXPECTED
+# check NAME QEMU CPU PROGRAM EXPECTED [PLUGIN-ARGS [PATTERN]]: the icount
+# line must be EXPECTED; with PATTERN, the log must also hold a line
+# matching that extended regular expression.
 check() {
-  local name=$1 qemu=$2 cpu=$3 prog=$4 want=$5 got
-  if ! "$qemu" -cpu "$cpu" -plugin "$out/libicount.so" -d plugin -D "$tmp/$name.log" "$prog"; then
+  local name=$1 qemu=$2 cpu=$3 prog=$4 want=$5 args=${6:-} pattern=${7:-} got
+  if ! "$qemu" -cpu "$cpu" -plugin "$out/libicount.so$args" -d plugin -D "$tmp/$name.log" "$prog"; then
     echo "FAIL $name: $qemu exited with an error" >&2
     fail=1
     return
@@ -30,6 +32,15 @@ check() {
     echo "FAIL $name: got '$got', want '$want'" >&2
     fail=1
   fi
+  if [ -n "$pattern" ]; then
+    if grep -Eq "$pattern" "$tmp/$name.log"; then
+      echo "ok   $name: $(grep -E "$pattern" "$tmp/$name.log")"
+    else
+      echo "FAIL $name: no line matches '$pattern' in:" >&2
+      cat "$tmp/$name.log" >&2
+      fail=1
+    fi
+  fi
   ran=$((ran + 1))
 }
 
@@ -37,6 +48,9 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/
   aarch64-linux-gnu-gcc -nostdlib -static -o "$tmp/fmla-aarch64" "$here/fmla-aarch64.c"
   check aarch64 qemu-aarch64 cortex-a72 "$tmp/fmla-aarch64" \
     "icount: total 3005 fma 1000 load 500 store 250"
+  check aarch64-symbols qemu-aarch64 cortex-a72 "$tmp/fmla-aarch64" \
+    "icount: total 3005 fma 1000 load 500 store 250" ",symbols=4" \
+    '^icount-symbol: +2991 +99\.5% fma +996 fmla_loop$'
 else
   echo "skip aarch64: aarch64-linux-gnu-gcc or qemu-aarch64 missing"
 fi
