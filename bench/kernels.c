@@ -83,7 +83,7 @@ static void bm_unary(sn_gbench_state *state, void *arg) {
 
 /* The kernel lists, as tables (a last, empty entry keeps each non-empty on
  * an architecture without such kernels). */
-#define SN_CONV_KERNEL(isa, mr, nr, tile, row) {isa, mr, nr, tile, row, #tile, #row},
+#define SN_CONV_KERNEL(isa, mr, nr, tile, row, layout) {isa, mr, nr, tile, row, #tile, #row},
 static const struct {
     sn_isa isa;
     size_t mr, nr;

@@ -25,12 +25,14 @@ struct conv_kernel {
     const char *name;
     size_t mr, nr;
     sn_f32_conv_ukernel_fn tile, row;
+    const sn_packer *packer;
 };
 
-#define SN_CONV_KERNEL(isa, mr, nr, tile, row) {isa, #tile, mr, nr, tile, row},
+#define SN_CONV_KERNEL(isa, mr, nr, tile, row, layout)                                             \
+    {isa, #tile, mr, nr, tile, row, &sn_packer_##layout},
 static const struct conv_kernel kernels[] = {
 #include "kernels/f32-conv.inc"
-    {SN_ISA_SCALAR, NULL, 0, 0, NULL, NULL}, /* keeps the list non-empty on any architecture */
+    {SN_ISA_SCALAR, NULL, 0, 0, NULL, NULL, NULL}, /* keeps the list non-empty on any architecture */
 };
 #undef SN_CONV_KERNEL
 
@@ -113,10 +115,10 @@ static void check(const struct conv_kernel *k, const struct shape *s) {
     sn_f32_conv2d_ref(&g, abs_in, abs_w, NULL, SN_ACT_NONE, mag, 0, s->batch * oh);
 
     sn_shape filter = SN_SHAPE(s->kh, s->kw, s->ic, s->oc), bias_shape = SN_SHAPE(s->oc);
-    float *packed = aligned_alloc(64, (sn_packer_blocked.packed_floats(&filter, (int)k->nr) * 4 + 63) / 64 * 64);
-    float *packed_bias = aligned_alloc(64, (sn_packer_blocked.packed_floats(&bias_shape, (int)k->nr) * 4 + 63) / 64 * 64);
-    sn_packer_blocked.pack(w, &filter, (int)k->nr, packed);
-    sn_packer_blocked.pack(bias, &bias_shape, (int)k->nr, packed_bias);
+    float *packed = aligned_alloc(64, (k->packer->packed_floats(&filter, (int)k->nr) * 4 + 63) / 64 * 64);
+    float *packed_bias = aligned_alloc(64, (k->packer->packed_floats(&bias_shape, (int)k->nr) * 4 + 63) / 64 * 64);
+    k->packer->pack(w, &filter, (int)k->nr, packed);
+    k->packer->pack(bias, &bias_shape, (int)k->nr, packed_bias);
     for (size_t i = 0; i < out_n + GUARD; i++) got[i] = guard_value;
     float lo = s->act == SN_ACT_NONE ? -INFINITY : 0.0f, hi = s->act == SN_ACT_RELU6 ? 6.0f : INFINITY;
     run_kernel(k, &g, in, packed, packed_bias, lo, hi, got);
@@ -174,8 +176,8 @@ static void test_conv_kernels(void **state) {
     print_message("%d kernel pair(s) checked\n", ran);
 }
 
-/* The packer's layout: [ceil(N / NR)][K][NR], zero-padded; the transposed
- * packer gives the same from [N, K]. */
+/* The packers' layouts: [ceil(N / NR)][K][NR], zero-padded; the transposed
+ * packers give the same from [N, K]; zip interleaves each row's halves. */
 static void test_blocked_packers(void **state) {
     (void)state;
     const int nr = 4;
@@ -196,6 +198,19 @@ static void test_blocked_packers(void **state) {
     sn_packer_blocked.pack(b, &bias, nr, bp);
     const float want_b[8] = {1, 2, 3, 4, 5, 0, 0, 0};
     assert_memory_equal(bp, want_b, sizeof want_b);
+
+    /* zip: the halves of every NR-float row interleaved */
+    sn_packer_blocked_zip.pack(src, &shape, nr, dst);
+    sn_packer_blocked_zip_transposed.pack(t, &tshape, nr, dst_t);
+    const float want_zip[24] = {1, 3, 2, 4, 7, 9, 8, 10, 13, 15, 14, 16,
+                                5, 0, 6, 0, 11, 0, 12, 0, 17, 0, 18, 0};
+    assert_int_equal(sn_packer_blocked_zip.packed_floats(&shape, nr), 24);
+    assert_int_equal(sn_packer_blocked_zip_transposed.packed_floats(&tshape, nr), 24);
+    assert_memory_equal(dst, want_zip, sizeof want_zip);
+    assert_memory_equal(dst_t, want_zip, sizeof want_zip);
+    sn_packer_blocked_zip.pack(b, &bias, nr, bp);
+    const float want_bzip[8] = {1, 3, 2, 4, 5, 0, 0, 0};
+    assert_memory_equal(bp, want_bzip, sizeof want_bzip);
 }
 
 int main(void) {

@@ -23,13 +23,13 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
 #define SN_POOL_KERNEL(isa_, op_, fn) [isa_].f32_##op_ = fn,
 #include "kernels/f32-pool.inc"
 #undef SN_POOL_KERNEL
-#define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_)                                                \
+#define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_, layout_)                                       \
     [isa_].conv = {.mr = mr_,                                                                      \
                    .nr = nr_,                                                                      \
                    .tile = tile_,                                                                  \
                    .row = row_,                                                                    \
-                   .packer = &sn_packer_blocked,                                                   \
-                   .packer_transposed = &sn_packer_blocked_transposed},
+                   .packer = &sn_packer_##layout_,                                                 \
+                   .packer_transposed = &sn_packer_##layout_##_transposed},
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
 };

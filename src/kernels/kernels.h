@@ -64,7 +64,8 @@ typedef void (*sn_f32_pool_fn)(const sn_conv2d_geometry *g, const float *input, 
  *     input + m * pixel_stride + ky * row_stride + kx * col_stride + c
  * (strides in bytes; the caller pads the input so every read is in bounds)
  * and the packed weights of the block, [kh][kw][kc][NR] floats, NR-wide
- * bias first added. It writes nc <= NR channels of each of its mr pixels
+ * bias first added (each NR-float row in the kernel set's layout: see
+ * kernels/f32-conv.inc). It writes nc <= NR channels of each of its mr pixels
  * to output + m * output_stride, clamped to [min, max] (relu: [0, +inf];
  * relu6: [0, 6]; none: [-inf, +inf]; NaN passes through). */
 struct sn_conv_tile {
@@ -111,7 +112,7 @@ struct sn_conv_config {
     void fn(const sn_conv2d_geometry *, const float *, float *, int64_t, int64_t);
 #include "kernels/f32-pool.inc"
 #undef SN_POOL_KERNEL
-#define SN_CONV_KERNEL(isa, mr, nr, tile, row)                                                     \
+#define SN_CONV_KERNEL(isa, mr, nr, tile, row, layout)                                             \
     void tile(size_t, size_t, const struct sn_conv_tile *);                                        \
     void row(size_t, size_t, const struct sn_conv_tile *);
 #include "kernels/f32-conv.inc"

@@ -59,9 +59,39 @@ static void transposed_pack(const float *src, const sn_shape *shape, int nr, flo
                 dst[j] = b + j < columns ? src[(b + j) * rows + r] : 0.0f;
 }
 
+/* Interleaves the halves of every NR-float row of a blocked pack: a0 b0 a1
+ * b1 ..., a the row's first NR / 2 floats and b the others, so that one
+ * de-interleaving load (NEON's vld2q_f32 for NR = 8) gives a and b back. */
+static void zip_halves(float *dst, size_t floats, int nr) {
+    enum { MAX_NR = 64 };
+    const size_t n = (size_t)nr, h = n / 2;
+    float row[MAX_NR];
+    if (n > MAX_NR || n % 2) return; /* no kernel set asks for such a layout */
+    for (size_t r = 0; r < floats; r += n) {
+        memcpy(row, dst + r, n * sizeof(float));
+        for (size_t i = 0; i < h; i++) {
+            dst[r + 2 * i] = row[i];
+            dst[r + 2 * i + 1] = row[h + i];
+        }
+    }
+}
+
+static void blocked_zip_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    blocked_pack(src, shape, nr, dst);
+    zip_halves(dst, blocked_floats(shape, nr), nr);
+}
+
+static void transposed_zip_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    transposed_pack(src, shape, nr, dst);
+    zip_halves(dst, transposed_floats(shape, nr), nr);
+}
+
 const sn_packer sn_packer_blocked = {"blocked", blocked_floats, blocked_pack};
 const sn_packer sn_packer_blocked_transposed = {"blocked-transposed", transposed_floats,
                                                 transposed_pack};
+const sn_packer sn_packer_blocked_zip = {"blocked-zip", blocked_floats, blocked_zip_pack};
+const sn_packer sn_packer_blocked_zip_transposed = {"blocked-zip-transposed", transposed_floats,
+                                                    transposed_zip_pack};
 
 struct sn_pack_cache *sn_pack_cache_create(void) {
     struct sn_pack_cache *c = sn_calloc(1, sizeof *c);

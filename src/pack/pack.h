@@ -33,6 +33,11 @@ extern const sn_packer sn_packer_reference;
 extern const sn_packer sn_packer_blocked;
 /* The same layout from a [N, K] matrix (MatMul with transpose_b). */
 extern const sn_packer sn_packer_blocked_transposed;
+/* The blocked layouts with the two halves of every NR-float row
+ * interleaved (a0 b0 a1 b1 ...), for kernels that load a row with one
+ * de-interleaving load (armv7 NEON: vld2q_f32). */
+extern const sn_packer sn_packer_blocked_zip;
+extern const sn_packer sn_packer_blocked_zip_transposed;
 
 struct sn_pack {
     sn_variable *variable;

@@ -6,8 +6,8 @@
  *   4-register load: 91 instructions per 80 FMAs in the inner loop;
  *   armv7 (16 q registers, NEON + VFPv4): 4 pixels x 8 channels, 8
  *   accumulators; four input channels per pixel in one q register,
- *   consumed by lane with VMLA (armv7 has no by-scalar VFMA): 46
- *   instructions per 32 multiply-adds.
+ *   consumed by lane with VMLA (armv7 has no by-scalar VFMA), each lane's 8
+ *   weights in one load: 42 instructions per 32 multiply-adds.
  *
  * Both are written once for a compile-time pixel count MR and instantiated
  * for every count up to the tile's, so a row's last, shorter tile computes
@@ -153,7 +153,9 @@ void sn_f32_conv_ukernel_1x16__neonfma(size_t mr, size_t nc, const struct sn_con
  * calls it with 4 down to 1): 2 * MR accumulators; four input channels of
  * a pixel come in one q register and are consumed by lane with VMLA
  * (armv7 has no by-scalar VFMA, so these products are rounded before the
- * add), each lane's 8 weights in two loads. Pointers step with the loads
+ * add), each lane's 8 weights in one de-interleaving load (vld2q_f32: the
+ * weights and bias are packed with the halves of each row of 8 interleaved,
+ * layout blocked_zip). Pointers step with the loads
  * (post-increment addressing) and the loop counts down. */
 static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t nc,
                                                          const struct sn_conv_tile *t) {
@@ -161,8 +163,8 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
     const char *a1 = a0 + t->pixel_stride, *a2 = a1 + t->pixel_stride;
     const char *a3 = a2 + t->pixel_stride;
 #define ROWS4(X) X(0) X(1) X(2) X(3)
-    const float32x4_t bias0 = vld1q_f32(t->bias), bias1 = vld1q_f32(t->bias + 4);
-#define INIT(m) float32x4_t c##m##a = bias0, c##m##b = bias1;
+    const float32x4x2_t bias = vld2q_f32(t->bias);
+#define INIT(m) float32x4_t c##m##a = bias.val[0], c##m##b = bias.val[1];
     ROWS4(INIT)
 #undef INIT
     const float *w = t->weights;
@@ -189,10 +191,9 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
     }
 #define LANE(half, l)                                                                              \
     {                                                                                              \
-        const float32x4_t wa = vld1q_f32(w);                                                       \
-        STEP(w, 4);                                                                                \
-        const float32x4_t wb = vld1q_f32(w);                                                       \
-        STEP(w, 4);                                                                                \
+        const float32x4x2_t wv = vld2q_f32(w);                                                     \
+        STEP(w, 8);                                                                                \
+        const float32x4_t wa = wv.val[0], wb = wv.val[1];                                          \
         LANE_MLA(0, half, l) LANE_MLA(1, half, l) LANE_MLA(2, half, l) LANE_MLA(3, half, l)        \
     }
                 LANE(vget_low_f32, 0) LANE(vget_low_f32, 1)
@@ -201,7 +202,8 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
 #undef LANE_MLA
             }
             for (size_t c = rest; c != 0; c--) {
-                const float32x4_t wa = vld1q_f32(w), wb = vld1q_f32(w + 4);
+                const float32x4x2_t wv = vld2q_f32(w);
+                const float32x4_t wa = wv.val[0], wb = wv.val[1];
                 w += 8;
 #define FMA(m)                                                                                     \
     if (MR > m) {                                                                                  \
