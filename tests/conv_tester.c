@@ -58,7 +58,8 @@ struct shape {
 };
 
 /* Runs one kernel pair over a whole convolution the way the session does:
- * zero-padded input, output rows in MR tiles, NR blocks. */
+ * zero-padded input, output rows in MR tiles, each tile's NR blocks in
+ * calls of several blocks. */
 static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g, const float *input,
                        const float *packed, const float *bias, float lo, float hi, float *output) {
     int64_t hp = (g->out_h - 1) * g->stride_h + (g->kh - 1) * g->dilation_h + 1;
@@ -83,13 +84,18 @@ static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g,
         for (int64_t oy = 0; oy < g->out_h; oy++)
             for (int64_t ox = 0; ox < g->out_w; ox += (int64_t)k->mr) {
                 size_t mr = (size_t)(g->out_w - ox) < k->mr ? (size_t)(g->out_w - ox) : k->mr;
-                for (size_t b = 0; b * k->nr < (size_t)g->out_c; b++) {
-                    size_t nc = (size_t)g->out_c - b * k->nr;
+                /* two calls over blocks [0, half) and [half, blocks): calls of
+                 * one block, of several, and starting past the first */
+                size_t blocks = ((size_t)g->out_c + k->nr - 1) / k->nr, half = blocks / 2;
+                size_t first[2] = {0, half}, end[2] = {half * k->nr, (size_t)g->out_c};
+                for (int call = 0; call < 2; call++) {
+                    size_t b = first[call];
+                    if (end[call] <= b * k->nr) continue;
                     t.input = padded + ((n * hp + oy * g->stride_h) * wp + ox * g->stride_w) * g->in_c;
                     t.weights = packed + b * block;
                     t.bias = bias + b * k->nr;
                     t.output = output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + b * k->nr;
-                    (mr > 1 ? k->tile : k->row)(mr, nc < k->nr ? nc : k->nr, &t);
+                    (mr > 1 ? k->tile : k->row)(mr, end[call] - b * k->nr, &t);
                 }
             }
     free(padded);

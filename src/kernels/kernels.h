@@ -65,21 +65,49 @@ typedef void (*sn_f32_pool_fn)(const sn_conv2d_geometry *g, const float *input, 
  * (strides in bytes; the caller pads the input so every read is in bounds)
  * and the packed weights of the block, [kh][kw][kc][NR] floats, NR-wide
  * bias first added (each NR-float row in the kernel set's layout: see
- * kernels/f32-conv.inc). It writes nc <= NR channels of each of its mr pixels
- * to output + m * output_stride, clamped to [min, max] (relu: [0, +inf];
- * relu6: [0, 6]; none: [-inf, +inf]; NaN passes through). */
+ * kernels/f32-conv.inc). It writes nc channels of each of its mr pixels to
+ * output + m * output_stride, clamped to [min, max] (relu: [0, +inf];
+ * relu6: [0, 6]; none: [-inf, +inf]; NaN passes through).
+ *
+ * nc may exceed NR: the kernel then computes ceil(nc / NR) blocks in turn,
+ * block b reading weights + b * kh * kw * kc * NR and bias + b * NR and
+ * writing output + b * NR (one call for a tile's channels saves a call, its
+ * set-up and its bookkeeping per block). */
 struct sn_conv_tile {
     const float *input;
     size_t pixel_stride, row_stride, col_stride;
     size_t kh, kw, kc;
-    const float *weights; /* packed block: kh * kw * kc * NR floats */
-    const float *bias;    /* NR floats */
+    const float *weights; /* packed blocks: kh * kw * kc * NR floats each */
+    const float *bias;    /* NR floats per block */
     float *output;
     size_t output_stride;
     float min, max;
 };
 
 typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_conv_tile *tile);
+
+/* A kernel's loop over the NR-channel blocks of nc channels (see struct
+ * sn_conv_tile): BLOCK(mr, n, t, weights, bias, output) computes one block
+ * of min(n, NR) channels, given n channels left (storing all NR when n >=
+ * NR), reading every other field of t. The pointers step here rather than
+ * in a copy of t: a copy read back soon after the caller wrote t stalls on
+ * store-to-load forwarding (x86, measured: the AVX2 stem 12% slower). */
+#define SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t)                                                       \
+    do {                                                                                           \
+        const float *w_ = (t)->weights, *b_ = (t)->bias;                                           \
+        float *o_ = (t)->output;                                                                   \
+        const size_t step_ = (t)->kh * (t)->kw * (t)->kc * (NR);                                   \
+        for (size_t n_ = (nc);; n_ -= (NR), w_ += step_, b_ += (NR), o_ += (NR)) {                 \
+            BLOCK(mr, n_, t, w_, b_, o_);                                                          \
+            if (n_ <= (NR)) break;                                                                 \
+        }                                                                                          \
+    } while (0)
+
+/* Defines kernel NAME from BLOCK, a function for one block (as above). */
+#define SN_CONV_OVER_BLOCKS(NAME, BLOCK, NR)                                                       \
+    void NAME(size_t mr, size_t nc, const struct sn_conv_tile *t) {                                \
+        SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t);                                                      \
+    }
 
 /* A convolution kernel set: the MR x NR tile kernel, its one-pixel twin
  * for leftovers and matrix-vector products, and the packer that makes the

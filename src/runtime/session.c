@@ -60,7 +60,7 @@ struct sn_session {
     size_t arena_bytes;
     float *padded; /* a zero-padded copy of a conv input */
     size_t padded_bytes;
-    float *zeros; /* NR zeros: the bias of a conv without one */
+    float *zeros; /* the bias of a conv without one: as many zeros as the widest has channels */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -319,13 +319,15 @@ static bool prepare_weights(sn_session *s) {
     const struct sn_conv_config *cc = &s->kernels->conv;
     if (!g->packs && !(g->packs = sn_pack_cache_create()))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory for the pack cache");
-    size_t nr = cc->tile ? cc->nr : 1;
-    if (!(s->zeros = sn_aligned_alloc(64, (nr * sizeof(float) + 63) & ~(size_t)63)))
-        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
-    memset(s->zeros, 0, nr * sizeof(float));
+    size_t nr = cc->tile ? cc->nr : 1, zeros = nr;
     for (size_t i = 0; i < s->node_count; i++) {
         struct node *n = &s->nodes[i];
         if (!is_weighted(n->op->type)) continue;
+        const sn_shape *out = &s->values[n->out].planned;
+        if (out->rank > 0 && out->dims[out->rank - 1] > 0) {
+            size_t c = (size_t)out->dims[out->rank - 1], padded = (c + nr - 1) / nr * nr;
+            if (padded > zeros) zeros = padded;
+        }
         n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
         n->packer = !n->simd ? &sn_packer_reference
                     : n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b
@@ -368,6 +370,9 @@ static bool prepare_weights(sn_session *s) {
     }
     if (s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes)))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    if (!(s->zeros = sn_aligned_alloc(64, (zeros * sizeof(float) + 63) & ~(size_t)63)))
+        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    memset(s->zeros, 0, zeros * sizeof(float));
     return true;
 }
 
@@ -586,20 +591,20 @@ struct tile_task {
     float *output;
 };
 
-/* The NR blocks of one run of pixels: `count` (<= MR) pixels from `in`
- * (pixel_stride apart) to `out`. */
+/* NR blocks [first_block, end_block) of one run of pixels: `count` (<= MR)
+ * pixels from `in` (pixel_stride apart) to `out`. */
 static void tile_blocks(const struct tile_task *t, const float *in, float *out, size_t count,
                         size_t first_block, size_t end_block) {
+    if (first_block == end_block) return;
     struct sn_conv_tile tile = t->base;
-    const size_t nr = t->cc->nr;
+    const size_t nr = t->cc->nr, end = end_block * nr;
     tile.input = in;
-    for (size_t b = first_block; b < end_block; b++) {
-        size_t nc = (size_t)t->out_c - b * nr;
-        tile.weights = t->weights + b * t->block_floats;
-        tile.bias = t->bias ? t->bias + b * nr : t->base.bias; /* NR zeros */
-        tile.output = out + b * nr;
-        (count > 1 ? t->cc->tile : t->cc->row)(count, nc < nr ? nc : nr, &tile);
-    }
+    tile.weights = t->weights + first_block * t->block_floats;
+    tile.bias = (t->bias ? t->bias : t->base.bias /* zeros */) + first_block * nr;
+    tile.output = out + first_block * nr;
+    /* one call for all the blocks (see struct sn_conv_tile) */
+    (count > 1 ? t->cc->tile : t->cc->row)(
+        count, (end < (size_t)t->out_c ? end : (size_t)t->out_c) - first_block * nr, &tile);
 }
 
 /* Work item i covers output rows (or MR-row tiles) i / groups, NR blocks
