@@ -589,14 +589,22 @@ struct tile_task {
     size_t block_floats;
     size_t groups; /* of NR blocks per row: see block_range */
     float *output;
+    /* With a padded copy: the tiles whose taps all fall inside the input
+     * read the input itself (see struct direct) */
+    struct direct {
+        const float *input;         /* NULL: every tile reads `input` */
+        struct sn_conv_tile base;   /* its strides */
+        int64_t h, w, top, left;    /* its rows and columns; the padding */
+        int64_t oy0, oy1, ox0, ox1; /* output rows and columns reading only inside */
+    } direct;
 };
 
 /* NR blocks [first_block, end_block) of one run of pixels: `count` (<= MR)
- * pixels from `in` (pixel_stride apart) to `out`. */
-static void tile_blocks(const struct tile_task *t, const float *in, float *out, size_t count,
-                        size_t first_block, size_t end_block) {
+ * pixels from `in` (pixel_stride apart, strides of `base`) to `out`. */
+static void tile_blocks(const struct tile_task *t, const struct sn_conv_tile *base, const float *in,
+                        float *out, size_t count, size_t first_block, size_t end_block) {
     if (first_block == end_block) return;
-    struct sn_conv_tile tile = t->base;
+    struct sn_conv_tile tile = *base;
     const size_t nr = t->cc->nr, end = end_block * nr;
     tile.input = in;
     tile.weights = t->weights + first_block * t->block_floats;
@@ -618,9 +626,12 @@ static void block_range(const struct tile_task *t, size_t i, size_t *b0, size_t 
     *b1 = (g + 1) * blocks / t->groups;
 }
 
-/* Output rows of a conv: each row's pixels in tiles of MR. */
+/* Output rows of a conv: each row's pixels in tiles of MR, each tile from
+ * the input itself when all its taps fall inside, else from the padded
+ * copy. */
 static void conv_rows(void *context, size_t begin, size_t count) {
     const struct tile_task *t = context;
+    const struct direct *d = &t->direct;
     const size_t mr = t->cc->mr;
     for (size_t i = begin; i < begin + count; i++) {
         size_t r = i / t->groups, b0, b1;
@@ -628,9 +639,17 @@ static void conv_rows(void *context, size_t begin, size_t count) {
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
         const float *in = t->input + ((n * t->in_h + oy * t->stride_h) * t->in_w) * t->channels;
         float *out = t->output + (int64_t)r * t->out_w * t->out_c;
+        const bool inside = d->input && oy >= d->oy0 && oy < d->oy1;
         for (int64_t ox = 0; ox < t->out_w; ox += (int64_t)mr) {
             size_t m = (size_t)(t->out_w - ox) < mr ? (size_t)(t->out_w - ox) : mr;
-            tile_blocks(t, in + ox * t->stride_w * t->channels, out + ox * t->out_c, m, b0, b1);
+            if (inside && ox >= d->ox0 && ox + (int64_t)m <= d->ox1) {
+                int64_t y = oy * t->stride_h - d->top, x = ox * t->stride_w - d->left;
+                tile_blocks(t, &d->base, d->input + ((n * d->h + y) * d->w + x) * t->channels,
+                            out + ox * t->out_c, m, b0, b1);
+            } else {
+                tile_blocks(t, &t->base, in + ox * t->stride_w * t->channels, out + ox * t->out_c,
+                            m, b0, b1);
+            }
         }
     }
 }
@@ -644,7 +663,8 @@ static void matmul_tiles(void *context, size_t begin, size_t count) {
         block_range(t, i, &b0, &b1);
         int64_t m = (int64_t)(i / t->groups * mr);
         size_t rows = (size_t)(t->out_h - m) < mr ? (size_t)(t->out_h - m) : mr;
-        tile_blocks(t, t->input + m * t->channels, t->output + m * t->out_c, rows, b0, b1);
+        tile_blocks(t, &t->base, t->input + m * t->channels, t->output + m * t->out_c, rows, b0,
+                    b1);
     }
 }
 
@@ -686,29 +706,60 @@ static void clamp_of(sn_activation act, float *lo, float *hi) {
 }
 
 /* The input inside a frame of zeros, as far as the taps reach: rows of the
- * padded copy, split over the threads like the conv itself. */
+ * padded copy, split over the threads like the conv itself. Only what the
+ * tiles that read the copy need is written: whole rows for the output rows
+ * whose taps leave the input at the top or bottom, and for the others the
+ * columns [0, lcols) and [rcols, wp) that the tiles at the left and right
+ * edges read (the tiles between read the input itself). */
 struct pad_task {
     const float *in;
     float *out;
     int64_t h, w, c, hp, wp, top, left;
+    int64_t full_end, full_begin; /* rows [0, full_end) and [full_begin, hp) whole */
+    int64_t lcols, rcols;
 };
+
+/* Columns [c0, c1) of padded row `row` (input row y): zeros outside the
+ * input, the input inside. */
+static void pad_columns(const struct pad_task *p, float *row, const float *in_row, int64_t c0,
+                        int64_t c1) {
+    for (int64_t c = c0; c < c1;) {
+        int64_t x = c - p->left, run;
+        if (!in_row || x < 0 || x >= p->w) {
+            run = !in_row ? c1 - c : x < 0 ? (-x < c1 - c ? -x : c1 - c) : c1 - c;
+            memset(row + c * p->c, 0, (size_t)(run * p->c) * sizeof(float));
+        } else {
+            run = p->w - x < c1 - c ? p->w - x : c1 - c;
+            memcpy(row + c * p->c, in_row + x * p->c, (size_t)(run * p->c) * sizeof(float));
+        }
+        c += run;
+    }
+}
 
 static void pad_rows(void *context, size_t begin, size_t count) {
     const struct pad_task *p = context;
-    const int64_t cols = p->w < p->wp - p->left ? p->w : p->wp - p->left;
     for (size_t r = begin; r < begin + count; r++) {
-        int64_t n = (int64_t)r / p->hp, y = (int64_t)r % p->hp - p->top;
+        int64_t n = (int64_t)r / p->hp, py = (int64_t)r % p->hp, y = py - p->top;
         float *row = p->out + (int64_t)r * p->wp * p->c;
-        if (y < 0 || y >= p->h) {
-            memset(row, 0, (size_t)(p->wp * p->c) * sizeof(float));
-            continue;
+        const float *in_row = y < 0 || y >= p->h ? NULL : p->in + ((n * p->h + y) * p->w) * p->c;
+        if (py < p->full_end || py >= p->full_begin || p->lcols >= p->rcols) {
+            pad_columns(p, row, in_row, 0, p->wp);
+        } else {
+            pad_columns(p, row, in_row, 0, p->lcols);
+            pad_columns(p, row, in_row, p->rcols, p->wp);
         }
-        memset(row, 0, (size_t)(p->left * p->c) * sizeof(float));
-        memcpy(row + p->left * p->c, p->in + ((n * p->h + y) * p->w) * p->c,
-               (size_t)(cols * p->c) * sizeof(float));
-        memset(row + (p->left + cols) * p->c, 0,
-               (size_t)((p->wp - p->left - cols) * p->c) * sizeof(float));
     }
+}
+
+/* The output positions [*o0, *o1) of one dimension whose taps all fall
+ * inside the input: o * stride - pad >= 0 and o * stride - pad + span - 1
+ * < in, span = (k - 1) * dilation + 1. */
+static void inside_range(int64_t in, int64_t out, int64_t stride, int64_t pad, int64_t span,
+                         int64_t *o0, int64_t *o1) {
+    *o0 = (pad + stride - 1) / stride;
+    *o1 = in - span + pad < 0 ? 0 : (in - span + pad) / stride + 1;
+    if (*o1 > out) *o1 = out;
+    if (*o0 > *o1) *o0 = *o1;
 }
 
 static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
@@ -727,21 +778,6 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                           .stride_w = a->strides.w,
                           .channels = x->dims[3],
                           .output = (float *)out->data};
-    if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
-        struct pad_task p = {.in = in->data,
-                             .out = s->padded,
-                             .h = x->dims[1],
-                             .w = x->dims[2],
-                             .c = x->dims[3],
-                             .hp = hp,
-                             .wp = wp,
-                             .top = top,
-                             .left = left};
-        parallel(s, pad_rows, &p, (size_t)(x->dims[0] * hp));
-        t.input = s->padded;
-        t.in_h = hp;
-        t.in_w = wp;
-    }
     node_weights(s, nd, &t.weights, &t.bias);
     t.block_floats = (size_t)(f->dims[0] * f->dims[1] * f->dims[2]) * t.cc->nr;
     t.base = (struct sn_conv_tile){
@@ -760,6 +796,43 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
         t.base.kw = 1;
     }
     clamp_of(nd->act, &t.base.min, &t.base.max);
+    if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
+        struct direct *d = &t.direct;
+        const int64_t mr = (int64_t)t.cc->mr, span_h = (f->dims[0] - 1) * a->dilations.h + 1,
+                      span_w = (f->dims[1] - 1) * a->dilations.w + 1;
+        *d = (struct direct){
+            .input = in->data, .base = t.base, .h = t.in_h, .w = t.in_w, .top = top, .left = left};
+        inside_range(t.in_h, t.out_h, a->strides.h, top, span_h, &d->oy0, &d->oy1);
+        inside_range(t.in_w, t.out_w, a->strides.w, left, span_w, &d->ox0, &d->ox1);
+        /* the edge tiles (as conv_rows cuts a row) and the columns they read:
+         * the left ones end at the first tile boundary at or past ox0, the
+         * right ones start at the tile holding ox1 (none if ox1 is the end) */
+        int64_t lx = (d->ox0 + mr - 1) / mr * mr,
+                rx = d->ox1 < t.out_w ? d->ox1 / mr * mr : t.out_w;
+        if (lx > t.out_w) lx = t.out_w;
+        struct pad_task p = {.in = in->data,
+                             .out = s->padded,
+                             .h = x->dims[1],
+                             .w = x->dims[2],
+                             .c = x->dims[3],
+                             .hp = hp,
+                             .wp = wp,
+                             .top = top,
+                             .left = left,
+                             .full_end = d->oy0 > 0 ? (d->oy0 - 1) * a->strides.h + span_h : 0,
+                             .full_begin = d->oy1 < t.out_h ? d->oy1 * a->strides.h : hp,
+                             .lcols = lx > 0 ? (lx - 1) * a->strides.w + span_w : 0,
+                             .rcols = rx < t.out_w ? rx * a->strides.w : wp};
+        if (d->oy0 >= d->oy1 || lx >= rx) {
+            d->input = NULL; /* no tile reads only the input: the whole copy */
+            p.full_end = hp;
+        }
+        parallel(s, pad_rows, &p, (size_t)(x->dims[0] * hp));
+        t.input = s->padded;
+        t.in_h = hp;
+        t.in_w = wp;
+        t.base.row_stride = (size_t)(a->dilations.h * wp * t.channels) * sizeof(float);
+    }
     size_t rows = (size_t)(x->dims[0] * t.out_h);
     t.groups = block_groups(s, rows, (size_t)t.out_c, t.cc->nr);
     parallel(s, conv_rows, &t, rows * t.groups);

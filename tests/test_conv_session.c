@@ -1,0 +1,160 @@
+/* Conv2d through sessions: one conv (+ bias + activation, fused) on
+ * placeholders, run with every kernel set this CPU has (up to the
+ * SCOPENN_ISA cap), on 1 and 2 threads, against the reference convolution
+ * called directly. The shapes are drawn to cross what the session decides
+ * per tile: rows cut into MR tiles (and their short last tile), NR blocks
+ * split over threads, and SAME padding, where the tiles whose taps stay
+ * inside the input read it directly and the others a padded copy of which
+ * only the edges are written. So: widths up to 3 MR + 3, kernels 1 to 5
+ * (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/op.h"
+#include "kernels/ref/ref.h"
+#include "scopenn.h"
+
+struct conv_case {
+    int batch, h, w, ic, oc, kh, kw, stride, dilation;
+    sn_padding padding;
+    sn_activation act;
+};
+
+static uint32_t rng = 7;
+static uint32_t next(void) {
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+static int pick(int lo, int hi) { return lo + (int)(next() % (uint32_t)(hi - lo + 1)); }
+static float value(void) { return (float)next() / 8388608.0f - 1.0f; }
+
+static size_t elements(const sn_shape *s) {
+    size_t n = 1;
+    for (int d = 0; d < s->rank; d++) n *= (size_t)s->dims[d];
+    return n;
+}
+
+/* Returns 0 (and runs nothing) when the case has no output. */
+static int run_case(const struct conv_case *c) {
+    int64_t oh, ow, top, left;
+    if (!sn_window(c->h, c->kh, c->stride, c->dilation, c->padding, &oh, &top) ||
+        !sn_window(c->w, c->kw, c->stride, c->dilation, c->padding, &ow, &left) || oh <= 0 ||
+        ow <= 0)
+        return 0;
+    char what[160];
+    snprintf(what, sizeof what, "%dx%dx%dx%d * %dx%dx%dx%d, stride %d, dilation %d, %s, act %d",
+             c->batch, c->h, c->w, c->ic, c->kh, c->kw, c->ic, c->oc, c->stride, c->dilation,
+             c->padding == SN_PADDING_SAME ? "SAME" : "VALID", (int)c->act);
+    const sn_shape xs = SN_SHAPE(c->batch, c->h, c->w, c->ic),
+                   fs = SN_SHAPE(c->kh, c->kw, c->ic, c->oc), bs = SN_SHAPE(c->oc);
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", xs), *f = sn_placeholder(g, "f", fs),
+              *b = sn_placeholder(g, "b", bs);
+    sn_tensor *y = sn_conv2d_dilated(g, x, f, SN_STRIDES(c->stride, c->stride), c->padding,
+                                     SN_HW(c->dilation, c->dilation), NULL);
+    y = sn_bias_add(g, y, b, NULL);
+    if (c->act == SN_ACT_RELU) y = sn_relu(g, y, NULL);
+    if (c->act == SN_ACT_RELU6) y = sn_relu6(g, y, NULL);
+    if (!y) fail_msg("%s: %s", what, sn_graph_error(g));
+
+    size_t nx = elements(&xs), nf = elements(&fs), ny = (size_t)(c->batch * oh * ow * c->oc);
+    float *xv = malloc(nx * 4), *fv = malloc(nf * 4), *bv = malloc((size_t)c->oc * 4);
+    float *ax = malloc(nx * 4), *af = malloc(nf * 4);
+    float *want = malloc(ny * 4), *mag = malloc(ny * 4), *first = malloc(ny * 4);
+    assert_true(xv && fv && bv && ax && af && want && mag && first);
+    for (size_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i] = value());
+    for (size_t i = 0; i < nf; i++) af[i] = fabsf(fv[i] = value());
+    for (int i = 0; i < c->oc; i++) bv[i] = value();
+    sn_conv2d_geometry geo = {c->batch,  c->h,        c->w,        c->ic, c->kh,
+                              c->kw,     c->oc,       oh,          ow,    c->stride,
+                              c->stride, c->dilation, c->dilation, top,   left};
+    sn_f32_conv2d_ref(&geo, xv, fv, bv, c->act, want, 0, c->batch * oh);
+    sn_f32_conv2d_ref(&geo, ax, af, NULL, SN_ACT_NONE, mag, 0, c->batch * oh);
+
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    for (int isa = 0; isa <= (int)info.isa; isa++) {
+        if (!((info.isas >> isa) & 1)) continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            sn_session *s = sn_session_create(g, SN_FETCH(y),
+                                              &(sn_session_options){.threads = threads,
+                                                                    .limit_isa = true,
+                                                                    .max_isa = (sn_isa)isa});
+            if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
+            sn_feed feeds[3] = {{x, xv, xs}, {f, fv, fs}, {b, bv, bs}};
+            sn_output out;
+            if (sn_session_run(s, feeds, 3, &out) != SN_OK)
+                fail_msg("%s: %s", what, sn_session_error(s));
+            assert_int_equal(elements(&out.shape), ny);
+            for (size_t i = 0; i < ny; i++) {
+                /* the sum in another order: a few ULP of the sum of |terms| */
+                double tol = 1e-6 * (1.0 + mag[i]);
+                if (!(fabs((double)out.data[i] - (double)want[i]) <= tol))
+                    fail_msg("%s, isa %s, %d thread(s): y[%zu] = %.9g, reference %.9g", what,
+                             sn_isa_name((sn_isa)isa), threads, i, out.data[i], want[i]);
+            }
+            if (threads == 1)
+                memcpy(first, out.data, ny * 4);
+            else if (memcmp(first, out.data, ny * 4) != 0)
+                fail_msg("%s, isa %s: 2 threads differ from 1", what, sn_isa_name((sn_isa)isa));
+            sn_session_destroy(s);
+        }
+    }
+    free(xv), free(fv), free(bv), free(ax), free(af), free(want), free(mag), free(first);
+    sn_graph_destroy(g);
+    return 1;
+}
+
+static void test_drawn_shapes(void **state) {
+    (void)state;
+    static const int out_channels[] = {1, 5, 8, 16, 17, 33, 40};
+    int ran = 0;
+    for (int i = 0; i < 240; i++) {
+        int k = pick(1, 5);
+        struct conv_case c = {.batch = pick(1, 2),
+                              .h = pick(1, 10),
+                              .w = pick(1, 27),
+                              .ic = pick(1, 6),
+                              .oc = out_channels[next() % 7],
+                              .kh = i % 3 ? k : pick(1, 5),
+                              .kw = k,
+                              .stride = i % 4 ? 1 : pick(2, 3),
+                              .dilation = i % 5 ? 1 : 2,
+                              .padding = i % 6 ? SN_PADDING_SAME : SN_PADDING_VALID,
+                              .act = (sn_activation)(next() % 3)};
+        ran += run_case(&c);
+    }
+    print_message("%d drawn shapes agree with the reference\n", ran);
+    assert_true(ran > 180);
+}
+
+/* The named workloads' geometry, smaller: wide enough that most tiles read
+ * the input itself. */
+static void test_workload_like_shapes(void **state) {
+    (void)state;
+    static const struct conv_case cases[] = {
+        {1, 12, 64, 8, 32, 5, 5, 1, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* seed filter */
+        {1, 9, 56, 16, 24, 3, 3, 1, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* resnet 3x3 */
+        {1, 30, 40, 3, 32, 3, 3, 2, 1, SN_PADDING_SAME,
+         SN_ACT_RELU6},                                              /* stem: pads right, bottom */
+        {2, 11, 35, 4, 9, 3, 3, 1, 2, SN_PADDING_SAME, SN_ACT_NONE}, /* dilated */
+        {1, 8, 50, 5, 7, 4, 2, 1, 1, SN_PADDING_SAME, SN_ACT_NONE},  /* even: uneven padding */
+        {1, 7, 41, 6, 40, 1, 7, 3, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* 1x7, stride 3 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) assert_true(run_case(&cases[i]));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_workload_like_shapes),
+        cmocka_unit_test(test_drawn_shapes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
