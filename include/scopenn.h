@@ -662,6 +662,12 @@ typedef struct sn_session_options {
     /* If true, use no better kernel set than max_isa (as SCOPENN_ISA). */
     bool limit_isa;
     sn_isa max_isa;
+    /* If true, every conv2d runs as a direct convolution. By default a 3x3,
+     * stride 1, dilation 1 conv with at least 16 channels in and out runs
+     * as Winograd F(4x4, 3x3) on a kernel set with tile kernels: about 4x
+     * fewer multiply-adds, at the price of a larger rounding error (a few
+     * 1e-6 of the sum of |terms| against about 1e-7 direct). */
+    bool direct_conv;
 } sn_session_options;
 
 /* Creates a session computing `fetches` (`fetch_count` tensors of

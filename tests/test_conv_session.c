@@ -6,7 +6,10 @@
  * split over threads, and SAME padding, where the tiles whose taps stay
  * inside the input read it directly and the others a padded copy of which
  * only the edges are written. So: widths up to 3 MR + 3, kernels 1 to 5
- * (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. */
+ * (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. 3x3 stride
+ * 1 convs with 16 channels or more run as Winograd F(4x4, 3x3) unless the
+ * session asks for direct convolution: both are checked, Winograd with a
+ * wider tolerance, and on image sizes that are not multiples of 4. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +42,14 @@ static size_t elements(const sn_shape *s) {
     size_t n = 1;
     for (int d = 0; d < s->rank; d++) n *= (size_t)s->dims[d];
     return n;
+}
+
+/* Worst error seen, as a fraction of 1 + the sum of |terms|, by path. */
+static double worst_direct, worst_winograd;
+
+static int winograd_shape(const struct conv_case *c) {
+    return c->kh == 3 && c->kw == 3 && c->stride == 1 && c->dilation == 1 && c->ic >= 16 &&
+           c->oc >= 16;
 }
 
 /* Returns 0 (and runs nothing) when the case has no output. */
@@ -82,11 +93,16 @@ static int run_case(const struct conv_case *c) {
     sn_cpu_info_get(&info);
     for (int isa = 0; isa <= (int)info.isa; isa++) {
         if (!((info.isas >> isa) & 1)) continue;
-        for (int threads = 1; threads <= 2; threads++) {
+        for (int run = 0; run < 4; run++) {
+            /* 1 and 2 threads; Winograd where it applies, then direct */
+            const int threads = 1 + run % 2, direct = run / 2;
+            const int winograd = !direct && isa != SN_ISA_SCALAR && winograd_shape(c);
+            if (direct && !winograd_shape(c)) break; /* the same as run 0 and 1 */
             sn_session *s = sn_session_create(g, SN_FETCH(y),
                                               &(sn_session_options){.threads = threads,
                                                                     .limit_isa = true,
-                                                                    .max_isa = (sn_isa)isa});
+                                                                    .max_isa = (sn_isa)isa,
+                                                                    .direct_conv = direct});
             if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
             sn_feed feeds[3] = {{x, xv, xs}, {f, fv, fs}, {b, bv, bs}};
             sn_output out;
@@ -94,11 +110,15 @@ static int run_case(const struct conv_case *c) {
                 fail_msg("%s: %s", what, sn_session_error(s));
             assert_int_equal(elements(&out.shape), ny);
             for (size_t i = 0; i < ny; i++) {
-                /* the sum in another order: a few ULP of the sum of |terms| */
-                double tol = 1e-6 * (1.0 + mag[i]);
-                if (!(fabs((double)out.data[i] - (double)want[i]) <= tol))
-                    fail_msg("%s, isa %s, %d thread(s): y[%zu] = %.9g, reference %.9g", what,
-                             sn_isa_name((sn_isa)isa), threads, i, out.data[i], want[i]);
+                /* direct: the sum in another order, a few ULP of the sum of
+                 * |terms|; Winograd: its transforms' rounding on top */
+                double err = fabs((double)out.data[i] - (double)want[i]) / (1.0 + mag[i]);
+                double *worst = winograd ? &worst_winograd : &worst_direct;
+                if (err > *worst) *worst = err;
+                if (!(err <= (winograd ? 1e-5 : 1e-6)))
+                    fail_msg("%s, isa %s, %d thread(s)%s: y[%zu] = %.9g, reference %.9g", what,
+                             sn_isa_name((sn_isa)isa), threads, winograd ? ", Winograd" : "", i,
+                             out.data[i], want[i]);
             }
             if (threads == 1)
                 memcpy(first, out.data, ny * 4);
@@ -135,6 +155,32 @@ static void test_drawn_shapes(void **state) {
     assert_true(ran > 180);
 }
 
+/* Winograd's shapes: 3x3, stride 1, 16 channels or more, any image size
+ * (tiles of 4 cut at the edges), both paddings, batches of 1 and 2. */
+static void test_winograd_shapes(void **state) {
+    (void)state;
+    static const int channels[] = {16, 17, 32, 33, 64};
+    int ran = 0;
+    for (int i = 0; i < 40; i++) {
+        struct conv_case c = {.batch = pick(1, 2),
+                              .h = pick(1, 14),
+                              .w = pick(1, 21),
+                              .ic = channels[next() % 5],
+                              .oc = channels[next() % 5],
+                              .kh = 3,
+                              .kw = 3,
+                              .stride = 1,
+                              .dilation = 1,
+                              .padding = i % 3 ? SN_PADDING_SAME : SN_PADDING_VALID,
+                              .act = (sn_activation)(next() % 3)};
+        ran += run_case(&c);
+    }
+    print_message("%d Winograd shapes agree with the reference; worst error / (1 + sum of "
+                  "|terms|): %.2g Winograd, %.2g direct\n",
+                  ran, worst_winograd, worst_direct);
+    assert_true(ran > 30);
+}
+
 /* The named workloads' geometry, smaller: wide enough that most tiles read
  * the input itself. */
 static void test_workload_like_shapes(void **state) {
@@ -155,6 +201,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_like_shapes),
         cmocka_unit_test(test_drawn_shapes),
+        cmocka_unit_test(test_winograd_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

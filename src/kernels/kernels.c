@@ -29,9 +29,14 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
                    .tile = tile_,                                                                  \
                    .row = row_,                                                                    \
                    .packer = &sn_packer_##layout_,                                                 \
-                   .packer_transposed = &sn_packer_##layout_##_transposed},
+                   .packer_transposed = &sn_packer_##layout_##_transposed,                         \
+                   .packer_winograd = &sn_packer_##layout_##_winograd},
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
+#define SN_WINOGRAD_KERNELS(isa_, input_, output_)                                                 \
+    [isa_].f32_winograd_input = input_, [isa_].f32_winograd_output = output_,
+#include "kernels/f32-winograd.inc"
+#undef SN_WINOGRAD_KERNELS
 };
 
 const struct sn_kernels *sn_kernels_for(sn_isa isa) {

@@ -109,6 +109,29 @@ typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_con
         SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t);                                                      \
     }
 
+/* Winograd F(4x4, 3x3) for stride 1, dilation 1 convolutions (NHWC):
+ * output tile t = (n * tiles_h + ty) * tiles_w + tx covers output rows
+ * 4 ty .. 4 ty + 3 and columns 4 tx .. 4 tx + 3 of image n; T = batch *
+ * tiles_h * tiles_w tiles in all.
+ *   input transform, tiles [t0, t1): the 6x6 patch at input row 4 ty - top,
+ *     column 4 tx - left (zeros outside the input) becomes V = B^T d B,
+ *     36 matrices [T][channels]: v[(xi * T + t) * channels + c];
+ *   the products, M[xi] = V[xi] U[xi] with U = G g G^T (the weights,
+ *     pack/pack.h), run on the tile kernels: m[(xi * T + t) * out_c + o];
+ *   output transform, tiles [t0, t1): Y = A^T M A, plus bias (NULL: none),
+ *     clamped to [lo, hi] as the tile kernels clamp, into the NHWC output
+ *     (the parts of a tile inside it).
+ * winograd-f4x4.h has the matrices. */
+typedef struct sn_winograd_geometry {
+    int64_t batch, in_h, in_w, channels, out_h, out_w, out_c, top, left, tiles_h, tiles_w;
+} sn_winograd_geometry;
+
+typedef void (*sn_f32_winograd_input_fn)(const sn_winograd_geometry *g, const float *input,
+                                         float *v, size_t t0, size_t t1);
+typedef void (*sn_f32_winograd_output_fn)(const sn_winograd_geometry *g, const float *m,
+                                          const float *bias, float lo, float hi, float *output,
+                                          size_t t0, size_t t1);
+
 /* A convolution kernel set: the MR x NR tile kernel, its one-pixel twin
  * for leftovers and matrix-vector products, and the packer that makes the
  * layout they read. Chosen together, so kernel and layout cannot drift
@@ -118,6 +141,8 @@ struct sn_conv_config {
     sn_f32_conv_ukernel_fn tile, row;
     const sn_packer *packer;            /* [.., K, N] -> [N/NR][K][NR] */
     const sn_packer *packer_transposed; /* [N, K] -> [N/NR][K][NR] */
+    /* 3x3 HWIO -> 36 x the packer's layout of [in, out] (U = G g G^T) */
+    const sn_packer *packer_winograd;
 };
 
 /* Declare every kernel of every list, for the architecture being built. */
@@ -145,6 +170,12 @@ struct sn_conv_config {
     void row(size_t, size_t, const struct sn_conv_tile *);
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
+#define SN_WINOGRAD_KERNELS(isa, input, output)                                                    \
+    void input(const sn_winograd_geometry *, const float *, float *, size_t, size_t);             \
+    void output(const sn_winograd_geometry *, const float *, const float *, float, float, float *, \
+                size_t, size_t);
+#include "kernels/f32-winograd.inc"
+#undef SN_WINOGRAD_KERNELS
 
 /* Every field is set in every table this build has: the scalar table
  * points at the reference kernels, so the session can always call through
@@ -155,6 +186,8 @@ struct sn_kernels {
     struct sn_vbinary_kernels f32_binary[SN_BINARY_OP_COUNT]; /* by sn_binary_op */
     sn_f32_softmax_fn f32_softmax;
     sn_f32_pool_fn f32_max_pool, f32_avg_pool;
+    sn_f32_winograd_input_fn f32_winograd_input;
+    sn_f32_winograd_output_fn f32_winograd_output;
     /* conv.tile is NULL for the scalar set, which runs the reference
      * kernels on the reference layout */
     struct sn_conv_config conv;

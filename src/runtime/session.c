@@ -38,7 +38,10 @@ struct node {
     /* conv2d and matmul: true when the kernel set's tile kernels run it (on
      * blocked weights); false for the reference kernels (reference layout) */
     bool simd;
+    /* conv2d 3x3, stride 1: by Winograd F(4x4, 3x3) (see winograd_conv) */
+    bool winograd;
     const sn_packer *packer;               /* of input 1, the weights */
+    const sn_packer *bias_packer;
     struct sn_pack *weights, *bias_pack;   /* from the cache, for variables */
     float *weights_scratch, *bias_scratch; /* packed each run, for the others */
     int out;
@@ -61,6 +64,9 @@ struct sn_session {
     float *padded; /* a zero-padded copy of a conv input */
     size_t padded_bytes;
     float *zeros; /* the bias of a conv without one: as many zeros as the widest has channels */
+    bool direct_conv;             /* the option: no Winograd */
+    float *winograd_v, *winograd_m; /* the transformed input and the products */
+    size_t winograd_v_bytes, winograd_m_bytes;
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -311,6 +317,20 @@ static size_t padded_floats(const struct sn_op *op, const sn_shape *in, const sn
     return (size_t)(in->dims[0] * *hp * *wp * in->dims[3]);
 }
 
+/* Whether conv node n runs as Winograd F(4x4, 3x3): a 3x3 filter, stride
+ * and dilation 1, at least 16 channels in and out (fewer, and the
+ * transforms outweigh the products saved: see docs/sessions.md), a kernel
+ * set with the transforms, and the session's direct_conv option off. */
+static bool use_winograd(const sn_session *s, const struct node *n) {
+    const struct sn_op *op = n->op;
+    if (s->direct_conv || op->type != SN_OP_CONV2D || !s->kernels->f32_winograd_input) return false;
+    const sn_shape *f = &s->values[n->inputs[1]].planned;
+    const struct sn_op_attrs *a = &op->attrs;
+    return f->rank == 4 && f->dims[0] == 3 && f->dims[1] == 3 && f->dims[2] >= 16 &&
+           f->dims[3] >= 16 && a->strides.h == 1 && a->strides.w == 1 && a->dilations.h == 1 &&
+           a->dilations.w == 1;
+}
+
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
  * cache for variables, in the layout of the session's kernels; a buffer
  * of the session, packed at each run, for computed ones. */
@@ -329,19 +349,24 @@ static bool prepare_weights(sn_session *s) {
             if (padded > zeros) zeros = padded;
         }
         n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
+        n->winograd = n->simd && use_winograd(s, n);
         n->packer = !n->simd ? &sn_packer_reference
+                    : n->winograd ? cc->packer_winograd
                     : n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b
                         ? cc->packer_transposed
                         : cc->packer;
+        /* the Winograd output transform adds the bias as it is */
+        n->bias_packer = n->simd && !n->winograd ? cc->packer : &sn_packer_reference;
         int which[2] = {n->inputs[1], n->bias};
-        const sn_packer *packers[2] = {n->packer, n->simd ? cc->packer : &sn_packer_reference};
+        const sn_packer *packers[2] = {n->packer, n->bias_packer};
         struct sn_pack **slot[2] = {&n->weights, &n->bias_pack};
         float **scratch[2] = {&n->weights_scratch, &n->bias_scratch};
         for (int k = 0; k < 2; k++) {
             if (which[k] < 0) continue;
             const struct value *v = &s->values[which[k]];
             if (v->kind != VALUE_VARIABLE) {
-                if (!n->simd) continue; /* the reference kernels read it as it is */
+                /* the reference layout reads it as it is */
+                if (packers[k] == &sn_packer_reference) continue;
                 size_t floats = packers[k]->packed_floats(&v->planned, (int)nr);
                 if (!(*scratch[k] = sn_aligned_alloc(64, floats * sizeof(float) + 64)))
                     return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", n->op->name);
@@ -361,14 +386,23 @@ static bool prepare_weights(sn_session *s) {
                 s->packed_bytes += p->bytes;
             }
         }
-        if (n->simd && n->op->type == SN_OP_CONV2D) {
+        if (n->winograd) {
+            const sn_shape *x = &s->values[n->inputs[0]].planned, *y = &s->values[n->out].planned;
+            size_t tiles = (size_t)(y->dims[0] * ((y->dims[1] + 3) / 4) * ((y->dims[2] + 3) / 4));
+            size_t v = 36 * tiles * (size_t)x->dims[3] * sizeof(float),
+                   m = 36 * tiles * (size_t)y->dims[3] * sizeof(float);
+            if (v > s->winograd_v_bytes) s->winograd_v_bytes = v;
+            if (m > s->winograd_m_bytes) s->winograd_m_bytes = m;
+        } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
             size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
                                           &s->values[n->inputs[1]].planned, &hp, &wp, &top, &left);
             if (floats * sizeof(float) > s->padded_bytes) s->padded_bytes = floats * sizeof(float);
         }
     }
-    if (s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes)))
+    if ((s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes))) ||
+        (s->winograd_v_bytes && !(s->winograd_v = sn_aligned_alloc(64, s->winograd_v_bytes))) ||
+        (s->winograd_m_bytes && !(s->winograd_m = sn_aligned_alloc(64, s->winograd_m_bytes))))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     if (!(s->zeros = sn_aligned_alloc(64, (zeros * sizeof(float) + 63) & ~(size_t)63)))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
@@ -384,6 +418,8 @@ void sn_session_destroy(sn_session *s) {
         sn_aligned_free(s->nodes[i].bias_scratch);
     }
     sn_aligned_free(s->padded);
+    sn_aligned_free(s->winograd_v);
+    sn_aligned_free(s->winograd_m);
     sn_aligned_free(s->zeros);
     sn_free(s->nodes);
     sn_free(s->values);
@@ -423,6 +459,7 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
     if (!s) goto oom;
     s->graph = g;
     s->max_batch = opt.max_batch ? opt.max_batch : 1;
+    s->direct_conv = opt.direct_conv;
     s->fetch_count = fetch_count;
     if (!(u.needed = sn_calloc(n, 1)) || !(u.fetched = sn_calloc(n, 1)) ||
         !(u.covered = sn_calloc(n, 1)) || !(u.uses = sn_calloc(n, sizeof(int))) ||
@@ -695,7 +732,11 @@ static void node_weights(sn_session *s, const struct node *nd, const float **w, 
         *b = nd->bias_pack->data;
     } else {
         const struct value *bv = &s->values[nd->bias];
-        s->kernels->conv.packer->pack(bv->data, &bv->shape, nr, nd->bias_scratch);
+        if (nd->bias_packer == &sn_packer_reference) {
+            *b = bv->data; /* read as it is */
+            return;
+        }
+        nd->bias_packer->pack(bv->data, &bv->shape, nr, nd->bias_scratch);
         *b = nd->bias_scratch;
     }
 }
@@ -861,6 +902,88 @@ static void matmul_simd(sn_session *s, const struct node *nd, const struct value
     parallel(s, matmul_tiles, &t, tiles * t.groups);
 }
 
+/* ---- Winograd F(4x4, 3x3) (see sn_winograd_geometry in kernels.h) ------- */
+
+struct winograd_task {
+    const struct sn_conv_config *cc;
+    const struct sn_kernels *kernels;
+    sn_winograd_geometry geo;
+    const float *input, *bias;
+    float *v, *m, *output;
+    float lo, hi;
+    size_t tiles, tile_rows; /* T, and its MR-row tiles for the products */
+    size_t groups;           /* of NR blocks per MR-row tile: see block_range */
+    size_t chunk;            /* floats of each of the 36 packed weight matrices */
+    struct tile_task products; /* strides, weights, zeros, clamp of the products */
+};
+
+static void winograd_inputs(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    w->kernels->f32_winograd_input(&w->geo, w->input, w->v, begin, begin + count);
+}
+
+/* Work item i: matrix xi = i / (tile_rows * groups), then as matmul_tiles. */
+static void winograd_products(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    const struct tile_task *t = &w->products;
+    const size_t mr = w->cc->mr, per_xi = w->tile_rows * w->groups;
+    for (size_t i = begin; i < begin + count; i++) {
+        size_t xi = i / per_xi, j = i % per_xi, b0, b1;
+        block_range(t, j, &b0, &b1);
+        size_t r = j / w->groups * mr, rows = w->tiles - r < mr ? w->tiles - r : mr;
+        struct tile_task x = *t;
+        x.weights = t->weights + xi * w->chunk;
+        tile_blocks(&x, &t->base, w->v + (xi * w->tiles + r) * (size_t)w->geo.channels,
+                    w->m + (xi * w->tiles + r) * (size_t)w->geo.out_c, rows, b0, b1);
+    }
+}
+
+static void winograd_outputs(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    w->kernels->f32_winograd_output(&w->geo, w->m, w->bias, w->lo, w->hi, w->output, begin,
+                                    begin + count);
+}
+
+/* A 3x3, stride 1 conv: the input transform, 36 products on the tile
+ * kernels, the output transform (with bias and activation), each split over
+ * the threads; every value is computed by one call whatever the split. */
+static void winograd_conv(sn_session *s, const struct node *nd, const struct value *in,
+                          struct value *out) {
+    const sn_shape *x = &in->shape, *y = &out->shape;
+    const struct sn_op_attrs *a = &nd->op->attrs;
+    struct winograd_task w = {.cc = &s->kernels->conv, .kernels = s->kernels, .input = in->data,
+                              .v = s->winograd_v, .m = s->winograd_m, .output = (float *)out->data};
+    int64_t oh, ow;
+    w.geo = (sn_winograd_geometry){.batch = x->dims[0], .in_h = x->dims[1], .in_w = x->dims[2],
+                                   .channels = x->dims[3], .out_h = y->dims[1],
+                                   .out_w = y->dims[2], .out_c = y->dims[3],
+                                   .tiles_h = (y->dims[1] + 3) / 4, .tiles_w = (y->dims[2] + 3) / 4};
+    sn_window(x->dims[1], 3, 1, 1, a->padding, &oh, &w.geo.top);
+    sn_window(x->dims[2], 3, 1, 1, a->padding, &ow, &w.geo.left);
+    w.tiles = (size_t)(w.geo.batch * w.geo.tiles_h * w.geo.tiles_w);
+    const float *weights, *bias;
+    node_weights(s, nd, &weights, &bias);
+    w.bias = bias;
+    clamp_of(nd->act, &w.lo, &w.hi);
+    const size_t nr = w.cc->nr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
+    w.chunk = (oc + nr - 1) / nr * nr * ic;
+    w.products = (struct tile_task){
+        .cc = w.cc,
+        .out_c = (int64_t)oc,
+        .weights = weights,
+        .bias = NULL,
+        .block_floats = ic * nr,
+        .base = {.pixel_stride = ic * sizeof(float), .kh = 1, .kw = 1, .kc = ic,
+                 .bias = s->zeros, .output_stride = oc * sizeof(float),
+                 .min = -INFINITY, .max = INFINITY}};
+    w.tile_rows = (w.tiles + w.cc->mr - 1) / w.cc->mr;
+    w.groups = block_groups(s, 36 * w.tile_rows, oc, nr);
+    w.products.groups = w.groups;
+    parallel(s, winograd_inputs, &w, w.tiles);
+    parallel(s, winograd_products, &w, 36 * w.tile_rows * w.groups);
+    parallel(s, winograd_outputs, &w, w.tiles);
+}
+
 /* ---- elementwise ops through the kernel set's table ---------------------- */
 
 /* Floats per piece of work handed to a thread: large enough that a piece
@@ -979,6 +1102,10 @@ static void execute(sn_session *s, const struct node *nd) {
     struct elementwise_task e = {.a = x, .y = y, .total = count, .width = 1};
     switch (op->type) {
     case SN_OP_CONV2D: {
+        if (nd->winograd) {
+            winograd_conv(s, nd, in0, out);
+            break;
+        }
         if (nd->simd) {
             conv_simd(s, nd, in0, out);
             break;

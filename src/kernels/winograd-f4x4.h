@@ -1,0 +1,166 @@
+/* Winograd F(4x4, 3x3): the input and output transforms, written once over
+ * runs of channels and included by each kernel set's source, where the
+ * compiler vectorizes the channel loops for that ISA (the transforms are a
+ * few percent of the work; the products between them run on the kernel
+ * set's tile kernel). See struct sn_winograd_geometry (kernels.h) for the
+ * contract, and Lavin & Gray, "Fast Algorithms for Convolutional Neural
+ * Networks" (2015), for the matrices:
+ *
+ *   B^T = [ 4  0 -5  0  1  0 ]   A^T = [ 1  1  1  1  1  0 ]
+ *         [ 0 -4 -4  1  1  0 ]         [ 0  1 -1  2 -2  0 ]
+ *         [ 0  4 -4 -1  1  0 ]         [ 0  1  1  4  4  0 ]
+ *         [ 0 -2 -1  2  1  0 ]         [ 0  1 -1  8 -8  1 ]
+ *         [ 0  2 -1 -2  1  0 ]
+ *         [ 0  4  0 -5  0  1 ]
+ *
+ * V = B^T d B for a 6x6 input patch d, Y = A^T M A for the 6x6 products M.
+ * Included, not compiled on its own: defines static functions. */
+#ifndef SN_KERNELS_WINOGRAD_F4X4_H
+#define SN_KERNELS_WINOGRAD_F4X4_H
+
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+/* channels per pass: the patch of 36 runs stays in L1 */
+enum { WINOGRAD_RUN = 64 };
+
+/* r = B^T d over n channels, each of the 6 inputs and outputs a run of
+ * channels. restrict on the parameters (the runs never overlap) lets the
+ * loop vectorize without run-time alias checks. */
+static inline __attribute__((always_inline)) void
+winograd_bt_runs(const float *restrict d0, const float *restrict d1, const float *restrict d2,
+                 const float *restrict d3, const float *restrict d4, const float *restrict d5,
+                 float *restrict r0, float *restrict r1, float *restrict r2, float *restrict r3,
+                 float *restrict r4, float *restrict r5, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        const float a = d4[k] - 4.0f * d2[k], b = d3[k] - 4.0f * d1[k];
+        const float c = d4[k] - d2[k], e = 2.0f * (d3[k] - d1[k]);
+        r0[k] = 4.0f * d0[k] - 5.0f * d2[k] + d4[k];
+        r1[k] = a + b;
+        r2[k] = a - b;
+        r3[k] = c + e;
+        r4[k] = c - e;
+        r5[k] = 4.0f * d1[k] - 5.0f * d3[k] + d5[k];
+    }
+}
+
+/* out[i] = (B^T in)[i] for i < 6, over n channels; in and out are 6 runs,
+ * `is` and `os` floats apart. */
+static inline void winograd_bt(const float *in, size_t is, float *out, size_t os, size_t n) {
+    winograd_bt_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
+                     out + os, out + 2 * os, out + 3 * os, out + 4 * os, out + 5 * os, n);
+}
+
+/* o = A^T m over n channels (6 runs in, 4 out). */
+static inline __attribute__((always_inline)) void
+winograd_at_runs(const float *restrict m0, const float *restrict m1, const float *restrict m2,
+                 const float *restrict m3, const float *restrict m4, const float *restrict m5,
+                 float *restrict o0, float *restrict o1, float *restrict o2, float *restrict o3,
+                 size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        const float s12 = m1[k] + m2[k], d12 = m1[k] - m2[k];
+        const float s34 = m3[k] + m4[k], d34 = m3[k] - m4[k];
+        o0[k] = m0[k] + s12 + s34;
+        o1[k] = d12 + 2.0f * d34;
+        o2[k] = s12 + 4.0f * s34;
+        o3[k] = d12 + 8.0f * d34 + m5[k];
+    }
+}
+
+/* out[i] = (A^T in)[i] for i < 4, over n channels. */
+static inline void winograd_at(const float *in, size_t is, float *out, size_t os, size_t n) {
+    winograd_at_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
+                     out + os, out + 2 * os, out + 3 * os, n);
+}
+
+static void winograd_input(const sn_winograd_geometry *g, const float *input, float *v,
+                           size_t t0, size_t t1) {
+    float d[36 * WINOGRAD_RUN], u[36 * WINOGRAD_RUN];
+    const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->channels;
+    const size_t vs = tiles * c_all; /* floats from one matrix xi to the next */
+    for (size_t t = t0; t < t1; t++) {
+        const int64_t n = (int64_t)t / (g->tiles_h * g->tiles_w),
+                      ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
+        const int64_t y0 = ty * 4 - g->top, x0 = tx * 4 - g->left;
+        /* a patch inside the input is read in place; one that is not, from
+         * a copy with zeros around */
+        const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= g->in_h && x0 + 6 <= g->in_w;
+        for (size_t c0 = 0; c0 < c_all; c0 += WINOGRAD_RUN) {
+            const size_t nc = c_all - c0 < WINOGRAD_RUN ? c_all - c0 : WINOGRAD_RUN;
+            const float *src = d;
+            size_t rs = 6 * WINOGRAD_RUN, cs = WINOGRAD_RUN; /* row and column strides */
+            if (inside) {
+                src = input + ((n * g->in_h + y0) * g->in_w + x0) * g->channels + (int64_t)c0;
+                rs = (size_t)(g->in_w * g->channels), cs = c_all;
+            } else {
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++) {
+                        const int64_t y = y0 + i, x = x0 + j;
+                        float *dst = d + (i * 6 + j) * WINOGRAD_RUN;
+                        if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w)
+                            memset(dst, 0, nc * sizeof(float));
+                        else
+                            memcpy(dst,
+                                   input + ((n * g->in_h + y) * g->in_w + x) * g->channels + c0,
+                                   nc * sizeof(float));
+                    }
+            }
+            /* columns: u[i][j] = sum_k B^T[i][k] d[k][j]; then rows, into V */
+            for (int j = 0; j < 6; j++)
+                winograd_bt(src + j * cs, rs, u + j * WINOGRAD_RUN, 6 * WINOGRAD_RUN, nc);
+            for (int i = 0; i < 6; i++)
+                winograd_bt(u + i * 6 * WINOGRAD_RUN, WINOGRAD_RUN,
+                            v + (size_t)(i * 6) * vs + t * c_all + c0, vs, nc);
+        }
+    }
+}
+
+static void winograd_output(const sn_winograd_geometry *g, const float *m, const float *bias,
+                            float lo, float hi, float *output, size_t t0, size_t t1) {
+    float u[24 * WINOGRAD_RUN], y[4 * WINOGRAD_RUN];
+    const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->out_c;
+    const size_t ms = tiles * c_all; /* floats from one matrix xi to the next */
+    for (size_t t = t0; t < t1; t++) {
+        const int64_t n = (int64_t)t / (g->tiles_h * g->tiles_w),
+                      ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
+        for (size_t c0 = 0; c0 < c_all; c0 += WINOGRAD_RUN) {
+            const size_t nc = c_all - c0 < WINOGRAD_RUN ? c_all - c0 : WINOGRAD_RUN;
+            /* columns: u[i][j] = sum_k A^T[i][k] M[k][j] (4 x 6), M read in
+             * place; then rows */
+            for (int j = 0; j < 6; j++)
+                winograd_at(m + (size_t)j * ms + t * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
+                            6 * WINOGRAD_RUN, nc);
+            for (int i = 0; i < 4; i++) {
+                const int64_t oy = ty * 4 + i;
+                if (oy >= g->out_h) break;
+                winograd_at(u + i * 6 * WINOGRAD_RUN, WINOGRAD_RUN, y, WINOGRAD_RUN, nc);
+                for (int j = 0; j < 4; j++) {
+                    const int64_t ox = tx * 4 + j;
+                    if (ox >= g->out_w) break;
+                    float *o = output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + c0;
+                    const float *s = y + j * WINOGRAD_RUN;
+                    for (size_t k = 0; k < nc; k++) {
+                        float r = s[k] + (bias ? bias[c0 + k] : 0.0f);
+                        /* as the tile kernels: max(lo, r), then min(hi, .); NaN stays */
+                        r = lo > r ? lo : r;
+                        o[k] = hi < r ? hi : r;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Defines the two transforms of one kernel set. */
+#define SN_WINOGRAD_TRANSFORMS(input_fn, output_fn)                                                \
+    void input_fn(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,         \
+                  size_t t1) {                                                                     \
+        winograd_input(g, input, v, t0, t1);                                                       \
+    }                                                                                              \
+    void output_fn(const sn_winograd_geometry *g, const float *m, const float *bias, float lo,    \
+                   float hi, float *output, size_t t0, size_t t1) {                                \
+        winograd_output(g, m, bias, lo, hi, output, t0, t1);                                       \
+    }
+
+#endif /* SN_KERNELS_WINOGRAD_F4X4_H */
