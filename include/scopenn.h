@@ -724,6 +724,7 @@ typedef struct sn_session_stats {
     size_t arena_bytes;   /* its intermediate tensors' memory */
     sn_isa isa;           /* the kernel set it runs */
     int threads;          /* threads a run uses */
+    size_t winograd;      /* conv2d ops it runs as Winograd F(4x4, 3x3) */
 } sn_session_stats;
 
 /* Fills *stats. */

@@ -101,7 +101,19 @@ static void test_conv2d_json(void **state) {
     assert_int_equal(number(w, "dilation"), 2);
     assert_int_equal(number(w, "iterations"), 3);
     assert_int_equal(number(w, "warmup"), 0);
+    assert_string_equal(get(w, "algorithm")->valuestring, "direct"); /* stride 2 */
     cJSON_Delete(root);
+
+    /* 3x3, stride 1, 16 channels: Winograd on a kernel set with tile
+     * kernels, unless --direct; the MACs are the direct convolution's */
+    const char *winograd = sn_cpu_isa() == SN_ISA_SCALAR ? "direct" : "winograd";
+    for (int direct = 0; direct < 2; direct++) {
+        bench(&r, "conv2d", "--input", "1x6x7x16", "--filter", "3x3x16x16", "--iters", "1",
+              "--json", "--no-peak", direct ? "--direct" : NULL, NULL);
+        w = only_workload(&r, &root, "conv2d", 1 * 6 * 7 * 16 * 3 * 3 * 16);
+        assert_string_equal(get(w, "algorithm")->valuestring, direct ? "direct" : winograd);
+        cJSON_Delete(root);
+    }
 }
 
 static void test_matmul_json(void **state) {

@@ -10,7 +10,9 @@
 #
 #   bench/arm/bench-arm.sh [ARCH...]     ARCH: aarch64, armhf (default: both)
 #
-# Environment: WORKLOADS (default: the named ones but seed_filter_big),
+# Environment: WORKLOADS (default: the named ones but seed_filter_big, and
+# resnet3x3:direct; NAME:direct runs scopenn with --direct, so that the 3x3
+# layer's Winograd and direct counts both show: XNNPACK runs NAME),
 # ITERS_A / ITERS_B (default 1 / 2), JOBS (parallel qemu runs, default nproc),
 # BUILD (default build): trees go to $BUILD/barm-ARCH, the plugin to
 # $BUILD/barm-icount.
@@ -27,7 +29,7 @@ cd "$root"
 BUILD=${BUILD:-build}
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
-WORKLOADS=${WORKLOADS:-seed_filter resnet3x3 pointwise stem dense_mv dense_mm}
+WORKLOADS=${WORKLOADS:-seed_filter resnet3x3 resnet3x3:direct pointwise stem dense_mv dense_mm}
 ITERS_A=${ITERS_A:-1}
 ITERS_B=${ITERS_B:-2}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -73,13 +75,14 @@ build_arch() {
 run_one() {
   local arch=$1 engine=$2 w=$3 n=$4 b=$BUILD/barm-$1
   setup "$arch"
-  local out=$b/icount/$engine-$w-$n
+  local out=$b/icount/$engine-$w-$n name=${w%:direct} direct=
+  [ "$name" = "$w" ] || direct=--direct
   local path="/usr/$triplet/lib:/usr/lib/$triplet:$b/deps-sysroot/usr/lib/$triplet:$b/xnnpack-sysroot/usr/lib/$triplet"
   local prog
   if [ "$engine" = scopenn ]; then
-    prog=("$b/tools/scopenn" bench "$w" --iters "$n" --warmup 0 --threads 1 --no-peak)
+    prog=("$b/tools/scopenn" bench "$name" --iters "$n" --warmup 0 --threads 1 --no-peak $direct)
   else
-    prog=("$b/bench/peers/peers" "$w" --peer xnnpack --iters "$n" --warmup 0 --threads 1)
+    prog=("$b/bench/peers/peers" "$name" --peer xnnpack --iters "$n" --warmup 0 --threads 1)
   fi
   rm -f "$out.log"
   if ! "$qemu" -cpu "$cpu" -plugin "$plugin" -d plugin -D "$out.log" \
@@ -138,12 +141,12 @@ for arch in "${archs[@]}"; do
       if (!order[$1]) { order[$1] = ++nw; name[nw] = $1 }
     }
     END {
-      printf "%-15s %10s %10s %7s %8s %8s %8s %8s\n", "workload", "ours", "xnnpack", "ratio",
+      printf "%-17s %10s %10s %7s %8s %8s %8s %8s\n", "workload", "ours", "xnnpack", "ratio",
              "fma ours", "fma xnn", "fma/ld o", "fma/ld x"
       for (i = 1; i <= nw; i++) {
         w = name[i]
         o = ok[w, "scopenn"]; x = ok[w, "xnnpack"]
-        printf "%-15s %10s %10s %7s %8s %8s %8s %8s\n", w,
+        printf "%-17s %10s %10s %7s %8s %8s %8s %8s\n", w,
           o ? m(T[w, "scopenn"]) : "-", x ? m(T[w, "xnnpack"]) : "-",
           o && x ? sprintf("%.3f", T[w, "scopenn"] / T[w, "xnnpack"]) : "-",
           o ? sprintf("%.1f%%", 100 * F[w, "scopenn"] / T[w, "scopenn"]) : "-",

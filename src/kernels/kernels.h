@@ -179,13 +179,14 @@ struct sn_conv_config {
 
 /* Every field is set in every table this build has: the scalar table
  * points at the reference kernels, so the session can always call through
- * the table (conv excepted, below). */
+ * the table (conv and the Winograd transforms excepted, below). */
 struct sn_kernels {
     sn_isa isa;
     sn_f32_vunary_fn f32_relu, f32_relu6, f32_sigmoid, f32_tanh;
     struct sn_vbinary_kernels f32_binary[SN_BINARY_OP_COUNT]; /* by sn_binary_op */
     sn_f32_softmax_fn f32_softmax;
     sn_f32_pool_fn f32_max_pool, f32_avg_pool;
+    /* NULL for the scalar set, like conv.tile */
     sn_f32_winograd_input_fn f32_winograd_input;
     sn_f32_winograd_output_fn f32_winograd_output;
     /* conv.tile is NULL for the scalar set, which runs the reference

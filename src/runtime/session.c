@@ -515,6 +515,8 @@ done:
 
 void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
     if (!s || !st) return;
+    size_t winograd = 0;
+    for (size_t i = 0; i < s->node_count; i++) winograd += s->nodes[i].winograd;
     *st = (sn_session_stats){
         .ops = s->node_count,
         .fused = s->fused,
@@ -525,6 +527,7 @@ void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
         .arena_bytes = s->arena_bytes,
         .isa = s->kernels->isa,
         .threads = s->pool ? (int)pthreadpool_get_threads_count(s->pool) : 1,
+        .winograd = winograd,
     };
 }
 
