@@ -662,11 +662,12 @@ typedef struct sn_session_options {
     /* If true, use no better kernel set than max_isa (as SCOPENN_ISA). */
     bool limit_isa;
     sn_isa max_isa;
-    /* If true, every conv2d runs as a direct convolution. By default a 3x3,
-     * stride 1, dilation 1 conv with at least 16 channels in and out runs
-     * as Winograd F(4x4, 3x3) on a kernel set with tile kernels: about 4x
-     * fewer multiply-adds, at the price of a larger rounding error (a few
-     * 1e-6 of the sum of |terms| against about 1e-7 direct). */
+    /* If true, every conv2d runs as a direct convolution. By default, on a
+     * kernel set with tile kernels, a stride 1, dilation 1 conv runs as
+     * Winograd: 3x3 with at least 16 channels in and out as F(4x4, 3x3)
+     * (4x fewer multiply-adds), 5x5 with at least 48 as F(2x2, 5x5) (2.8x
+     * fewer), at the price of a larger rounding error (a few 1e-6 of the
+     * sum of |terms| against a few 1e-7 direct). */
     bool direct_conv;
 } sn_session_options;
 

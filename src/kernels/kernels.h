@@ -109,21 +109,23 @@ typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_con
         SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t);                                                      \
     }
 
-/* Winograd F(4x4, 3x3) for stride 1, dilation 1 convolutions (NHWC):
- * output tile t = (n * tiles_h + ty) * tiles_w + tx covers output rows
- * 4 ty .. 4 ty + 3 and columns 4 tx .. 4 tx + 3 of image n; T = batch *
- * tiles_h * tiles_w tiles in all.
- *   input transform, tiles [t0, t1): the 6x6 patch at input row 4 ty - top,
- *     column 4 tx - left (zeros outside the input) becomes V = B^T d B,
+/* Winograd F(m x m, r x r) with 6x6 tiles, m + r = 7: F(4x4, 3x3) for 3x3
+ * filters, F(2x2, 5x5) for 5x5, stride 1, dilation 1 (NHWC). Output tile t
+ * = (n * tiles_h + ty) * tiles_w + tx covers output rows m ty .. m ty +
+ * m - 1 and as many columns from m tx, of image n; T = batch * tiles_h *
+ * tiles_w tiles in all.
+ *   input transform, tiles [t0, t1): the 6x6 patch at input row m ty - top,
+ *     column m tx - left (zeros outside the input) becomes V = B^T d B,
  *     36 matrices [T][channels]: v[(xi * T + t) * channels + c];
  *   the products, M[xi] = V[xi] U[xi] with U = G g G^T (the weights,
  *     pack/pack.h), run on the tile kernels: m[(xi * T + t) * out_c + o];
- *   output transform, tiles [t0, t1): Y = A^T M A, plus bias (NULL: none),
- *     clamped to [lo, hi] as the tile kernels clamp, into the NHWC output
- *     (the parts of a tile inside it).
+ *   output transform, tiles [t0, t1): Y = A^T M A (m x m), plus bias (NULL:
+ *     none), clamped to [lo, hi] as the tile kernels clamp, into the NHWC
+ *     output (the parts of a tile inside it).
  * winograd-f4x4.h has the matrices. */
 typedef struct sn_winograd_geometry {
     int64_t batch, in_h, in_w, channels, out_h, out_w, out_c, top, left, tiles_h, tiles_w;
+    int m; /* output tile size: 4 or 2 */
 } sn_winograd_geometry;
 
 typedef void (*sn_f32_winograd_input_fn)(const sn_winograd_geometry *g, const float *input,

@@ -1,4 +1,5 @@
-/* Winograd F(4x4, 3x3): the input and output transforms, written once over
+/* Winograd F(4x4, 3x3) and F(2x2, 5x5): the input and output transforms
+ * (6x6 tiles for both, the same B), written once over
  * runs of channels and included by each kernel set's source, where the
  * compiler vectorizes the channel loops for that ISA (the transforms are a
  * few percent of the work; the products between them run on the kernel
@@ -6,13 +7,15 @@
  * contract, and Lavin & Gray, "Fast Algorithms for Convolutional Neural
  * Networks" (2015), for the matrices:
  *
- *   B^T = [ 4  0 -5  0  1  0 ]   A^T = [ 1  1  1  1  1  0 ]
- *         [ 0 -4 -4  1  1  0 ]         [ 0  1 -1  2 -2  0 ]
- *         [ 0  4 -4 -1  1  0 ]         [ 0  1  1  4  4  0 ]
- *         [ 0 -2 -1  2  1  0 ]         [ 0  1 -1  8 -8  1 ]
+ *   B^T = [ 4  0 -5  0  1  0 ]   A^T (4x4) = [ 1  1  1  1  1  0 ]
+ *         [ 0 -4 -4  1  1  0 ]               [ 0  1 -1  2 -2  0 ]
+ *         [ 0  4 -4 -1  1  0 ]               [ 0  1  1  4  4  0 ]
+ *         [ 0 -2 -1  2  1  0 ]               [ 0  1 -1  8 -8  1 ]
  *         [ 0  2 -1 -2  1  0 ]
- *         [ 0  4  0 -5  0  1 ]
+ *         [ 0  4  0 -5  0  1 ]   A^T (2x2) = [ 1  1  1  1  1  0 ]
+ *                                            [ 0  1 -1  2 -2  1 ]
  *
+ * (interpolation at 0, 1, -1, 2, -2 and infinity; G is in pack/pack.c).
  * V = B^T d B for a 6x6 input patch d, Y = A^T M A for the 6x6 products M.
  * Included, not compiled on its own: defines static functions. */
 #ifndef SN_KERNELS_WINOGRAD_F4X4_H
@@ -48,8 +51,8 @@ winograd_bt_runs(const float *restrict d0, const float *restrict d1, const float
 /* out[i] = (B^T in)[i] for i < 6, over n channels; in and out are 6 runs,
  * `is` and `os` floats apart. */
 static inline void winograd_bt(const float *in, size_t is, float *out, size_t os, size_t n) {
-    winograd_bt_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
-                     out + os, out + 2 * os, out + 3 * os, out + 4 * os, out + 5 * os, n);
+    winograd_bt_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out, out + os,
+                     out + 2 * os, out + 3 * os, out + 4 * os, out + 5 * os, n);
 }
 
 /* o = A^T m over n channels (6 runs in, 4 out). */
@@ -68,21 +71,37 @@ winograd_at_runs(const float *restrict m0, const float *restrict m1, const float
     }
 }
 
-/* out[i] = (A^T in)[i] for i < 4, over n channels. */
-static inline void winograd_at(const float *in, size_t is, float *out, size_t os, size_t n) {
-    winograd_at_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
-                     out + os, out + 2 * os, out + 3 * os, n);
+/* o = A^T m for F(2x2, 5x5) (6 runs in, 2 out). */
+static inline __attribute__((always_inline)) void
+winograd_at2_runs(const float *restrict m0, const float *restrict m1, const float *restrict m2,
+                  const float *restrict m3, const float *restrict m4, const float *restrict m5,
+                  float *restrict o0, float *restrict o1, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        o0[k] = m0[k] + (m1[k] + m2[k]) + (m3[k] + m4[k]);
+        o1[k] = (m1[k] - m2[k]) + 2.0f * (m3[k] - m4[k]) + m5[k];
+    }
 }
 
-static void winograd_input(const sn_winograd_geometry *g, const float *input, float *v,
-                           size_t t0, size_t t1) {
+/* out[i] = (A^T in)[i] for i < mt (4 or 2), over n channels. */
+static inline void winograd_at(int mt, const float *in, size_t is, float *out, size_t os,
+                               size_t n) {
+    if (mt == 4)
+        winograd_at_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
+                         out + os, out + 2 * os, out + 3 * os, n);
+    else
+        winograd_at2_runs(in, in + is, in + 2 * is, in + 3 * is, in + 4 * is, in + 5 * is, out,
+                          out + os, n);
+}
+
+static void winograd_input(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,
+                           size_t t1) {
     float d[36 * WINOGRAD_RUN], u[36 * WINOGRAD_RUN];
     const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->channels;
     const size_t vs = tiles * c_all; /* floats from one matrix xi to the next */
     for (size_t t = t0; t < t1; t++) {
         const int64_t n = (int64_t)t / (g->tiles_h * g->tiles_w),
                       ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
-        const int64_t y0 = ty * 4 - g->top, x0 = tx * 4 - g->left;
+        const int64_t y0 = ty * g->m - g->top, x0 = tx * g->m - g->left;
         /* a patch inside the input is read in place; one that is not, from
          * a copy with zeros around */
         const int inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= g->in_h && x0 + 6 <= g->in_w;
@@ -119,6 +138,7 @@ static void winograd_input(const sn_winograd_geometry *g, const float *input, fl
 static void winograd_output(const sn_winograd_geometry *g, const float *m, const float *bias,
                             float lo, float hi, float *output, size_t t0, size_t t1) {
     float u[24 * WINOGRAD_RUN], y[4 * WINOGRAD_RUN];
+    const int mt = g->m;
     const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->out_c;
     const size_t ms = tiles * c_all; /* floats from one matrix xi to the next */
     for (size_t t = t0; t < t1; t++) {
@@ -126,17 +146,17 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, const
                       ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
         for (size_t c0 = 0; c0 < c_all; c0 += WINOGRAD_RUN) {
             const size_t nc = c_all - c0 < WINOGRAD_RUN ? c_all - c0 : WINOGRAD_RUN;
-            /* columns: u[i][j] = sum_k A^T[i][k] M[k][j] (4 x 6), M read in
+            /* columns: u[i][j] = sum_k A^T[i][k] M[k][j] (m x 6), M read in
              * place; then rows */
             for (int j = 0; j < 6; j++)
-                winograd_at(m + (size_t)j * ms + t * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
+                winograd_at(mt, m + (size_t)j * ms + t * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
                             6 * WINOGRAD_RUN, nc);
-            for (int i = 0; i < 4; i++) {
-                const int64_t oy = ty * 4 + i;
+            for (int i = 0; i < mt; i++) {
+                const int64_t oy = ty * mt + i;
                 if (oy >= g->out_h) break;
-                winograd_at(u + i * 6 * WINOGRAD_RUN, WINOGRAD_RUN, y, WINOGRAD_RUN, nc);
-                for (int j = 0; j < 4; j++) {
-                    const int64_t ox = tx * 4 + j;
+                winograd_at(mt, u + i * 6 * WINOGRAD_RUN, WINOGRAD_RUN, y, WINOGRAD_RUN, nc);
+                for (int j = 0; j < mt; j++) {
+                    const int64_t ox = tx * mt + j;
                     if (ox >= g->out_w) break;
                     float *o = output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + c0;
                     const float *s = y + j * WINOGRAD_RUN;
@@ -154,11 +174,11 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, const
 
 /* Defines the two transforms of one kernel set. */
 #define SN_WINOGRAD_TRANSFORMS(input_fn, output_fn)                                                \
-    void input_fn(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,         \
+    void input_fn(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,          \
                   size_t t1) {                                                                     \
         winograd_input(g, input, v, t0, t1);                                                       \
     }                                                                                              \
-    void output_fn(const sn_winograd_geometry *g, const float *m, const float *bias, float lo,    \
+    void output_fn(const sn_winograd_geometry *g, const float *m, const float *bias, float lo,     \
                    float hi, float *output, size_t t0, size_t t1) {                                \
         winograd_output(g, m, bias, lo, hi, output, t0, t1);                                       \
     }

@@ -86,39 +86,54 @@ static void transposed_zip_pack(const float *src, const sn_shape *shape, int nr,
     zip_halves(dst, transposed_floats(shape, nr), nr);
 }
 
-/* Winograd F(4x4, 3x3) weights (kernels.h, sn_winograd_geometry): a 3x3
- * filter [3][3][IC][OC] becomes U = G g G^T, 36 matrices [IC][OC], each in
- * the blocked layout (zipped or not), one after the other. */
+/* Winograd weights (kernels.h, sn_winograd_geometry): a 3x3 (F(4x4, 3x3))
+ * or 5x5 (F(2x2, 5x5)) filter [r][r][IC][OC] becomes U = G g G^T, 36
+ * matrices [IC][OC], each in the blocked layout (zipped or not), one after
+ * the other. G[j][k] = p_j^k / prod_{l != j} (p_j - p_l) at the points
+ * 0, 1, -1, 2, -2, and the last row, infinity's, picks g[r - 1]. */
 static size_t winograd_floats(const sn_shape *shape, int nr) {
     size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr;
     return 36 * ((oc + n - 1) / n * n) * ic;
 }
 
 static void winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst, int zip) {
-    static const float G[6][3] = {{1.0f / 4, 0, 0},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0, 0, 1.0f}};
+    static const float G3[6][5] = {{1.0f / 4, 0, 0},
+                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                   {0, 0, 1.0f}};
+    static const float G5[6][5] = {{1.0f / 4, 0, 0, 0, 0},
+                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                   {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
+                                   {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
+                                   {0, 0, 0, 0, 1.0f}};
+    const int r = (int)shape->dims[0];
+    const float(*G)[5] = r == 3 ? G3 : G5;
     const size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr,
                  h = n / 2, chunk = winograd_floats(shape, nr) / 36;
     memset(dst, 0, 36 * chunk * sizeof(float)); /* the padding of the last block */
     for (size_t i = 0; i < ic; i++)
         for (size_t o = 0; o < oc; o++) {
-            float g[3][3], t[6][3];
-            for (int y = 0; y < 3; y++)
-                for (int x = 0; x < 3; x++) g[y][x] = src[((size_t)(y * 3 + x) * ic + i) * oc + o];
-            for (int r = 0; r < 6; r++) /* t = G g */
-                for (int x = 0; x < 3; x++)
-                    t[r][x] = G[r][0] * g[0][x] + G[r][1] * g[1][x] + G[r][2] * g[2][x];
+            float g[5][5], t[6][5];
+            for (int y = 0; y < r; y++)
+                for (int x = 0; x < r; x++) g[y][x] = src[((size_t)(y * r + x) * ic + i) * oc + o];
+            for (int a = 0; a < 6; a++) /* t = G g */
+                for (int x = 0; x < r; x++) {
+                    float sum = 0;
+                    for (int k = 0; k < r; k++) sum += G[a][k] * g[k][x];
+                    t[a][x] = sum;
+                }
             /* where (i, o) sits in each matrix's blocks: [o / NR][i][lane] */
             size_t j = o % n, lane = zip ? (j < h ? 2 * j : 2 * (j - h) + 1) : j;
             size_t at = (o / n) * ic * n + i * n + lane;
-            for (int r = 0; r < 6; r++) /* U = t G^T */
-                for (int c = 0; c < 6; c++)
-                    dst[(size_t)(r * 6 + c) * chunk + at] =
-                        t[r][0] * G[c][0] + t[r][1] * G[c][1] + t[r][2] * G[c][2];
+            for (int a = 0; a < 6; a++) /* U = t G^T */
+                for (int c = 0; c < 6; c++) {
+                    float sum = 0;
+                    for (int k = 0; k < r; k++) sum += t[a][k] * G[c][k];
+                    dst[(size_t)(a * 6 + c) * chunk + at] = sum;
+                }
         }
 }
 
@@ -126,8 +141,7 @@ static void blocked_winograd_pack(const float *src, const sn_shape *shape, int n
     winograd_pack(src, shape, nr, dst, 0);
 }
 
-static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, int nr,
-                                      float *dst) {
+static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
     winograd_pack(src, shape, nr, dst, 1);
 }
 

@@ -38,9 +38,10 @@ extern const sn_packer sn_packer_blocked_transposed;
  * de-interleaving load (armv7 NEON: vld2q_f32). */
 extern const sn_packer sn_packer_blocked_zip;
 extern const sn_packer sn_packer_blocked_zip_transposed;
-/* A 3x3 filter [3][3][IC][OC] for Winograd F(4x4, 3x3): U = G g G^T, 36
- * matrices [IC][OC] one after the other, each in the blocked (or
- * blocked_zip) layout (see sn_winograd_geometry in kernels/kernels.h). */
+/* A 3x3 or 5x5 filter [r][r][IC][OC] for Winograd F(4x4, 3x3) or F(2x2,
+ * 5x5): U = G g G^T, 36 matrices [IC][OC] one after the other, each in the
+ * blocked (or blocked_zip) layout (see sn_winograd_geometry in
+ * kernels/kernels.h). */
 extern const sn_packer sn_packer_blocked_winograd;
 extern const sn_packer sn_packer_blocked_zip_winograd;
 

@@ -38,9 +38,9 @@ struct node {
     /* conv2d and matmul: true when the kernel set's tile kernels run it (on
      * blocked weights); false for the reference kernels (reference layout) */
     bool simd;
-    /* conv2d 3x3, stride 1: by Winograd F(4x4, 3x3) (see winograd_conv) */
+    /* conv2d 3x3 or 5x5, stride 1: by Winograd (see winograd_conv) */
     bool winograd;
-    const sn_packer *packer;               /* of input 1, the weights */
+    const sn_packer *packer; /* of input 1, the weights */
     const sn_packer *bias_packer;
     struct sn_pack *weights, *bias_pack;   /* from the cache, for variables */
     float *weights_scratch, *bias_scratch; /* packed each run, for the others */
@@ -63,8 +63,8 @@ struct sn_session {
     size_t arena_bytes;
     float *padded; /* a zero-padded copy of a conv input */
     size_t padded_bytes;
-    float *zeros; /* the bias of a conv without one: as many zeros as the widest has channels */
-    bool direct_conv;             /* the option: no Winograd */
+    float *zeros;     /* the bias of a conv without one: as many zeros as the widest has channels */
+    bool direct_conv; /* the option: no Winograd */
     float *winograd_v, *winograd_m; /* the transformed input and the products */
     size_t winograd_v_bytes, winograd_m_bytes;
     int64_t max_batch;
@@ -317,18 +317,29 @@ static size_t padded_floats(const struct sn_op *op, const sn_shape *in, const sn
     return (size_t)(in->dims[0] * *hp * *wp * in->dims[3]);
 }
 
-/* Whether conv node n runs as Winograd F(4x4, 3x3): a 3x3 filter, stride
- * and dilation 1, at least 16 channels in and out (fewer, and the
- * transforms outweigh the products saved: see docs/sessions.md), a kernel
- * set with the transforms, and the session's direct_conv option off. */
+/* Whether conv node n runs as Winograd, F(4x4, 3x3) or F(2x2, 5x5): a 3x3
+ * or 5x5 filter, stride and dilation 1, at least 16 (3x3) or 48 (5x5)
+ * channels in and out (fewer, and the transforms outweigh the products
+ * saved), a kernel set with the transforms, and the session's direct_conv
+ * option off. */
 static bool use_winograd(const sn_session *s, const struct node *n) {
     const struct sn_op *op = n->op;
     if (s->direct_conv || op->type != SN_OP_CONV2D || !s->kernels->f32_winograd_input) return false;
     const sn_shape *f = &s->values[n->inputs[1]].planned;
     const struct sn_op_attrs *a = &op->attrs;
-    return f->rank == 4 && f->dims[0] == 3 && f->dims[1] == 3 && f->dims[2] >= 16 &&
-           f->dims[3] >= 16 && a->strides.h == 1 && a->strides.w == 1 && a->dilations.h == 1 &&
-           a->dilations.w == 1;
+    if (f->rank != 4 || (f->dims[0] != 3 && f->dims[0] != 5) || f->dims[1] != f->dims[0] ||
+        a->strides.h != 1 || a->strides.w != 1 || a->dilations.h != 1 || a->dilations.w != 1)
+        return false;
+    /* measured on AVX-512 (scopenn bench conv2d, 56x56 to 112x112 images):
+     * 3x3 wins from 16 channels (1.7x at 16 and 32), 5x5 from 48 (1.3-1.8x;
+     * at 32 it loses 4-19%) */
+    const int64_t least = f->dims[0] == 3 ? 16 : 48;
+    return f->dims[2] >= least && f->dims[3] >= least;
+}
+
+/* Winograd's output tile: 4 for 3x3 filters, 2 for 5x5. */
+static int winograd_m(const sn_session *s, const struct node *n) {
+    return s->values[n->inputs[1]].planned.dims[0] == 3 ? 4 : 2;
 }
 
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
@@ -350,7 +361,7 @@ static bool prepare_weights(sn_session *s) {
         }
         n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
         n->winograd = n->simd && use_winograd(s, n);
-        n->packer = !n->simd ? &sn_packer_reference
+        n->packer = !n->simd      ? &sn_packer_reference
                     : n->winograd ? cc->packer_winograd
                     : n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b
                         ? cc->packer_transposed
@@ -388,7 +399,9 @@ static bool prepare_weights(sn_session *s) {
         }
         if (n->winograd) {
             const sn_shape *x = &s->values[n->inputs[0]].planned, *y = &s->values[n->out].planned;
-            size_t tiles = (size_t)(y->dims[0] * ((y->dims[1] + 3) / 4) * ((y->dims[2] + 3) / 4));
+            const int64_t t = winograd_m(s, n); /* output tile size */
+            size_t tiles =
+                (size_t)(y->dims[0] * ((y->dims[1] + t - 1) / t) * ((y->dims[2] + t - 1) / t));
             size_t v = 36 * tiles * (size_t)x->dims[3] * sizeof(float),
                    m = 36 * tiles * (size_t)y->dims[3] * sizeof(float);
             if (v > s->winograd_v_bytes) s->winograd_v_bytes = v;
@@ -908,83 +921,94 @@ static void matmul_simd(sn_session *s, const struct node *nd, const struct value
 /* ---- Winograd F(4x4, 3x3) (see sn_winograd_geometry in kernels.h) ------- */
 
 struct winograd_task {
-    const struct sn_conv_config *cc;
     const struct sn_kernels *kernels;
     sn_winograd_geometry geo;
     const float *input, *bias;
     float *v, *m, *output;
     float lo, hi;
-    size_t tiles, tile_rows; /* T, and its MR-row tiles for the products */
-    size_t groups;           /* of NR blocks per MR-row tile: see block_range */
-    size_t chunk;            /* floats of each of the 36 packed weight matrices */
+    size_t tiles;              /* T */
+    size_t per_item;           /* tiles per work item */
+    size_t matrix;             /* floats of each of the 36 packed weight matrices */
     struct tile_task products; /* strides, weights, zeros, clamp of the products */
 };
 
-static void winograd_inputs(void *context, size_t begin, size_t count) {
-    const struct winograd_task *w = context;
-    w->kernels->f32_winograd_input(&w->geo, w->input, w->v, begin, begin + count);
-}
-
-/* Work item i: matrix xi = i / (tile_rows * groups), then as matmul_tiles. */
-static void winograd_products(void *context, size_t begin, size_t count) {
+/* Work item i: tiles [i * per_item, ...) through the input transform, the
+ * 36 products and the output transform in turn, so that their part of V
+ * and M is still in cache from one step to the next. */
+static void winograd_tiles(void *context, size_t begin, size_t count) {
     const struct winograd_task *w = context;
     const struct tile_task *t = &w->products;
-    const size_t mr = w->cc->mr, per_xi = w->tile_rows * w->groups;
+    const size_t mr = t->cc->mr, ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
+                 blocks = (oc + t->cc->nr - 1) / t->cc->nr;
     for (size_t i = begin; i < begin + count; i++) {
-        size_t xi = i / per_xi, j = i % per_xi, b0, b1;
-        block_range(t, j, &b0, &b1);
-        size_t r = j / w->groups * mr, rows = w->tiles - r < mr ? w->tiles - r : mr;
+        const size_t t0 = i * w->per_item,
+                     t1 = t0 + w->per_item < w->tiles ? t0 + w->per_item : w->tiles;
+        w->kernels->f32_winograd_input(&w->geo, w->input, w->v, t0, t1);
         struct tile_task x = *t;
-        x.weights = t->weights + xi * w->chunk;
-        tile_blocks(&x, &t->base, w->v + (xi * w->tiles + r) * (size_t)w->geo.channels,
-                    w->m + (xi * w->tiles + r) * (size_t)w->geo.out_c, rows, b0, b1);
+        for (size_t xi = 0; xi < 36; xi++) {
+            x.weights = t->weights + xi * w->matrix;
+            for (size_t r = t0; r < t1; r += mr)
+                tile_blocks(&x, &t->base, w->v + (xi * w->tiles + r) * ic,
+                            w->m + (xi * w->tiles + r) * oc, t1 - r < mr ? t1 - r : mr, 0, blocks);
+        }
+        w->kernels->f32_winograd_output(&w->geo, w->m, w->bias, w->lo, w->hi, w->output, t0, t1);
     }
 }
 
-static void winograd_outputs(void *context, size_t begin, size_t count) {
-    const struct winograd_task *w = context;
-    w->kernels->f32_winograd_output(&w->geo, w->m, w->bias, w->lo, w->hi, w->output, begin,
-                                    begin + count);
-}
-
-/* A 3x3, stride 1 conv: the input transform, 36 products on the tile
- * kernels, the output transform (with bias and activation), each split over
- * the threads; every value is computed by one call whatever the split. */
+/* A 3x3 or 5x5, stride 1 conv as Winograd, in work items of a few
+ * tiles each (winograd_tiles), split over the threads; every value is
+ * computed by the same calls whatever the split. */
 static void winograd_conv(sn_session *s, const struct node *nd, const struct value *in,
                           struct value *out) {
     const sn_shape *x = &in->shape, *y = &out->shape;
     const struct sn_op_attrs *a = &nd->op->attrs;
-    struct winograd_task w = {.cc = &s->kernels->conv, .kernels = s->kernels, .input = in->data,
-                              .v = s->winograd_v, .m = s->winograd_m, .output = (float *)out->data};
+    const struct sn_conv_config *cc = &s->kernels->conv;
+    struct winograd_task w = {.kernels = s->kernels,
+                              .input = in->data,
+                              .v = s->winograd_v,
+                              .m = s->winograd_m,
+                              .output = (float *)out->data};
     int64_t oh, ow;
-    w.geo = (sn_winograd_geometry){.batch = x->dims[0], .in_h = x->dims[1], .in_w = x->dims[2],
-                                   .channels = x->dims[3], .out_h = y->dims[1],
-                                   .out_w = y->dims[2], .out_c = y->dims[3],
-                                   .tiles_h = (y->dims[1] + 3) / 4, .tiles_w = (y->dims[2] + 3) / 4};
-    sn_window(x->dims[1], 3, 1, 1, a->padding, &oh, &w.geo.top);
-    sn_window(x->dims[2], 3, 1, 1, a->padding, &ow, &w.geo.left);
+    const int m = winograd_m(s, nd), r = 7 - m;
+    w.geo = (sn_winograd_geometry){.batch = x->dims[0],
+                                   .in_h = x->dims[1],
+                                   .in_w = x->dims[2],
+                                   .channels = x->dims[3],
+                                   .out_h = y->dims[1],
+                                   .out_w = y->dims[2],
+                                   .out_c = y->dims[3],
+                                   .tiles_h = (y->dims[1] + m - 1) / m,
+                                   .tiles_w = (y->dims[2] + m - 1) / m,
+                                   .m = m};
+    sn_window(x->dims[1], r, 1, 1, a->padding, &oh, &w.geo.top);
+    sn_window(x->dims[2], r, 1, 1, a->padding, &ow, &w.geo.left);
     w.tiles = (size_t)(w.geo.batch * w.geo.tiles_h * w.geo.tiles_w);
     const float *weights, *bias;
     node_weights(s, nd, &weights, &bias);
     w.bias = bias;
     clamp_of(nd->act, &w.lo, &w.hi);
-    const size_t nr = w.cc->nr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
-    w.chunk = (oc + nr - 1) / nr * nr * ic;
-    w.products = (struct tile_task){
-        .cc = w.cc,
-        .out_c = (int64_t)oc,
-        .weights = weights,
-        .bias = NULL,
-        .block_floats = ic * nr,
-        .base = {.pixel_stride = ic * sizeof(float), .kh = 1, .kw = 1, .kc = ic,
-                 .bias = s->zeros, .output_stride = oc * sizeof(float),
-                 .min = -INFINITY, .max = INFINITY}};
-    w.tile_rows = (w.tiles + w.cc->mr - 1) / w.cc->mr;
-    w.groups = block_groups(s, 36 * w.tile_rows, oc, nr);
-    w.products.groups = w.groups;
-    parallel(s, winograd_inputs, &w, w.tiles);
-    parallel(s, winograd_products, &w, 36 * w.tile_rows * w.groups);
-    parallel(s, winograd_outputs, &w, w.tiles);
+    const size_t nr = cc->nr, mr = cc->mr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
+    w.matrix = (oc + nr - 1) / nr * nr * ic;
+    w.products = (struct tile_task){.cc = cc,
+                                    .out_c = (int64_t)oc,
+                                    .weights = weights,
+                                    .block_floats = ic * nr,
+                                    .base = {.pixel_stride = ic * sizeof(float),
+                                             .kh = 1,
+                                             .kw = 1,
+                                             .kc = ic,
+                                             .bias = s->zeros,
+                                             .output_stride = oc * sizeof(float),
+                                             .min = -INFINITY,
+                                             .max = INFINITY}};
+    /* A work item's V and M, 36 (ic + oc) floats a tile, about 256 KB: they
+     * stay in L2 with the weights' matrix in use. Whole MR-row tiles, and
+     * at least 4 items a thread. */
+    size_t threads = s->pool ? pthreadpool_get_threads_count(s->pool) : 1;
+    size_t per = 65536 / (36 * (ic + oc)), balanced = w.tiles / (4 * threads);
+    if (per > balanced) per = balanced;
+    w.per_item = per < mr ? mr : per / mr * mr;
+    parallel(s, winograd_tiles, &w, (w.tiles + w.per_item - 1) / w.per_item);
 }
 
 /* ---- elementwise ops through the kernel set's table ---------------------- */
