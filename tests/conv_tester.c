@@ -58,8 +58,8 @@ struct shape {
 };
 
 /* Runs one kernel pair over a whole convolution the way the session does:
- * zero-padded input, output rows in MR tiles, each tile's NR blocks in
- * calls of several blocks. */
+ * zero-padded input, output rows in runs of pixels (one tile or the whole
+ * row), each run's NR blocks in calls of several blocks. */
 static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g, const float *input,
                        const float *packed, const float *bias, float lo, float hi, float *output) {
     int64_t hp = (g->out_h - 1) * g->stride_h + (g->kh - 1) * g->dilation_h + 1;
@@ -80,10 +80,13 @@ static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g,
                              .kh = (size_t)g->kh, .kw = (size_t)g->kw, .kc = (size_t)g->in_c,
                              .output_stride = (size_t)g->out_c * 4, .min = lo, .max = hi};
     size_t block = (size_t)(g->kh * g->kw * g->in_c) * k->nr;
+    /* calls of one tile, MR pixels, or (every other shape) of a whole row:
+     * the kernel cuts a run in tiles itself */
+    const size_t step = (g->out_w + g->out_c) % 2 ? (size_t)g->out_w : k->mr;
     for (int64_t n = 0; n < g->batch; n++)
         for (int64_t oy = 0; oy < g->out_h; oy++)
-            for (int64_t ox = 0; ox < g->out_w; ox += (int64_t)k->mr) {
-                size_t mr = (size_t)(g->out_w - ox) < k->mr ? (size_t)(g->out_w - ox) : k->mr;
+            for (int64_t ox = 0; ox < g->out_w; ox += (int64_t)step) {
+                size_t mr = (size_t)(g->out_w - ox) < step ? (size_t)(g->out_w - ox) : step;
                 /* two calls over blocks [0, half) and [half, blocks): calls of
                  * one block, of several, and starting past the first */
                 size_t blocks = ((size_t)g->out_c + k->nr - 1) / k->nr, half = blocks / 2;

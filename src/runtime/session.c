@@ -649,6 +649,7 @@ struct tile_task {
         struct sn_conv_tile base;   /* its strides */
         int64_t h, w, top, left;    /* its rows and columns; the padding */
         int64_t oy0, oy1, ox0, ox1; /* output rows and columns reading only inside */
+        int64_t lx, rx;             /* of those rows, the run of whole tiles reading only inside */
     } direct;
 };
 
@@ -679,31 +680,32 @@ static void block_range(const struct tile_task *t, size_t i, size_t *b0, size_t 
     *b1 = (g + 1) * blocks / t->groups;
 }
 
-/* Output rows of a conv: each row's pixels in tiles of MR, each tile from
- * the input itself when all its taps fall inside, else from the padded
- * copy. */
+/* Output rows of a conv, each in runs of pixels (the kernels cut them in
+ * MR tiles from the run's start): a row whose taps stay inside the input
+ * at the top and bottom reads the input itself for its middle run of
+ * tiles, [lx, rx), and the padded copy for the edge runs; any other row
+ * reads `input` (the padded copy, or the input when none is needed) in one
+ * run. */
 static void conv_rows(void *context, size_t begin, size_t count) {
     const struct tile_task *t = context;
     const struct direct *d = &t->direct;
-    const size_t mr = t->cc->mr;
     for (size_t i = begin; i < begin + count; i++) {
         size_t r = i / t->groups, b0, b1;
         block_range(t, i, &b0, &b1);
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
         const float *in = t->input + ((n * t->in_h + oy * t->stride_h) * t->in_w) * t->channels;
         float *out = t->output + (int64_t)r * t->out_w * t->out_c;
-        const bool inside = d->input && oy >= d->oy0 && oy < d->oy1;
-        for (int64_t ox = 0; ox < t->out_w; ox += (int64_t)mr) {
-            size_t m = (size_t)(t->out_w - ox) < mr ? (size_t)(t->out_w - ox) : mr;
-            if (inside && ox >= d->ox0 && ox + (int64_t)m <= d->ox1) {
-                int64_t y = oy * t->stride_h - d->top, x = ox * t->stride_w - d->left;
-                tile_blocks(t, &d->base, d->input + ((n * d->h + y) * d->w + x) * t->channels,
-                            out + ox * t->out_c, m, b0, b1);
-            } else {
-                tile_blocks(t, &t->base, in + ox * t->stride_w * t->channels, out + ox * t->out_c,
-                            m, b0, b1);
-            }
+        if (!d->input || oy < d->oy0 || oy >= d->oy1) {
+            tile_blocks(t, &t->base, in, out, (size_t)t->out_w, b0, b1);
+            continue;
         }
+        const int64_t y = oy * t->stride_h - d->top, x = d->lx * t->stride_w - d->left;
+        if (d->lx > 0) tile_blocks(t, &t->base, in, out, (size_t)d->lx, b0, b1);
+        tile_blocks(t, &d->base, d->input + ((n * d->h + y) * d->w + x) * t->channels,
+                    out + d->lx * t->out_c, (size_t)(d->rx - d->lx), b0, b1);
+        if (d->rx < t->out_w)
+            tile_blocks(t, &t->base, in + d->rx * t->stride_w * t->channels, out + d->rx * t->out_c,
+                        (size_t)(t->out_w - d->rx), b0, b1);
     }
 }
 
@@ -880,6 +882,7 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                              .full_begin = d->oy1 < t.out_h ? d->oy1 * a->strides.h : hp,
                              .lcols = lx > 0 ? (lx - 1) * a->strides.w + span_w : 0,
                              .rcols = rx < t.out_w ? rx * a->strides.w : wp};
+        d->lx = lx, d->rx = rx;
         if (d->oy0 >= d->oy1 || lx >= rx) {
             d->input = NULL; /* no tile reads only the input: the whole copy */
             p.full_end = hp;
@@ -938,7 +941,7 @@ struct winograd_task {
 static void winograd_tiles(void *context, size_t begin, size_t count) {
     const struct winograd_task *w = context;
     const struct tile_task *t = &w->products;
-    const size_t mr = t->cc->mr, ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
+    const size_t ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
                  blocks = (oc + t->cc->nr - 1) / t->cc->nr;
     for (size_t i = begin; i < begin + count; i++) {
         const size_t t0 = i * w->per_item,
@@ -947,9 +950,8 @@ static void winograd_tiles(void *context, size_t begin, size_t count) {
         struct tile_task x = *t;
         for (size_t xi = 0; xi < 36; xi++) {
             x.weights = t->weights + xi * w->matrix;
-            for (size_t r = t0; r < t1; r += mr)
-                tile_blocks(&x, &t->base, w->v + (xi * w->tiles + r) * ic,
-                            w->m + (xi * w->tiles + r) * oc, t1 - r < mr ? t1 - r : mr, 0, blocks);
+            tile_blocks(&x, &t->base, w->v + (xi * w->tiles + t0) * ic,
+                        w->m + (xi * w->tiles + t0) * oc, t1 - t0, 0, blocks);
         }
         w->kernels->f32_winograd_output(&w->geo, w->m, w->bias, w->lo, w->hi, w->output, t0, t1);
     }
