@@ -1,4 +1,5 @@
-/* Conv2d through sessions: one conv (+ bias + activation, fused) on
+/* Conv2d (and matmul, test_matmul_shapes) through sessions: one conv (+
+ * bias + activation, fused) on
  * placeholders, run with every kernel set this CPU has (up to the
  * SCOPENN_ISA cap), on 1 and 2 threads, against the reference convolution
  * called directly. The shapes are drawn to cross what the session decides
@@ -206,11 +207,78 @@ static void test_workload_like_shapes(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) assert_true(run_case(&cases[i]));
 }
 
+/* Matrix products (1x1 convolutions to the kernels) through sessions:
+ * rows in panels of about 128 KB of input (32768 / K rows, whole tiles),
+ * each panel one run per group of NR blocks; shapes from a single row to
+ * several panels, B as it is or transposed, with bias and activation. */
+static void test_matmul_shapes(void **state) {
+    (void)state;
+    static const int ms[] = {1, 2, 7, 64, 301, 2100}, ks[] = {1, 3, 16, 100, 1000},
+                     ns[] = {1, 5, 33, 64};
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    int ran = 0;
+    for (int i = 0; i < 40; i++) {
+        const int m = ms[next() % 6], k = ks[next() % 5], n = ns[next() % 4], tb = i % 2;
+        const sn_activation act = (sn_activation)(i % 3);
+        char what[96];
+        snprintf(what, sizeof what, "[%dx%d] x [%dx%d]%s, act %d", m, k, k, n, tb ? "^T" : "",
+                 (int)act);
+        const sn_shape as = SN_SHAPE(m, k), bshape = tb ? SN_SHAPE(n, k) : SN_SHAPE(k, n),
+                       cs = SN_SHAPE(n);
+        sn_graph *g = sn_graph_create(NULL);
+        sn_tensor *a = sn_placeholder(g, "a", as), *b = sn_placeholder(g, "b", bshape),
+                  *c = sn_placeholder(g, "c", cs);
+        sn_tensor *y = sn_bias_add(g, sn_matmul(g, a, b, false, tb, NULL), c, NULL);
+        if (act == SN_ACT_RELU) y = sn_relu(g, y, NULL);
+        if (act == SN_ACT_RELU6) y = sn_relu6(g, y, NULL);
+        if (!y) fail_msg("%s: %s", what, sn_graph_error(g));
+        const size_t na = (size_t)m * k, nb = (size_t)k * n, ny = (size_t)m * n;
+        float *av = malloc(na * 4), *bv = malloc(nb * 4), *cv = malloc((size_t)n * 4);
+        float *aa = malloc(na * 4), *ab = malloc(nb * 4), *want = malloc(ny * 4),
+              *mag = malloc(ny * 4), *first = malloc(ny * 4);
+        assert_true(av && bv && cv && aa && ab && want && mag && first);
+        for (size_t j = 0; j < na; j++) aa[j] = fabsf(av[j] = value());
+        for (size_t j = 0; j < nb; j++) ab[j] = fabsf(bv[j] = value());
+        for (int j = 0; j < n; j++) cv[j] = value();
+        sn_f32_matmul_ref(m, k, n, av, 0, bv, tb, cv, act, want, 0, m);
+        sn_f32_matmul_ref(m, k, n, aa, 0, ab, tb, NULL, SN_ACT_NONE, mag, 0, m);
+        for (int isa = 0; isa <= (int)info.isa; isa++) {
+            if (!((info.isas >> isa) & 1)) continue;
+            for (int threads = 1; threads <= 2; threads++) {
+                sn_session *s = sn_session_create(g, SN_FETCH(y),
+                                                  &(sn_session_options){.threads = threads,
+                                                                        .limit_isa = true,
+                                                                        .max_isa = (sn_isa)isa});
+                if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
+                sn_feed feeds[3] = {{a, av, as}, {b, bv, bshape}, {c, cv, cs}};
+                sn_output out;
+                if (sn_session_run(s, feeds, 3, &out) != SN_OK)
+                    fail_msg("%s: %s", what, sn_session_error(s));
+                for (size_t j = 0; j < ny; j++)
+                    if (!(fabs((double)out.data[j] - (double)want[j]) <= 1e-6 * (1.0 + mag[j])))
+                        fail_msg("%s, isa %s, %d thread(s): y[%zu] = %.9g, reference %.9g", what,
+                                 sn_isa_name((sn_isa)isa), threads, j, out.data[j], want[j]);
+                if (threads == 1)
+                    memcpy(first, out.data, ny * 4);
+                else if (memcmp(first, out.data, ny * 4) != 0)
+                    fail_msg("%s, isa %s: 2 threads differ from 1", what, sn_isa_name((sn_isa)isa));
+                sn_session_destroy(s);
+            }
+        }
+        free(av), free(bv), free(cv), free(aa), free(ab), free(want), free(mag), free(first);
+        sn_graph_destroy(g);
+        ran++;
+    }
+    print_message("%d matrix products agree with the reference\n", ran);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_like_shapes),
         cmocka_unit_test(test_drawn_shapes),
         cmocka_unit_test(test_winograd_shapes),
+        cmocka_unit_test(test_matmul_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
