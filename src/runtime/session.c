@@ -767,11 +767,6 @@ static void clamp_of(sn_activation act, float *lo, float *hi) {
     *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
 }
 
-/* A padded copy that writes fewer floats than this is made on the calling
- * thread: 128 KB, a few microseconds, about what a hand-off to the threads
- * and back costs. */
-enum { PAD_INLINE_FLOATS = 32768 };
-
 /* The input inside a frame of zeros, as far as the taps reach: rows of the
  * padded copy, split over the threads like the conv itself. Only what the
  * tiles that read the copy need is written: whole rows for the output rows
@@ -895,17 +890,7 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
             d->input = NULL; /* no tile reads only the input: the whole copy */
             p.full_end = hp;
         }
-        /* the floats the copy writes: when only a frame, too few to be
-         * worth waking the threads for (stem, 2 threads: 16% of the run
-         * was the workers waiting on the two hand-offs) */
-        int64_t full = p.full_end + (hp - p.full_begin), part = hp - full;
-        if (full > hp) full = hp, part = 0;
-        int64_t floats = (full * wp + part * (p.lcols + wp - p.rcols)) * x->dims[0] * x->dims[3];
-        size_t rows = (size_t)(x->dims[0] * hp);
-        if (floats < PAD_INLINE_FLOATS)
-            pad_rows(&p, 0, rows);
-        else
-            parallel(s, pad_rows, &p, rows);
+        parallel(s, pad_rows, &p, (size_t)(x->dims[0] * hp));
         t.input = s->padded;
         t.in_h = hp;
         t.in_w = wp;
