@@ -646,16 +646,17 @@ struct tile_task {
     /* With a padded copy: the tiles whose taps all fall inside the input
      * read the input itself (see struct direct) */
     struct direct {
-        const float *input;         /* NULL: every tile reads `input` */
-        struct sn_conv_tile base;   /* its strides */
-        int64_t h, w, top, left;    /* its rows and columns; the padding */
-        int64_t oy0, oy1, ox0, ox1; /* output rows and columns reading only inside */
-        int64_t lx, rx;             /* of those rows, the run of whole tiles reading only inside */
+        const float *input;       /* NULL: every tile reads `input` */
+        struct sn_conv_tile base; /* its strides */
+        int64_t h, w, top, left;  /* its rows and columns; the padding */
+        int64_t oy0, oy1;         /* output rows whose taps stay inside at the top and bottom */
+        int64_t lx, rx;           /* of those rows, the run of whole tiles reading only inside */
     } direct;
 };
 
-/* NR blocks [first_block, end_block) of one run of pixels: `count` (<= MR)
- * pixels from `in` (pixel_stride apart, strides of `base`) to `out`. */
+/* NR blocks [first_block, end_block) of one run of pixels: `count` pixels
+ * from `in` (pixel_stride apart, strides of `base`) to `out`, which the
+ * kernel cuts in MR tiles from the start of the run. */
 static void tile_blocks(const struct tile_task *t, const struct sn_conv_tile *base, const float *in,
                         float *out, size_t count, size_t first_block, size_t end_block) {
     if (first_block == end_block) return;
@@ -864,13 +865,14 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                       span_w = (f->dims[1] - 1) * a->dilations.w + 1;
         *d = (struct direct){
             .input = in->data, .base = t.base, .h = t.in_h, .w = t.in_w, .top = top, .left = left};
+        int64_t ox0, ox1; /* output columns whose taps stay inside */
         inside_range(t.in_h, t.out_h, a->strides.h, top, span_h, &d->oy0, &d->oy1);
-        inside_range(t.in_w, t.out_w, a->strides.w, left, span_w, &d->ox0, &d->ox1);
-        /* the edge tiles (as conv_rows cuts a row) and the columns they read:
-         * the left ones end at the first tile boundary at or past ox0, the
-         * right ones start at the tile holding ox1 (none if ox1 is the end) */
-        int64_t lx = (d->ox0 + mr - 1) / mr * mr,
-                rx = d->ox1 < t.out_w ? d->ox1 / mr * mr : t.out_w;
+        inside_range(t.in_w, t.out_w, a->strides.w, left, span_w, &ox0, &ox1);
+        /* the edge tiles (as the kernels cut a row) and the columns they
+         * read: the left ones end at the first tile boundary at or past ox0,
+         * the right ones start at the tile holding ox1 (none if ox1 is the
+         * end) */
+        int64_t lx = (ox0 + mr - 1) / mr * mr, rx = ox1 < t.out_w ? ox1 / mr * mr : t.out_w;
         if (lx > t.out_w) lx = t.out_w;
         struct pad_task p = {.in = in->data,
                              .out = s->padded,
@@ -928,7 +930,7 @@ static void matmul_simd(sn_session *s, const struct node *nd, const struct value
     parallel(s, matmul_tiles, &t, panels * t.groups);
 }
 
-/* ---- Winograd F(4x4, 3x3) (see sn_winograd_geometry in kernels.h) ------- */
+/* ---- Winograd F(4x4, 3x3), F(2x2, 5x5) (sn_winograd_geometry, kernels.h) */
 
 struct winograd_task {
     const struct sn_kernels *kernels;
@@ -1012,10 +1014,9 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
                                              .max = INFINITY}};
     /* A work item's V and M, 36 (ic + oc) floats a tile, about 256 KB: they
      * stay in L2 with the weights' matrix in use. Whole MR-row tiles, and
-     * at least 4 items a thread. */
-    size_t threads = s->pool ? pthreadpool_get_threads_count(s->pool) : 1;
-    size_t per = 65536 / (36 * (ic + oc)), balanced = w.tiles / (4 * threads);
-    if (per > balanced) per = balanced;
+     * the same items for any thread count: how a run is cut decides which
+     * kernel computes a lone last tile (see tile_blocks), hence its bits. */
+    size_t per = 65536 / (36 * (ic + oc));
     w.per_item = per < mr ? mr : per / mr * mr;
     parallel(s, winograd_tiles, &w, (w.tiles + w.per_item - 1) / w.per_item);
 }
