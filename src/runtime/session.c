@@ -738,7 +738,7 @@ static size_t block_groups(const sn_session *s, size_t rows, size_t out_c, size_
 }
 
 /* The weights and bias of a node for this run: packs, or its own buffers
- * packed now from the computed values, or NR zeros for a missing bias. */
+ * packed now from the computed values, or NULL for a missing bias. */
 static void node_weights(sn_session *s, const struct node *nd, const float **w, const float **b) {
     const int nr = (int)s->kernels->conv.nr;
     const struct value *wv = &s->values[nd->inputs[1]];

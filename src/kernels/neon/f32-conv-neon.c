@@ -59,8 +59,8 @@ static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, floa
 
 #if SN_ARCH_ARM64
 
-/* MR pixels x 16 channels, MR <= 5 a compile-time constant (the tile below
- * calls it with 5 down to 1, so a short tile at a row's end wastes no FMAs):
+/* MR pixels x 16 channels, MR <= 5 a compile-time constant (run_16 below
+ * calls it with 5 down to 1, so a short tile at a run's end wastes no FMAs):
  * 4 * MR accumulators; each lane's 16 weights come with one 4-register load
  * (vld1q_f32_x4), so four input channels cost 4 weight loads and MR input
  * loads for 16 * MR FMAs. Input pointers step with the loads
@@ -173,7 +173,7 @@ void sn_f32_conv_ukernel_1x16__neonfma(size_t mr, size_t nc, const struct sn_con
 
 #else /* armv7: NEON with VFPv4 */
 
-/* MR pixels x 8 channels, MR <= 4 a compile-time constant (the tile below
+/* MR pixels x 8 channels, MR <= 4 a compile-time constant (run_8 below
  * calls it with 4 down to 1): 2 * MR accumulators; four input channels of
  * a pixel come in one q register and are consumed by lane with VMLA
  * (armv7 has no by-scalar VFMA, so these products are rounded before the
