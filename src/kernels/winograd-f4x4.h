@@ -25,6 +25,15 @@
 
 #include "kernels/kernels.h"
 
+/* NEON: the channel loops by hand, 4 channels a step (GCC does not
+ * vectorize float arithmetic for armv7 NEON, which flushes subnormals,
+ * without -funsafe-math-optimizations; the transforms may flush, as they
+ * round, within the Winograd tolerance). x86: the compiler's vectors. */
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+#include <arm_neon.h>
+#define WINOGRAD_NEON 1
+#endif
+
 /* channels per pass: the patch of 36 runs stays in L1 */
 enum { WINOGRAD_RUN = 64 };
 
@@ -36,7 +45,23 @@ winograd_bt_runs(const float *restrict d0, const float *restrict d1, const float
                  const float *restrict d3, const float *restrict d4, const float *restrict d5,
                  float *restrict r0, float *restrict r1, float *restrict r2, float *restrict r3,
                  float *restrict r4, float *restrict r5, size_t n) {
-    for (size_t k = 0; k < n; k++) {
+    size_t k = 0;
+#ifdef WINOGRAD_NEON
+    for (; k + 4 <= n; k += 4) {
+        const float32x4_t x0 = vld1q_f32(d0 + k), x1 = vld1q_f32(d1 + k), x2 = vld1q_f32(d2 + k),
+                          x3 = vld1q_f32(d3 + k), x4 = vld1q_f32(d4 + k), x5 = vld1q_f32(d5 + k);
+        const float32x4_t a = vsubq_f32(x4, vmulq_n_f32(x2, 4.0f)),
+                          b = vsubq_f32(x3, vmulq_n_f32(x1, 4.0f)), c = vsubq_f32(x4, x2),
+                          e = vmulq_n_f32(vsubq_f32(x3, x1), 2.0f);
+        vst1q_f32(r0 + k, vaddq_f32(vsubq_f32(vmulq_n_f32(x0, 4.0f), vmulq_n_f32(x2, 5.0f)), x4));
+        vst1q_f32(r1 + k, vaddq_f32(a, b));
+        vst1q_f32(r2 + k, vsubq_f32(a, b));
+        vst1q_f32(r3 + k, vaddq_f32(c, e));
+        vst1q_f32(r4 + k, vsubq_f32(c, e));
+        vst1q_f32(r5 + k, vaddq_f32(vsubq_f32(vmulq_n_f32(x1, 4.0f), vmulq_n_f32(x3, 5.0f)), x5));
+    }
+#endif
+    for (; k < n; k++) {
         const float a = d4[k] - 4.0f * d2[k], b = d3[k] - 4.0f * d1[k];
         const float c = d4[k] - d2[k], e = 2.0f * (d3[k] - d1[k]);
         r0[k] = 4.0f * d0[k] - 5.0f * d2[k] + d4[k];
@@ -61,7 +86,20 @@ winograd_at_runs(const float *restrict m0, const float *restrict m1, const float
                  const float *restrict m3, const float *restrict m4, const float *restrict m5,
                  float *restrict o0, float *restrict o1, float *restrict o2, float *restrict o3,
                  size_t n) {
-    for (size_t k = 0; k < n; k++) {
+    size_t k = 0;
+#ifdef WINOGRAD_NEON
+    for (; k + 4 <= n; k += 4) {
+        const float32x4_t x1 = vld1q_f32(m1 + k), x2 = vld1q_f32(m2 + k), x3 = vld1q_f32(m3 + k),
+                          x4 = vld1q_f32(m4 + k);
+        const float32x4_t s12 = vaddq_f32(x1, x2), d12 = vsubq_f32(x1, x2), s34 = vaddq_f32(x3, x4),
+                          d34 = vsubq_f32(x3, x4);
+        vst1q_f32(o0 + k, vaddq_f32(vaddq_f32(vld1q_f32(m0 + k), s12), s34));
+        vst1q_f32(o1 + k, vaddq_f32(d12, vmulq_n_f32(d34, 2.0f)));
+        vst1q_f32(o2 + k, vaddq_f32(s12, vmulq_n_f32(s34, 4.0f)));
+        vst1q_f32(o3 + k, vaddq_f32(vaddq_f32(d12, vmulq_n_f32(d34, 8.0f)), vld1q_f32(m5 + k)));
+    }
+#endif
+    for (; k < n; k++) {
         const float s12 = m1[k] + m2[k], d12 = m1[k] - m2[k];
         const float s34 = m3[k] + m4[k], d34 = m3[k] - m4[k];
         o0[k] = m0[k] + s12 + s34;
@@ -76,7 +114,19 @@ static inline __attribute__((always_inline)) void
 winograd_at2_runs(const float *restrict m0, const float *restrict m1, const float *restrict m2,
                   const float *restrict m3, const float *restrict m4, const float *restrict m5,
                   float *restrict o0, float *restrict o1, size_t n) {
-    for (size_t k = 0; k < n; k++) {
+    size_t k = 0;
+#ifdef WINOGRAD_NEON
+    for (; k + 4 <= n; k += 4) {
+        const float32x4_t x1 = vld1q_f32(m1 + k), x2 = vld1q_f32(m2 + k), x3 = vld1q_f32(m3 + k),
+                          x4 = vld1q_f32(m4 + k);
+        vst1q_f32(o0 + k,
+                  vaddq_f32(vaddq_f32(vld1q_f32(m0 + k), vaddq_f32(x1, x2)), vaddq_f32(x3, x4)));
+        vst1q_f32(o1 + k,
+                  vaddq_f32(vaddq_f32(vsubq_f32(x1, x2), vmulq_n_f32(vsubq_f32(x3, x4), 2.0f)),
+                            vld1q_f32(m5 + k)));
+    }
+#endif
+    for (; k < n; k++) {
         o0[k] = m0[k] + (m1[k] + m2[k]) + (m3[k] + m4[k]);
         o1[k] = (m1[k] - m2[k]) + 2.0f * (m3[k] - m4[k]) + m5[k];
     }
@@ -160,7 +210,18 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, const
                     if (ox >= g->out_w) break;
                     float *o = output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + c0;
                     const float *s = y + j * WINOGRAD_RUN;
-                    for (size_t k = 0; k < nc; k++) {
+                    size_t k = 0;
+#ifdef WINOGRAD_NEON
+                    /* vmaxq/vminq return NaN when an operand is NaN, as the
+                     * scalar lines below let it through */
+                    const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+                    for (; k + 4 <= nc; k += 4) {
+                        float32x4_t r = vld1q_f32(s + k);
+                        if (bias) r = vaddq_f32(r, vld1q_f32(bias + c0 + k));
+                        vst1q_f32(o + k, vminq_f32(vhi, vmaxq_f32(vlo, r)));
+                    }
+#endif
+                    for (; k < nc; k++) {
                         float r = s[k] + (bias ? bias[c0 + k] : 0.0f);
                         /* as the tile kernels: max(lo, r), then min(hi, .); NaN stays */
                         r = lo > r ? lo : r;
