@@ -88,27 +88,22 @@ struct sn_conv_tile {
 
 typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_conv_tile *tile);
 
-/* A kernel's loop over the NR-channel blocks of nc channels (see struct
- * sn_conv_tile): BLOCK(mr, n, t, weights, bias, output) computes one block
- * of min(n, NR) channels, given n channels left (storing all NR when n >=
- * NR), reading every other field of t. The pointers step here rather than
- * in a copy of t: a copy read back soon after the caller wrote t stalls on
- * store-to-load forwarding (x86, measured: the AVX2 stem 12% slower). */
-#define SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t)                                                       \
-    do {                                                                                           \
-        const float *w_ = (t)->weights, *b_ = (t)->bias;                                           \
-        float *o_ = (t)->output;                                                                   \
-        const size_t step_ = (t)->kh * (t)->kw * (t)->kc * (NR);                                   \
-        for (size_t n_ = (nc);; n_ -= (NR), w_ += step_, b_ += (NR), o_ += (NR)) {                 \
-            BLOCK(mr, n_, t, w_, b_, o_);                                                          \
-            if (n_ <= (NR)) break;                                                                 \
-        }                                                                                          \
-    } while (0)
-
-/* Defines kernel NAME from BLOCK, a function for one block (as above). */
+/* Defines kernel NAME (the contract above) as a loop over the NR-channel
+ * blocks of nc channels: BLOCK(mr, n, t, weights, bias, output) computes
+ * the run's pixels for one block of min(n, NR) channels, given n channels
+ * left (storing all NR when n >= NR), reading every other field of t. The
+ * pointers step here rather than in a copy of t: a copy read back soon
+ * after the caller wrote t stalls on store-to-load forwarding (x86,
+ * measured: the AVX2 stem 12% slower). */
 #define SN_CONV_OVER_BLOCKS(NAME, BLOCK, NR)                                                       \
     void NAME(size_t mr, size_t nc, const struct sn_conv_tile *t) {                                \
-        SN_CONV_BLOCKS(BLOCK, mr, NR, nc, t);                                                      \
+        const float *w = t->weights, *b = t->bias;                                                 \
+        float *o = t->output;                                                                      \
+        const size_t step = t->kh * t->kw * t->kc * (NR);                                          \
+        for (size_t n = nc;; n -= (NR), w += step, b += (NR), o += (NR)) {                         \
+            BLOCK(mr, n, t, w, b, o);                                                              \
+            if (n <= (NR)) break;                                                                  \
+        }                                                                                          \
     }
 
 /* Winograd F(m x m, r x r) with 6x6 tiles, m + r = 7: F(4x4, 3x3) for 3x3
@@ -145,7 +140,7 @@ struct sn_conv_config {
     sn_f32_conv_ukernel_fn tile, row;
     const sn_packer *packer;            /* [.., K, N] -> [N/NR][K][NR] */
     const sn_packer *packer_transposed; /* [N, K] -> [N/NR][K][NR] */
-    /* 3x3 HWIO -> 36 x the packer's layout of [in, out] (U = G g G^T) */
+    /* 3x3 or 5x5 HWIO -> 36 x the packer's layout of [in, out] (U = G g G^T) */
     const sn_packer *packer_winograd;
 };
 
