@@ -87,6 +87,10 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
 #define TAP(m) const float *p##m = (const float *)(tap + m * t->pixel_stride);
             ROWS5(TAP)
 #undef TAP
+            /* two quads an iteration: half the loop control (counted: the
+             * seed filter 1.0% fewer instructions on aarch64, 2.1% on armv7;
+             * by 4, the stem's 9-channel rows lose more than the rest gain) */
+#pragma GCC unroll 2
             for (size_t q = quads; q != 0; q--) {
 #define LOAD(m)                                                                                    \
     float32x4_t x##m = vdupq_n_f32(0.0f);                                                          \
@@ -200,6 +204,10 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
 #define TAP(m) const float *p##m = (const float *)(tap + m * t->pixel_stride);
             ROWS4(TAP)
 #undef TAP
+            /* two quads an iteration: half the loop control (counted: the
+             * seed filter 1.0% fewer instructions on aarch64, 2.1% on armv7;
+             * by 4, the stem's 9-channel rows lose more than the rest gain) */
+#pragma GCC unroll 2
             for (size_t q = quads; q != 0; q--) {
 #define LOAD(m)                                                                                    \
     float32x4_t x##m = vdupq_n_f32(0.0f);                                                          \
