@@ -667,7 +667,9 @@ typedef struct sn_session_options {
      * Winograd: 3x3 with at least 16 channels in and out as F(4x4, 3x3)
      * (4x fewer multiply-adds), 5x5 with at least 48 as F(2x2, 5x5) (2.8x
      * fewer), at the price of a larger rounding error (a few 1e-6 of the
-     * sum of |terms| against a few 1e-7 direct). */
+     * sum of |terms| against a few 1e-7 direct), and of NaN where an
+     * infinite input would give an infinite output (the transforms
+     * subtract the infinity from itself). */
     bool direct_conv;
 } sn_session_options;
 
