@@ -57,6 +57,57 @@ static int winograd_shape(const struct conv_case *c) {
            c->ic >= least && c->oc >= least;
 }
 
+/* Runs y (feeds given) with every kernel set this CPU has (up to the cap)
+ * on 1 and 2 threads, and, for a Winograd shape, with direct_conv as well:
+ * each output within a few ULP of the sum of |terms| (mag) of the
+ * reference (want) for direct convolution, 1e-5 for Winograd, and 2
+ * threads bit-identical to 1. */
+static void check_sessions(sn_graph *g, sn_tensor *y, const sn_feed *feeds, size_t nfeeds,
+                           const float *want, const float *mag, size_t ny, int winograd_shape,
+                           const char *what) {
+    float *first = malloc(ny * 4);
+    assert_non_null(first);
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    for (int isa = 0; isa <= (int)info.isa; isa++) {
+        if (!((info.isas >> isa) & 1)) continue;
+        for (int run = 0; run < 4; run++) {
+            /* 1 and 2 threads; Winograd where it applies, then direct */
+            const int threads = 1 + run % 2, direct = run / 2;
+            const int winograd = !direct && isa != SN_ISA_SCALAR && winograd_shape;
+            winograd_runs += winograd;
+            if (direct && !winograd_shape) break; /* the same as run 0 and 1 */
+            sn_session *s = sn_session_create(g, SN_FETCH(y),
+                                              &(sn_session_options){.threads = threads,
+                                                                    .limit_isa = true,
+                                                                    .max_isa = (sn_isa)isa,
+                                                                    .direct_conv = direct});
+            if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
+            sn_output out;
+            if (sn_session_run(s, feeds, nfeeds, &out) != SN_OK)
+                fail_msg("%s: %s", what, sn_session_error(s));
+            assert_int_equal(elements(&out.shape), ny);
+            for (size_t i = 0; i < ny; i++) {
+                /* direct: the sum in another order, a few ULP of the sum of
+                 * |terms|; Winograd: its transforms' rounding on top */
+                double err = fabs((double)out.data[i] - (double)want[i]) / (1.0 + mag[i]);
+                double *worst = winograd ? &worst_winograd : &worst_direct;
+                if (err > *worst) *worst = err;
+                if (!(err <= (winograd ? 1e-5 : 1e-6)))
+                    fail_msg("%s, isa %s, %d thread(s)%s: y[%zu] = %.9g, reference %.9g", what,
+                             sn_isa_name((sn_isa)isa), threads, winograd ? ", Winograd" : "", i,
+                             out.data[i], want[i]);
+            }
+            if (threads == 1)
+                memcpy(first, out.data, ny * 4);
+            else if (memcmp(first, out.data, ny * 4) != 0)
+                fail_msg("%s, isa %s: 2 threads differ from 1", what, sn_isa_name((sn_isa)isa));
+            sn_session_destroy(s);
+        }
+    }
+    free(first);
+}
+
 /* Returns 0 (and runs nothing) when the case has no output. */
 static int run_case(const struct conv_case *c) {
     int64_t oh, ow, top, left;
@@ -83,8 +134,8 @@ static int run_case(const struct conv_case *c) {
     size_t nx = elements(&xs), nf = elements(&fs), ny = (size_t)(c->batch * oh * ow * c->oc);
     float *xv = malloc(nx * 4), *fv = malloc(nf * 4), *bv = malloc((size_t)c->oc * 4);
     float *ax = malloc(nx * 4), *af = malloc(nf * 4);
-    float *want = malloc(ny * 4), *mag = malloc(ny * 4), *first = malloc(ny * 4);
-    assert_true(xv && fv && bv && ax && af && want && mag && first);
+    float *want = malloc(ny * 4), *mag = malloc(ny * 4);
+    assert_true(xv && fv && bv && ax && af && want && mag);
     for (size_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i] = value());
     for (size_t i = 0; i < nf; i++) af[i] = fabsf(fv[i] = value());
     for (int i = 0; i < c->oc; i++) bv[i] = value();
@@ -94,46 +145,9 @@ static int run_case(const struct conv_case *c) {
     sn_f32_conv2d_ref(&geo, xv, fv, bv, c->act, want, 0, c->batch * oh);
     sn_f32_conv2d_ref(&geo, ax, af, NULL, SN_ACT_NONE, mag, 0, c->batch * oh);
 
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    for (int isa = 0; isa <= (int)info.isa; isa++) {
-        if (!((info.isas >> isa) & 1)) continue;
-        for (int run = 0; run < 4; run++) {
-            /* 1 and 2 threads; Winograd where it applies, then direct */
-            const int threads = 1 + run % 2, direct = run / 2;
-            const int winograd = !direct && isa != SN_ISA_SCALAR && winograd_shape(c);
-            winograd_runs += winograd;
-            if (direct && !winograd_shape(c)) break; /* the same as run 0 and 1 */
-            sn_session *s = sn_session_create(g, SN_FETCH(y),
-                                              &(sn_session_options){.threads = threads,
-                                                                    .limit_isa = true,
-                                                                    .max_isa = (sn_isa)isa,
-                                                                    .direct_conv = direct});
-            if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
-            sn_feed feeds[3] = {{x, xv, xs}, {f, fv, fs}, {b, bv, bs}};
-            sn_output out;
-            if (sn_session_run(s, feeds, 3, &out) != SN_OK)
-                fail_msg("%s: %s", what, sn_session_error(s));
-            assert_int_equal(elements(&out.shape), ny);
-            for (size_t i = 0; i < ny; i++) {
-                /* direct: the sum in another order, a few ULP of the sum of
-                 * |terms|; Winograd: its transforms' rounding on top */
-                double err = fabs((double)out.data[i] - (double)want[i]) / (1.0 + mag[i]);
-                double *worst = winograd ? &worst_winograd : &worst_direct;
-                if (err > *worst) *worst = err;
-                if (!(err <= (winograd ? 1e-5 : 1e-6)))
-                    fail_msg("%s, isa %s, %d thread(s)%s: y[%zu] = %.9g, reference %.9g", what,
-                             sn_isa_name((sn_isa)isa), threads, winograd ? ", Winograd" : "", i,
-                             out.data[i], want[i]);
-            }
-            if (threads == 1)
-                memcpy(first, out.data, ny * 4);
-            else if (memcmp(first, out.data, ny * 4) != 0)
-                fail_msg("%s, isa %s: 2 threads differ from 1", what, sn_isa_name((sn_isa)isa));
-            sn_session_destroy(s);
-        }
-    }
-    free(xv), free(fv), free(bv), free(ax), free(af), free(want), free(mag), free(first);
+    sn_feed feeds[3] = {{x, xv, xs}, {f, fv, fs}, {b, bv, bs}};
+    check_sessions(g, y, feeds, 3, want, mag, ny, winograd_shape(c), what);
+    free(xv), free(fv), free(bv), free(ax), free(af), free(want), free(mag);
     sn_graph_destroy(g);
     return 1;
 }
@@ -215,8 +229,6 @@ static void test_matmul_shapes(void **state) {
     (void)state;
     static const int ms[] = {1, 2, 7, 64, 301, 2100}, ks[] = {1, 3, 16, 100, 1000},
                      ns[] = {1, 5, 33, 64};
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
     int ran = 0;
     for (int i = 0; i < 40; i++) {
         const int m = ms[next() % 6], k = ks[next() % 5], n = ns[next() % 4], tb = i % 2;
@@ -236,37 +248,16 @@ static void test_matmul_shapes(void **state) {
         const size_t na = (size_t)m * k, nb = (size_t)k * n, ny = (size_t)m * n;
         float *av = malloc(na * 4), *bv = malloc(nb * 4), *cv = malloc((size_t)n * 4);
         float *aa = malloc(na * 4), *ab = malloc(nb * 4), *want = malloc(ny * 4),
-              *mag = malloc(ny * 4), *first = malloc(ny * 4);
-        assert_true(av && bv && cv && aa && ab && want && mag && first);
+              *mag = malloc(ny * 4);
+        assert_true(av && bv && cv && aa && ab && want && mag);
         for (size_t j = 0; j < na; j++) aa[j] = fabsf(av[j] = value());
         for (size_t j = 0; j < nb; j++) ab[j] = fabsf(bv[j] = value());
         for (int j = 0; j < n; j++) cv[j] = value();
         sn_f32_matmul_ref(m, k, n, av, 0, bv, tb, cv, act, want, 0, m);
         sn_f32_matmul_ref(m, k, n, aa, 0, ab, tb, NULL, SN_ACT_NONE, mag, 0, m);
-        for (int isa = 0; isa <= (int)info.isa; isa++) {
-            if (!((info.isas >> isa) & 1)) continue;
-            for (int threads = 1; threads <= 2; threads++) {
-                sn_session *s = sn_session_create(g, SN_FETCH(y),
-                                                  &(sn_session_options){.threads = threads,
-                                                                        .limit_isa = true,
-                                                                        .max_isa = (sn_isa)isa});
-                if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
-                sn_feed feeds[3] = {{a, av, as}, {b, bv, bshape}, {c, cv, cs}};
-                sn_output out;
-                if (sn_session_run(s, feeds, 3, &out) != SN_OK)
-                    fail_msg("%s: %s", what, sn_session_error(s));
-                for (size_t j = 0; j < ny; j++)
-                    if (!(fabs((double)out.data[j] - (double)want[j]) <= 1e-6 * (1.0 + mag[j])))
-                        fail_msg("%s, isa %s, %d thread(s): y[%zu] = %.9g, reference %.9g", what,
-                                 sn_isa_name((sn_isa)isa), threads, j, out.data[j], want[j]);
-                if (threads == 1)
-                    memcpy(first, out.data, ny * 4);
-                else if (memcmp(first, out.data, ny * 4) != 0)
-                    fail_msg("%s, isa %s: 2 threads differ from 1", what, sn_isa_name((sn_isa)isa));
-                sn_session_destroy(s);
-            }
-        }
-        free(av), free(bv), free(cv), free(aa), free(ab), free(want), free(mag), free(first);
+        sn_feed feeds[3] = {{a, av, as}, {b, bv, bshape}, {c, cv, cs}};
+        check_sessions(g, y, feeds, 3, want, mag, ny, 0, what);
+        free(av), free(bv), free(cv), free(aa), free(ab), free(want), free(mag);
         sn_graph_destroy(g);
         ran++;
     }

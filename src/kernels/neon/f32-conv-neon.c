@@ -57,6 +57,24 @@ static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, floa
         __asm__("" : "+r"(p));                                                                     \
     } while (0)
 
+/* The body of a block function over a run of `pixels` (see struct
+ * sn_conv_tile): full tiles through CONV(MR, ...), then the rest (fewer
+ * than MR <= 5 pixels) through CONV instantiated for its count. */
+#define RUN_TILES(CONV, MR)                                                                        \
+    const char *in = (const char *)t->input;                                                       \
+    for (; pixels >= (MR); pixels -= (MR)) {                                                       \
+        CONV(MR, nc, t, in, w, b, o);                                                              \
+        in += (MR)*t->pixel_stride;                                                                \
+        o = (float *)((char *)o + (MR)*t->output_stride);                                          \
+    }                                                                                              \
+    switch (pixels) {                                                                              \
+    case 4: CONV(4, nc, t, in, w, b, o); break;                                                    \
+    case 3: CONV(3, nc, t, in, w, b, o); break;                                                    \
+    case 2: CONV(2, nc, t, in, w, b, o); break;                                                    \
+    case 1: CONV(1, nc, t, in, w, b, o); break;                                                    \
+    default: break;                                                                                \
+    }
+
 #if SN_ARCH_ARM64
 
 /* MR pixels x 16 channels, MR <= 5 a compile-time constant (run_16 below
@@ -153,19 +171,7 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
 /* One block of a run of pixels: full tiles of 5, then the rest. */
 static void run_16(size_t pixels, size_t nc, const struct sn_conv_tile *t, const float *w,
                    const float *b, float *o) {
-    const char *in = (const char *)t->input;
-    for (; pixels >= 5; pixels -= 5) {
-        conv_16(5, nc, t, in, w, b, o);
-        in += 5 * t->pixel_stride;
-        o = (float *)((char *)o + 5 * t->output_stride);
-    }
-    switch (pixels) {
-    case 4: conv_16(4, nc, t, in, w, b, o); break;
-    case 3: conv_16(3, nc, t, in, w, b, o); break;
-    case 2: conv_16(2, nc, t, in, w, b, o); break;
-    case 1: conv_16(1, nc, t, in, w, b, o); break;
-    default: break;
-    }
+    RUN_TILES(conv_16, 5);
 }
 
 SN_CONV_OVER_BLOCKS(sn_f32_conv_ukernel_5x16__neonfma, run_16, 16)
@@ -270,18 +276,7 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
 /* One block of a run of pixels: full tiles of 4, then the rest. */
 static void run_8(size_t pixels, size_t nc, const struct sn_conv_tile *t, const float *w,
                   const float *b, float *o) {
-    const char *in = (const char *)t->input;
-    for (; pixels >= 4; pixels -= 4) {
-        conv_8(4, nc, t, in, w, b, o);
-        in += 4 * t->pixel_stride;
-        o = (float *)((char *)o + 4 * t->output_stride);
-    }
-    switch (pixels) {
-    case 3: conv_8(3, nc, t, in, w, b, o); break;
-    case 2: conv_8(2, nc, t, in, w, b, o); break;
-    case 1: conv_8(1, nc, t, in, w, b, o); break;
-    default: break;
-    }
+    RUN_TILES(conv_8, 4);
 }
 
 SN_CONV_OVER_BLOCKS(sn_f32_conv_ukernel_4x8__neonfma, run_8, 8)
