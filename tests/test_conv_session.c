@@ -211,6 +211,7 @@ static void test_workload_like_shapes(void **state) {
     static const struct conv_case cases[] = {
         {1, 12, 64, 8, 32, 5, 5, 1, 1, SN_PADDING_SAME, SN_ACT_RELU},  /* seed filter */
         {1, 10, 37, 48, 64, 5, 5, 1, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* 5x5 Winograd */
+        {1, 47, 45, 64, 64, 3, 3, 1, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* many Winograd items */
         {1, 9, 56, 16, 24, 3, 3, 1, 1, SN_PADDING_SAME, SN_ACT_RELU},  /* resnet 3x3 */
         {1, 30, 40, 3, 32, 3, 3, 2, 1, SN_PADDING_SAME,
          SN_ACT_RELU6},                                              /* stem: pads right, bottom */

@@ -113,12 +113,15 @@ typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_con
  * tiles_w tiles in all.
  *   input transform, tiles [t0, t1): the 6x6 patch at input row m ty - top,
  *     column m tx - left (zeros outside the input) becomes V = B^T d B,
- *     36 matrices [T][channels]: v[(xi * T + t) * channels + c];
+ *     36 matrices of [t1 - t0][channels] rows, `stride` floats apart:
+ *     v[xi * stride + (t - t0) * channels + c];
  *   the products, M[xi] = V[xi] U[xi] with U = G g G^T (the weights,
- *     pack/pack.h), run on the tile kernels: m[(xi * T + t) * out_c + o];
+ *     pack/pack.h), run on the tile kernels:
+ *     m[xi * stride + (t - t0) * out_c + o];
  *   output transform, tiles [t0, t1): Y = A^T M A (m x m), plus bias (NULL:
  *     none), clamped to [lo, hi] as the tile kernels clamp, into the NHWC
  *     output (the parts of a tile inside it).
+ * The caller keeps V and M of a few tiles at a time, in cache.
  * winograd-f4x4.h has the matrices. */
 typedef struct sn_winograd_geometry {
     int64_t batch, in_h, in_w, channels, out_h, out_w, out_c, top, left, tiles_h, tiles_w;
@@ -126,10 +129,10 @@ typedef struct sn_winograd_geometry {
 } sn_winograd_geometry;
 
 typedef void (*sn_f32_winograd_input_fn)(const sn_winograd_geometry *g, const float *input,
-                                         float *v, size_t t0, size_t t1);
+                                         float *v, size_t stride, size_t t0, size_t t1);
 typedef void (*sn_f32_winograd_output_fn)(const sn_winograd_geometry *g, const float *m,
-                                          const float *bias, float lo, float hi, float *output,
-                                          size_t t0, size_t t1);
+                                          size_t stride, const float *bias, float lo, float hi,
+                                          float *output, size_t t0, size_t t1);
 
 /* A convolution kernel set: the MR x NR tile kernel, its one-pixel twin
  * for leftovers and matrix-vector products, and the packer that makes the
@@ -170,9 +173,9 @@ struct sn_conv_config {
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
 #define SN_WINOGRAD_KERNELS(isa, input, output)                                                    \
-    void input(const sn_winograd_geometry *, const float *, float *, size_t, size_t);             \
-    void output(const sn_winograd_geometry *, const float *, const float *, float, float, float *, \
-                size_t, size_t);
+    void input(const sn_winograd_geometry *, const float *, float *, size_t, size_t, size_t);     \
+    void output(const sn_winograd_geometry *, const float *, size_t, const float *, float, float,  \
+                float *, size_t, size_t);
 #include "kernels/f32-winograd.inc"
 #undef SN_WINOGRAD_KERNELS
 

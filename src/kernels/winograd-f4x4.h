@@ -143,11 +143,10 @@ static inline void winograd_at(int mt, const float *in, size_t is, float *out, s
                           out + os, n);
 }
 
-static void winograd_input(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,
-                           size_t t1) {
+static void winograd_input(const sn_winograd_geometry *g, const float *input, float *v, size_t vs,
+                           size_t t0, size_t t1) {
     float d[36 * WINOGRAD_RUN], u[36 * WINOGRAD_RUN];
-    const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->channels;
-    const size_t vs = tiles * c_all; /* floats from one matrix xi to the next */
+    const size_t c_all = (size_t)g->channels;
     for (size_t t = t0; t < t1; t++) {
         const int64_t n = (int64_t)t / (g->tiles_h * g->tiles_w),
                       ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
@@ -180,17 +179,17 @@ static void winograd_input(const sn_winograd_geometry *g, const float *input, fl
                 winograd_bt(src + j * cs, rs, u + j * WINOGRAD_RUN, 6 * WINOGRAD_RUN, nc);
             for (int i = 0; i < 6; i++)
                 winograd_bt(u + i * 6 * WINOGRAD_RUN, WINOGRAD_RUN,
-                            v + (size_t)(i * 6) * vs + t * c_all + c0, vs, nc);
+                            v + (size_t)(i * 6) * vs + (t - t0) * c_all + c0, vs, nc);
         }
     }
 }
 
-static void winograd_output(const sn_winograd_geometry *g, const float *m, const float *bias,
-                            float lo, float hi, float *output, size_t t0, size_t t1) {
+static void winograd_output(const sn_winograd_geometry *g, const float *m, size_t ms,
+                            const float *bias, float lo, float hi, float *output, size_t t0,
+                            size_t t1) {
     float u[24 * WINOGRAD_RUN], y[4 * WINOGRAD_RUN];
     const int mt = g->m;
-    const size_t tiles = (size_t)(g->batch * g->tiles_h * g->tiles_w), c_all = (size_t)g->out_c;
-    const size_t ms = tiles * c_all; /* floats from one matrix xi to the next */
+    const size_t c_all = (size_t)g->out_c;
     for (size_t t = t0; t < t1; t++) {
         const int64_t n = (int64_t)t / (g->tiles_h * g->tiles_w),
                       ty = (int64_t)t / g->tiles_w % g->tiles_h, tx = (int64_t)t % g->tiles_w;
@@ -199,7 +198,7 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, const
             /* columns: u[i][j] = sum_k A^T[i][k] M[k][j] (m x 6), M read in
              * place; then rows */
             for (int j = 0; j < 6; j++)
-                winograd_at(mt, m + (size_t)j * ms + t * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
+                winograd_at(mt, m + (size_t)j * ms + (t - t0) * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
                             6 * WINOGRAD_RUN, nc);
             for (int i = 0; i < mt; i++) {
                 const int64_t oy = ty * mt + i;
@@ -235,13 +234,13 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, const
 
 /* Defines the two transforms of one kernel set. */
 #define SN_WINOGRAD_TRANSFORMS(input_fn, output_fn)                                                \
-    void input_fn(const sn_winograd_geometry *g, const float *input, float *v, size_t t0,          \
-                  size_t t1) {                                                                     \
-        winograd_input(g, input, v, t0, t1);                                                       \
+    void input_fn(const sn_winograd_geometry *g, const float *input, float *v, size_t stride,      \
+                  size_t t0, size_t t1) {                                                          \
+        winograd_input(g, input, v, stride, t0, t1);                                               \
     }                                                                                              \
-    void output_fn(const sn_winograd_geometry *g, const float *m, const float *bias, float lo,     \
-                   float hi, float *output, size_t t0, size_t t1) {                                \
-        winograd_output(g, m, bias, lo, hi, output, t0, t1);                                       \
+    void output_fn(const sn_winograd_geometry *g, const float *m, size_t stride, const float *bias, \
+                   float lo, float hi, float *output, size_t t0, size_t t1) {                      \
+        winograd_output(g, m, stride, bias, lo, hi, output, t0, t1);                               \
     }
 
 #endif /* SN_KERNELS_WINOGRAD_F4X4_H */

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <pthreadpool.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,8 +66,10 @@ struct sn_session {
     size_t padded_bytes;
     float *zeros;     /* the bias of a conv without one: as many zeros as the widest has channels */
     bool direct_conv; /* the option: no Winograd */
-    float *winograd_v, *winograd_m; /* the transformed input and the products */
-    size_t winograd_v_bytes, winograd_m_bytes;
+    /* Winograd's V and M of one work item, for each thread (see
+     * winograd_conv) */
+    float *winograd;
+    size_t winograd_floats; /* of each thread's part */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -342,6 +345,21 @@ static int winograd_m(const sn_session *s, const struct node *n) {
     return s->values[n->inputs[1]].planned.dims[0] == 3 ? 4 : 2;
 }
 
+/* Tiles per Winograd work item: its V and M, 36 (ic + oc) floats a tile,
+ * about 256 KB, stay in L2 with the weights' matrix in use. Whole MR-row
+ * tiles, and the same items for any thread count: how a run is cut decides
+ * which kernel computes a lone last tile (see tile_blocks), hence its bits. */
+static size_t winograd_per_item(size_t mr, size_t ic, size_t oc) {
+    size_t per = 65536 / (36 * (ic + oc));
+    return per < mr ? mr : per / mr * mr;
+}
+
+/* A work item's V, [36][per_item][ic], then its M, [36][per_item][oc]; the
+ * floats of both, M starting on a cache line. */
+static size_t winograd_v_floats(size_t per_item, size_t ic) {
+    return (36 * per_item * ic + 15) / 16 * 16;
+}
+
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
  * cache for variables, in the layout of the session's kernels; a buffer
  * of the session, packed at each run, for computed ones. */
@@ -398,14 +416,11 @@ static bool prepare_weights(sn_session *s) {
             }
         }
         if (n->winograd) {
-            const sn_shape *x = &s->values[n->inputs[0]].planned, *y = &s->values[n->out].planned;
-            const int64_t t = winograd_m(s, n); /* output tile size */
-            size_t tiles =
-                (size_t)(y->dims[0] * ((y->dims[1] + t - 1) / t) * ((y->dims[2] + t - 1) / t));
-            size_t v = 36 * tiles * (size_t)x->dims[3] * sizeof(float),
-                   m = 36 * tiles * (size_t)y->dims[3] * sizeof(float);
-            if (v > s->winograd_v_bytes) s->winograd_v_bytes = v;
-            if (m > s->winograd_m_bytes) s->winograd_m_bytes = m;
+            const size_t ic = (size_t)s->values[n->inputs[0]].planned.dims[3],
+                         oc = (size_t)s->values[n->out].planned.dims[3],
+                         per = winograd_per_item(cc->mr, ic, oc),
+                         floats = winograd_v_floats(per, ic) + (36 * per * oc + 15) / 16 * 16;
+            if (floats > s->winograd_floats) s->winograd_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
             size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
@@ -413,14 +428,17 @@ static bool prepare_weights(sn_session *s) {
             if (floats * sizeof(float) > s->padded_bytes) s->padded_bytes = floats * sizeof(float);
         }
     }
-    if ((s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes))) ||
-        (s->winograd_v_bytes && !(s->winograd_v = sn_aligned_alloc(64, s->winograd_v_bytes))) ||
-        (s->winograd_m_bytes && !(s->winograd_m = sn_aligned_alloc(64, s->winograd_m_bytes))))
+    if (s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes)))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     if (!(s->zeros = sn_aligned_alloc(64, (zeros * sizeof(float) + 63) & ~(size_t)63)))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     memset(s->zeros, 0, zeros * sizeof(float));
     return true;
+}
+
+/* The threads a session runs on: 1 without a pool. */
+static size_t threads_of(const sn_session *s) {
+    return s->pool ? pthreadpool_get_threads_count(s->pool) : 1;
 }
 
 void sn_session_destroy(sn_session *s) {
@@ -431,8 +449,7 @@ void sn_session_destroy(sn_session *s) {
         sn_aligned_free(s->nodes[i].bias_scratch);
     }
     sn_aligned_free(s->padded);
-    sn_aligned_free(s->winograd_v);
-    sn_aligned_free(s->winograd_m);
+    sn_aligned_free(s->winograd);
     sn_aligned_free(s->zeros);
     sn_free(s->nodes);
     sn_free(s->values);
@@ -510,6 +527,9 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         if (pthreadpool_get_threads_count(s->pool) <= 1)
             pthreadpool_destroy(s->pool), s->pool = NULL;
     }
+    if (s->winograd_floats &&
+        !(s->winograd = sn_aligned_alloc(64, s->winograd_floats * sizeof(float) * threads_of(s))))
+        goto oom;
     goto done;
 oom:
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session");
@@ -539,7 +559,7 @@ void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
         .pack_ms = s->pack_ms,
         .arena_bytes = s->arena_bytes,
         .isa = s->kernels->isa,
-        .threads = s->pool ? (int)pthreadpool_get_threads_count(s->pool) : 1,
+        .threads = (int)threads_of(s),
         .winograd = winograd,
     };
 }
@@ -626,7 +646,7 @@ static void parallel(sn_session *s, pthreadpool_task_1d_tile_1d_t fn, void *cont
         fn(context, 0, count);
         return;
     }
-    size_t tile = count / (pthreadpool_get_threads_count(s->pool) * 4);
+    size_t tile = count / (threads_of(s) * 4);
     pthreadpool_parallelize_1d_tile_1d(s->pool, fn, context, count, tile ? tile : 1, s->pool_flags);
 }
 
@@ -730,7 +750,7 @@ static void matmul_tiles(void *context, size_t begin, size_t count) {
 /* How many groups of NR blocks to split each row (or tile) into, so that
  * `rows` of them give every thread several work items. */
 static size_t block_groups(const sn_session *s, size_t rows, size_t out_c, size_t nr) {
-    size_t threads = s->pool ? pthreadpool_get_threads_count(s->pool) : 1,
+    size_t threads = threads_of(s),
            blocks = (out_c + nr - 1) / nr;
     if (threads == 1 || rows >= 4 * threads) return 1;
     size_t want = (4 * threads + rows - 1) / (rows ? rows : 1);
@@ -936,39 +956,49 @@ struct winograd_task {
     const struct sn_kernels *kernels;
     sn_winograd_geometry geo;
     const float *input, *bias;
-    float *v, *m, *output;
+    float *output;
     float lo, hi;
     size_t tiles;              /* T */
     size_t per_item;           /* tiles per work item */
+    size_t items;              /* work items: T / per_item, rounded up */
+    atomic_size_t next;        /* the next work item to take */
+    float *scratch;            /* a V and an M per thread, `part` floats apart */
+    size_t part;
     size_t matrix;             /* floats of each of the 36 packed weight matrices */
     struct tile_task products; /* strides, weights, zeros, clamp of the products */
 };
 
-/* Work item i: tiles [i * per_item, ...) through the input transform, the
- * 36 products and the output transform in turn, so that their part of V
- * and M is still in cache from one step to the next. */
-static void winograd_tiles(void *context, size_t begin, size_t count) {
-    const struct winograd_task *w = context;
+/* Work items taken in turn, each `per_item` tiles [t0, t1) through the
+ * input transform, the 36 products and the output transform, with V and M
+ * in this thread's part of the scratch, which stays in cache from one step
+ * and one item to the next. Call k of [begin, begin + count) owns part k:
+ * there are as many calls as threads, and no two run the same k. */
+static void winograd_items(void *context, size_t begin, size_t count) {
+    struct winograd_task *w = context;
     const struct tile_task *t = &w->products;
     const size_t ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
-                 blocks = (oc + t->cc->nr - 1) / t->cc->nr;
-    for (size_t i = begin; i < begin + count; i++) {
-        const size_t t0 = i * w->per_item,
-                     t1 = t0 + w->per_item < w->tiles ? t0 + w->per_item : w->tiles;
-        w->kernels->f32_winograd_input(&w->geo, w->input, w->v, t0, t1);
-        struct tile_task x = *t;
-        for (size_t xi = 0; xi < 36; xi++) {
-            x.weights = t->weights + xi * w->matrix;
-            tile_blocks(&x, &t->base, w->v + (xi * w->tiles + t0) * ic,
-                        w->m + (xi * w->tiles + t0) * oc, t1 - t0, 0, blocks);
+                 blocks = (oc + t->cc->nr - 1) / t->cc->nr, per = w->per_item;
+    for (size_t k = begin; k < begin + count; k++) {
+        float *v = w->scratch + k * w->part, *m = v + winograd_v_floats(per, ic);
+        for (size_t i; (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) <
+                       w->items;) {
+            const size_t t0 = i * per, t1 = t0 + per < w->tiles ? t0 + per : w->tiles;
+            w->kernels->f32_winograd_input(&w->geo, w->input, v, per * ic, t0, t1);
+            struct tile_task x = *t;
+            for (size_t xi = 0; xi < 36; xi++) {
+                x.weights = t->weights + xi * w->matrix;
+                tile_blocks(&x, &t->base, v + xi * per * ic, m + xi * per * oc, t1 - t0, 0,
+                            blocks);
+            }
+            w->kernels->f32_winograd_output(&w->geo, m, per * oc, w->bias, w->lo, w->hi,
+                                            w->output, t0, t1);
         }
-        w->kernels->f32_winograd_output(&w->geo, w->m, w->bias, w->lo, w->hi, w->output, t0, t1);
     }
 }
 
-/* A 3x3 or 5x5, stride 1 conv as Winograd, in work items of a few
- * tiles each (winograd_tiles), split over the threads; every value is
- * computed by the same calls whatever the split. */
+/* A 3x3 or 5x5, stride 1 conv as Winograd, in work items of a few tiles
+ * each (winograd_items), taken by the threads as they come free; every
+ * value is computed by the same calls whatever the split. */
 static void winograd_conv(sn_session *s, const struct node *nd, const struct value *in,
                           struct value *out) {
     const sn_shape *x = &in->shape, *y = &out->shape;
@@ -976,8 +1006,8 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     const struct sn_conv_config *cc = &s->kernels->conv;
     struct winograd_task w = {.kernels = s->kernels,
                               .input = in->data,
-                              .v = s->winograd_v,
-                              .m = s->winograd_m,
+                              .scratch = s->winograd,
+                              .part = s->winograd_floats,
                               .output = (float *)out->data};
     int64_t oh, ow;
     const int m = winograd_m(s, nd), r = 7 - m;
@@ -998,7 +1028,7 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     node_weights(s, nd, &weights, &bias);
     w.bias = bias;
     clamp_of(nd->act, &w.lo, &w.hi);
-    const size_t nr = cc->nr, mr = cc->mr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
+    const size_t nr = cc->nr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
     w.matrix = (oc + nr - 1) / nr * nr * ic;
     w.products = (struct tile_task){.cc = cc,
                                     .out_c = (int64_t)oc,
@@ -1012,13 +1042,11 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
                                              .output_stride = oc * sizeof(float),
                                              .min = -INFINITY,
                                              .max = INFINITY}};
-    /* A work item's V and M, 36 (ic + oc) floats a tile, about 256 KB: they
-     * stay in L2 with the weights' matrix in use. Whole MR-row tiles, and
-     * the same items for any thread count: how a run is cut decides which
-     * kernel computes a lone last tile (see tile_blocks), hence its bits. */
-    size_t per = 65536 / (36 * (ic + oc));
-    w.per_item = per < mr ? mr : per / mr * mr;
-    parallel(s, winograd_tiles, &w, (w.tiles + w.per_item - 1) / w.per_item);
+    w.per_item = winograd_per_item(cc->mr, ic, oc);
+    w.items = (w.tiles + w.per_item - 1) / w.per_item;
+    atomic_init(&w.next, 0);
+    const size_t threads = threads_of(s);
+    parallel(s, winograd_items, &w, w.items < threads ? w.items : threads);
 }
 
 /* ---- elementwise ops through the kernel set's table ---------------------- */
