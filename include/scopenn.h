@@ -664,8 +664,8 @@ typedef struct sn_session_options {
     sn_isa max_isa;
     /* If true, every conv2d runs as a direct convolution. By default, on a
      * kernel set with tile kernels, a stride 1, dilation 1 conv runs as
-     * Winograd: 3x3 with at least 16 channels in and out as F(4x4, 3x3)
-     * (4x fewer multiply-adds), 5x5 with at least 48 as F(2x2, 5x5) (2.8x
+     * Winograd when it has at least 16 channels in and 8 out: 3x3 as
+     * F(4x4, 3x3) (4x fewer multiply-adds), 5x5 as F(2x2, 5x5) (2.8x
      * fewer), at the price of a larger rounding error (a few 1e-6 of the
      * sum of |terms| against a few 1e-7 direct), and of NaN where an
      * infinite input would give an infinite output (the transforms
@@ -727,7 +727,7 @@ typedef struct sn_session_stats {
     size_t arena_bytes;   /* its intermediate tensors' memory */
     sn_isa isa;           /* the kernel set it runs */
     int threads;          /* threads a run uses */
-    size_t winograd;      /* conv2d ops it runs as Winograd F(4x4, 3x3) */
+    size_t winograd;      /* conv2d ops it runs as Winograd (direct_conv) */
 } sn_session_stats;
 
 /* Fills *stats. */

@@ -11,8 +11,9 @@
 #   bench/arm/bench-arm.sh [ARCH...]     ARCH: aarch64, armhf (default: both)
 #
 # Environment: WORKLOADS (default: the named ones but seed_filter_big, and
-# resnet3x3:direct; NAME:direct runs scopenn with --direct, so that the 3x3
-# layer's Winograd and direct counts both show: XNNPACK runs NAME),
+# seed_filter:direct and resnet3x3:direct; NAME:direct runs scopenn with
+# --direct, so that a layer's Winograd and direct counts both show: XNNPACK
+# runs NAME),
 # ITERS_A / ITERS_B (default 1 / 2), JOBS (parallel qemu runs, default nproc),
 # BUILD (default build): trees go to $BUILD/barm-ARCH, the plugin to
 # $BUILD/barm-icount.
@@ -29,7 +30,7 @@ cd "$root"
 BUILD=${BUILD:-build}
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
-WORKLOADS=${WORKLOADS:-seed_filter resnet3x3 resnet3x3:direct pointwise stem dense_mv dense_mm}
+WORKLOADS=${WORKLOADS:-seed_filter seed_filter:direct resnet3x3 resnet3x3:direct pointwise stem dense_mv dense_mm}
 ITERS_A=${ITERS_A:-1}
 ITERS_B=${ITERS_B:-2}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
