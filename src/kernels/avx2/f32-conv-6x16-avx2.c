@@ -97,6 +97,9 @@ static __attribute__((noinline)) void tile_1x16(size_t pixels, size_t nc,
                 const float *p = (const float *)(in + ky * t->row_stride + kx * t->col_stride);
                 size_t c = 0;
                 for (; c + 2 <= t->kc; c += 2, w += 32) {
+                    /* weights 2 KB ahead, as the AVX-512 row kernel */
+                    for (int line = 0; line < 2; line++)
+                        _mm_prefetch((const char *)(w + 512 + 16 * line), _MM_HINT_T0);
                     const __m256 x0 = _mm256_broadcast_ss(p + c),
                                  x1 = _mm256_broadcast_ss(p + c + 1);
                     ca = _mm256_fmadd_ps(x0, _mm256_load_ps(w), ca);
