@@ -107,14 +107,17 @@ static const struct {
 
 int main(int argc, char **argv) {
     /* the window shapes of the seed filter (5x5, 32 channels), a 3x3 layer
-     * (64 channels) and a 1x1 layer / matrix product (256) */
-    static const size_t windows[][3] = {{5, 5, 32}, {3, 3, 64}, {1, 1, 256}};
-    static struct conv_bench convs[sizeof conv_list / sizeof conv_list[0] * 6];
+     * (64 channels), a 1x1 layer / matrix product (256), and the stem (3x3,
+     * 3 channels) as the session passes it: 3 taps of 9 (a filter row's
+     * taps are one run, see conv_simd) */
+    static const size_t windows[][3] = {{5, 5, 32}, {3, 3, 64}, {1, 1, 256}, {3, 1, 9}};
+    enum { WINDOWS = sizeof windows / sizeof windows[0] };
+    static struct conv_bench convs[sizeof conv_list / sizeof conv_list[0] * WINDOWS * 2];
     static struct unary_bench unaries[sizeof relu_list / sizeof relu_list[0]];
     size_t nc = 0, nu = 0;
     char name[160];
     for (size_t k = 0; conv_list[k].tile; k++)
-        for (size_t w = 0; w < 3; w++)
+        for (size_t w = 0; w < WINDOWS; w++)
             for (int full = 1; full >= 0; full--) {
                 convs[nc] = (struct conv_bench){conv_list[k].isa,
                                                 conv_list[k].mr,
