@@ -69,7 +69,7 @@ struct sn_session {
     /* Winograd's V and M of one work item, for each thread (see
      * winograd_conv) */
     float *winograd;
-    size_t winograd_floats; /* of each thread's part */
+    size_t winograd_part; /* floats of each thread's part */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -352,10 +352,11 @@ static size_t winograd_per_item(size_t mr, size_t ic, size_t oc) {
     return per < mr ? mr : per / mr * mr;
 }
 
-/* A work item's V, [36][per_item][ic], then its M, [36][per_item][oc]; the
- * floats of both, M starting on a cache line. */
-static size_t winograd_v_floats(size_t per_item, size_t ic) {
-    return (36 * per_item * ic + 15) / 16 * 16;
+/* A thread's part of the scratch holds a work item's V, [36][per_item][ic],
+ * then its M, [36][per_item][oc], each starting on a cache line: the
+ * floats of one of them, c channels. */
+static size_t winograd_floats(size_t per_item, size_t c) {
+    return (36 * per_item * c + 15) / 16 * 16;
 }
 
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
@@ -417,8 +418,8 @@ static bool prepare_weights(sn_session *s) {
             const size_t ic = (size_t)s->values[n->inputs[0]].planned.dims[3],
                          oc = (size_t)s->values[n->out].planned.dims[3],
                          per = winograd_per_item(cc->mr, ic, oc),
-                         floats = winograd_v_floats(per, ic) + (36 * per * oc + 15) / 16 * 16;
-            if (floats > s->winograd_floats) s->winograd_floats = floats;
+                         floats = winograd_floats(per, ic) + winograd_floats(per, oc);
+            if (floats > s->winograd_part) s->winograd_part = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
             size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
@@ -525,8 +526,8 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         if (pthreadpool_get_threads_count(s->pool) <= 1)
             pthreadpool_destroy(s->pool), s->pool = NULL;
     }
-    if (s->winograd_floats &&
-        !(s->winograd = sn_aligned_alloc(64, s->winograd_floats * sizeof(float) * threads_of(s))))
+    if (s->winograd_part &&
+        !(s->winograd = sn_aligned_alloc(64, s->winograd_part * sizeof(float) * threads_of(s))))
         goto oom;
     goto done;
 oom:
@@ -977,7 +978,7 @@ static void winograd_items(void *context, size_t begin, size_t count) {
     const size_t ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
                  blocks = (oc + t->cc->nr - 1) / t->cc->nr, per = w->per_item;
     for (size_t k = begin; k < begin + count; k++) {
-        float *v = w->scratch + k * w->part, *m = v + winograd_v_floats(per, ic);
+        float *v = w->scratch + k * w->part, *m = v + winograd_floats(per, ic);
         for (size_t i; (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) <
                        w->items;) {
             const size_t t0 = i * per, t1 = t0 + per < w->tiles ? t0 + per : w->tiles;
@@ -1005,7 +1006,7 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     struct winograd_task w = {.kernels = s->kernels,
                               .input = in->data,
                               .scratch = s->winograd,
-                              .part = s->winograd_floats,
+                              .part = s->winograd_part,
                               .output = (float *)out->data};
     int64_t oh, ow;
     const int m = winograd_m(s, nd), r = 7 - m;
