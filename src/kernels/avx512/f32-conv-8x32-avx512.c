@@ -12,6 +12,50 @@ static inline __mmask16 lanes(size_t n) {
 
 #define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
+/* MR pixels (MR <= 8, a compile-time constant where inlined) x 32 channels
+ * of one block. Rows past MR are never computed: the compiler drops them.
+ * The row pointers stay put and one byte offset walks the taps and their
+ * channels: the next tap of a filter row is col_stride on from the one
+ * before, the first tap of the next filter row row_step on from the last
+ * tap of this one. */
+static inline __attribute__((always_inline)) void
+conv_8x32(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, size_t row_step,
+          size_t kw, size_t col_stride, const float *w, const float *bias, float *o, size_t os,
+          __mmask16 ka, __mmask16 kb, __m512 lo, __m512 hi) {
+    const char *a1 = a0 + ps, *a2 = a1 + ps, *a3 = a2 + ps, *a4 = a3 + ps, *a5 = a4 + ps,
+               *a6 = a5 + ps, *a7 = a6 + ps;
+    const __m512 bias0 = _mm512_load_ps(bias), bias1 = _mm512_load_ps(bias + 16);
+#define INIT(m) __m512 c##m##a = bias0, c##m##b = bias1;
+    FOR_ROWS(INIT)
+#undef INIT
+    size_t off = 0; /* bytes from each row's start to the tap */
+    for (size_t tap = 0, kx = 0; tap < taps; tap++) {
+        const size_t end = off + kc * sizeof(float);
+        for (size_t x = off; x < end; x += sizeof(float), w += 32) {
+            const __m512 wa = _mm512_load_ps(w), wb = _mm512_load_ps(w + 16);
+#define FMA(m)                                                                                     \
+    if (m < MR) {                                                                                  \
+        const __m512 v = _mm512_set1_ps(*(const float *)(a##m + x));                               \
+        c##m##a = _mm512_fmadd_ps(v, wa, c##m##a);                                                 \
+        c##m##b = _mm512_fmadd_ps(v, wb, c##m##b);                                                 \
+    }
+            FOR_ROWS(FMA)
+#undef FMA
+        }
+        if (++kx == kw) kx = 0, off += row_step; /* the next row of taps */
+        else off += col_stride;
+    }
+    /* max(min, v) and min(max, v) return v when v is NaN */
+#define STORE(m)                                                                                   \
+    if (m < MR) {                                                                                  \
+        float *q = (float *)((char *)o + m * os);                                                  \
+        _mm512_mask_storeu_ps(q, ka, _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##a)));              \
+        _mm512_mask_storeu_ps(q + 16, kb, _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##b)));          \
+    }
+    FOR_ROWS(STORE)
+#undef STORE
+}
+
 /* One block of NR channels for a run of pixels: see struct sn_conv_tile.
  * Not inlined into the block loop: its live values would push the row
  * pointers out of the general registers (measured: 97% of peak fell to
@@ -19,55 +63,25 @@ static inline __mmask16 lanes(size_t n) {
 static __attribute__((noinline)) void tile_8x32(size_t pixels, size_t nc,
                                                 const struct sn_conv_tile *t, const float *block_w,
                                                 const float *block_b, float *block_o) {
-    /* the run, MR pixels at a time */
-    for (size_t m0 = 0; m0 < pixels; m0 += 8) {
-        const size_t mr = pixels - m0 < 8 ? pixels - m0 : 8;
-        float *tile_o = (float *)((char *)block_o + m0 * t->output_stride);
-        /* Rows past mr repeat the last real row: computed, never stored. */
-        const char *a0 = (const char *)t->input + m0 * t->pixel_stride;
-        const char *a1 = mr > 1 ? a0 + t->pixel_stride : a0;
-        const char *a2 = mr > 2 ? a1 + t->pixel_stride : a1;
-        const char *a3 = mr > 3 ? a2 + t->pixel_stride : a2;
-        const char *a4 = mr > 4 ? a3 + t->pixel_stride : a3;
-        const char *a5 = mr > 5 ? a4 + t->pixel_stride : a4;
-        const char *a6 = mr > 6 ? a5 + t->pixel_stride : a5;
-        const char *a7 = mr > 7 ? a6 + t->pixel_stride : a6;
-        const __m512 bias0 = _mm512_load_ps(block_b), bias1 = _mm512_load_ps(block_b + 16);
-#define INIT(m) __m512 c##m##a = bias0, c##m##b = bias1;
-        FOR_ROWS(INIT)
-#undef INIT
-        const float *w = block_w;
-        for (size_t ky = 0; ky < t->kh; ky++)
-            for (size_t kx = 0; kx < t->kw; kx++) {
-                const size_t off = ky * t->row_stride + kx * t->col_stride;
-#define TAP(m) const float *p##m = (const float *)(a##m + off);
-                FOR_ROWS(TAP)
-#undef TAP
-                for (size_t c = 0; c < t->kc; c++, w += 32) {
-                    const __m512 wa = _mm512_load_ps(w), wb = _mm512_load_ps(w + 16);
-#define FMA(m)                                                                                     \
-    {                                                                                              \
-        const __m512 x = _mm512_set1_ps(p##m[c]);                                                  \
-        c##m##a = _mm512_fmadd_ps(x, wa, c##m##a);                                                 \
-        c##m##b = _mm512_fmadd_ps(x, wb, c##m##b);                                                 \
-    }
-                    FOR_ROWS(FMA)
-#undef FMA
-                }
-            }
-        /* max(min, v) and min(max, v) return v when v is NaN */
-        const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
-        const __mmask16 ka = lanes(nc), kb = lanes(nc > 16 ? nc - 16 : 0);
-#define STORE(m)                                                                                   \
-    if (m < mr) {                                                                                  \
-        float *o = (float *)((char *)tile_o + m * t->output_stride);                               \
-        c##m##a = _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##a));                                   \
-        c##m##b = _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##b));                                   \
-        _mm512_mask_storeu_ps(o, ka, c##m##a);                                                     \
-        _mm512_mask_storeu_ps(o + 16, kb, c##m##b);                                                \
-    }
-        FOR_ROWS(STORE)
-#undef STORE
+    const size_t ps = t->pixel_stride, os = t->output_stride, kc = t->kc, kw = t->kw,
+                 cs = t->col_stride, taps = t->kh * kw,
+                 row_step = t->row_stride - (kw - 1) * cs;
+    const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
+    const __mmask16 ka = lanes(nc), kb = lanes(nc > 16 ? nc - 16 : 0);
+    const char *a = (const char *)t->input;
+    size_t m0 = 0;
+    for (; m0 + 8 <= pixels; m0 += 8)
+        conv_8x32(8, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,
+                  (float *)((char *)block_o + m0 * os), os, ka, kb, lo, hi);
+    switch (pixels - m0) {
+#define TAIL(r)                                                                                    \
+    case r:                                                                                        \
+        conv_8x32(r, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,                \
+                  (float *)((char *)block_o + m0 * os), os, ka, kb, lo, hi);                       \
+        break;
+        TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7)
+#undef TAIL
+    default: break;
     }
 }
 
