@@ -25,6 +25,46 @@ static inline void store16(float *o, size_t n, __m256 a, __m256 b) {
 
 #define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
+/* MR pixels (MR <= 6, a compile-time constant where inlined) x 16 channels
+ * of one block, as the AVX-512 tile: rows past MR are never computed, the
+ * row pointers stay put and one byte offset walks the taps and their
+ * channels (col_stride to a filter row's next tap, row_step from its last
+ * tap to the next row's first). */
+static inline __attribute__((always_inline)) void
+conv_6x16(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, size_t row_step,
+          size_t kw, size_t col_stride, const float *w, const float *bias, float *o, size_t os,
+          size_t nc, __m256 lo, __m256 hi) {
+    const char *a1 = a0 + ps, *a2 = a1 + ps, *a3 = a2 + ps, *a4 = a3 + ps, *a5 = a4 + ps;
+    const __m256 bias0 = _mm256_load_ps(bias), bias1 = _mm256_load_ps(bias + 8);
+#define INIT(m) __m256 c##m##a = bias0, c##m##b = bias1;
+    FOR_ROWS(INIT)
+#undef INIT
+    size_t off = 0; /* bytes from each row's start to the tap */
+    for (size_t tap = 0, kx = 0; tap < taps; tap++) {
+        const size_t end = off + kc * sizeof(float);
+        for (size_t x = off; x < end; x += sizeof(float), w += 16) {
+            const __m256 wa = _mm256_load_ps(w), wb = _mm256_load_ps(w + 8);
+#define FMA(m)                                                                                     \
+    if (m < MR) {                                                                                  \
+        const __m256 v = _mm256_broadcast_ss((const float *)(a##m + x));                           \
+        c##m##a = _mm256_fmadd_ps(v, wa, c##m##a);                                                 \
+        c##m##b = _mm256_fmadd_ps(v, wb, c##m##b);                                                 \
+    }
+            FOR_ROWS(FMA)
+#undef FMA
+        }
+        if (++kx == kw) kx = 0, off += row_step; /* the next row of taps */
+        else off += col_stride;
+    }
+    /* max(min, v) and min(max, v) return v when v is NaN */
+#define STORE(m)                                                                                   \
+    if (m < MR)                                                                                    \
+        store16((float *)((char *)o + m * os), nc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##a)),  \
+                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##b)));
+    FOR_ROWS(STORE)
+#undef STORE
+}
+
 /* One block of NR channels for a run of pixels: see struct sn_conv_tile.
  * Not inlined into the block loop: its live values would push the row
  * pointers out of the general registers (measured: 97% of peak fell to
@@ -32,49 +72,24 @@ static inline void store16(float *o, size_t n, __m256 a, __m256 b) {
 static __attribute__((noinline)) void tile_6x16(size_t pixels, size_t nc,
                                                 const struct sn_conv_tile *t, const float *block_w,
                                                 const float *block_b, float *block_o) {
-    /* the run, MR pixels at a time */
-    for (size_t m0 = 0; m0 < pixels; m0 += 6) {
-        const size_t mr = pixels - m0 < 6 ? pixels - m0 : 6;
-        float *tile_o = (float *)((char *)block_o + m0 * t->output_stride);
-        /* Rows past mr repeat the last real row: computed, never stored. */
-        const char *a0 = (const char *)t->input + m0 * t->pixel_stride;
-        const char *a1 = mr > 1 ? a0 + t->pixel_stride : a0;
-        const char *a2 = mr > 2 ? a1 + t->pixel_stride : a1;
-        const char *a3 = mr > 3 ? a2 + t->pixel_stride : a2;
-        const char *a4 = mr > 4 ? a3 + t->pixel_stride : a3;
-        const char *a5 = mr > 5 ? a4 + t->pixel_stride : a4;
-        const __m256 bias0 = _mm256_load_ps(block_b), bias1 = _mm256_load_ps(block_b + 8);
-#define INIT(m) __m256 c##m##a = bias0, c##m##b = bias1;
-        FOR_ROWS(INIT)
-#undef INIT
-        const float *w = block_w;
-        for (size_t ky = 0; ky < t->kh; ky++)
-            for (size_t kx = 0; kx < t->kw; kx++) {
-                const size_t off = ky * t->row_stride + kx * t->col_stride;
-#define TAP(m) const float *p##m = (const float *)(a##m + off);
-                FOR_ROWS(TAP)
-#undef TAP
-                for (size_t c = 0; c < t->kc; c++, w += 16) {
-                    const __m256 wa = _mm256_load_ps(w), wb = _mm256_load_ps(w + 8);
-#define FMA(m)                                                                                     \
-    {                                                                                              \
-        const __m256 x = _mm256_broadcast_ss(p##m + c);                                            \
-        c##m##a = _mm256_fmadd_ps(x, wa, c##m##a);                                                 \
-        c##m##b = _mm256_fmadd_ps(x, wb, c##m##b);                                                 \
-    }
-                    FOR_ROWS(FMA)
-#undef FMA
-                }
-            }
-        /* max(min, v) and min(max, v) return v when v is NaN */
-        const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
-#define STORE(m)                                                                                   \
-    if (m < mr)                                                                                    \
-        store16((float *)((char *)tile_o + m * t->output_stride), nc,                              \
-                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##a)),                                     \
-                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##b)));
-        FOR_ROWS(STORE)
-#undef STORE
+    const size_t ps = t->pixel_stride, os = t->output_stride, kc = t->kc, kw = t->kw,
+                 cs = t->col_stride, taps = t->kh * kw,
+                 row_step = t->row_stride - (kw - 1) * cs;
+    const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
+    const char *a = (const char *)t->input;
+    size_t m0 = 0;
+    for (; m0 + 6 <= pixels; m0 += 6)
+        conv_6x16(6, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,
+                  (float *)((char *)block_o + m0 * os), os, nc, lo, hi);
+    switch (pixels - m0) {
+#define TAIL(r)                                                                                    \
+    case r:                                                                                        \
+        conv_6x16(r, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,                \
+                  (float *)((char *)block_o + m0 * os), os, nc, lo, hi);                           \
+        break;
+        TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5)
+#undef TAIL
+    default: break;
     }
 }
 
