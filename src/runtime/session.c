@@ -844,10 +844,46 @@ static void inside_range(int64_t in, int64_t out, int64_t stride, int64_t pad, i
     if (*o0 > *o1) *o0 = *o1;
 }
 
+/* out [m][n] = in [m][k] times the node's packed weights, plus bias, with
+ * its activation: a matmul, or a 1x1, stride 1 conv over its pixels. */
+static void matrix_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
+                           int64_t k, int64_t n, float *out) {
+    struct tile_task t = {.cc = &s->kernels->conv,
+                          .input = in,
+                          .out_h = m,
+                          .out_c = n,
+                          .channels = k,
+                          .output = out};
+    node_weights(s, nd, &t.weights, &t.bias);
+    t.block_floats = (size_t)k * t.cc->nr;
+    t.base = (struct sn_conv_tile){.pixel_stride = (size_t)k * sizeof(float),
+                                   .kh = 1,
+                                   .kw = 1,
+                                   .kc = (size_t)k,
+                                   .bias = s->zeros,
+                                   .output_stride = (size_t)t.out_c * sizeof(float)};
+    clamp_of(nd->act, &t.base.min, &t.base.max);
+    /* a panel's rows of input, about 128 KB, stay in L2 over the blocks */
+    const size_t mr = t.cc->mr;
+    t.panel = (size_t)(32768 / k) / mr * mr;
+    if (t.panel < mr) t.panel = mr;
+    size_t panels = ((size_t)m + t.panel - 1) / t.panel;
+    t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
+    parallel(s, matmul_tiles, &t, panels * t.groups);
+}
+
 static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
                       struct value *out) {
     const sn_shape *f = &s->values[nd->inputs[1]].shape, *x = &in->shape;
     const struct sn_op_attrs *a = &nd->op->attrs;
+    if (f->dims[0] == 1 && f->dims[1] == 1 && a->strides.h == 1 && a->strides.w == 1) {
+        /* NHWC pixels are the rows of a matrix, and the packed 1x1 filter
+         * is a matmul's: rows in panels, as a matmul (1.5% faster on
+         * pointwise than rows of pixels, 1 and 2 threads) */
+        matrix_product(s, nd, in->data, x->dims[0] * x->dims[1] * x->dims[2], x->dims[3],
+                       out->shape.dims[3], (float *)out->data);
+        return;
+    }
     int64_t hp, wp, top, left;
     struct tile_task t = {.cc = &s->kernels->conv,
                           .input = in->data,
@@ -920,33 +956,6 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
     size_t rows = (size_t)(x->dims[0] * t.out_h);
     t.groups = block_groups(s, rows, (size_t)t.out_c, t.cc->nr);
     parallel(s, conv_rows, &t, rows * t.groups);
-}
-
-static void matmul_simd(sn_session *s, const struct node *nd, const struct value *in,
-                        struct value *out) {
-    int64_t m = out->shape.dims[0], k = in->shape.dims[1];
-    struct tile_task t = {.cc = &s->kernels->conv,
-                          .input = in->data,
-                          .out_h = m,
-                          .out_c = out->shape.dims[1],
-                          .channels = k,
-                          .output = (float *)out->data};
-    node_weights(s, nd, &t.weights, &t.bias);
-    t.block_floats = (size_t)k * t.cc->nr;
-    t.base = (struct sn_conv_tile){.pixel_stride = (size_t)k * sizeof(float),
-                                   .kh = 1,
-                                   .kw = 1,
-                                   .kc = (size_t)k,
-                                   .bias = s->zeros,
-                                   .output_stride = (size_t)t.out_c * sizeof(float)};
-    clamp_of(nd->act, &t.base.min, &t.base.max);
-    /* a panel's rows of input, about 128 KB, stay in L2 over the blocks */
-    const size_t mr = t.cc->mr;
-    t.panel = (size_t)(32768 / k) / mr * mr;
-    if (t.panel < mr) t.panel = mr;
-    size_t panels = ((size_t)m + t.panel - 1) / t.panel;
-    t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
-    parallel(s, matmul_tiles, &t, panels * t.groups);
 }
 
 /* ---- Winograd F(4x4, 3x3), F(2x2, 5x5) (sn_winograd_geometry, kernels.h) */
@@ -1183,7 +1192,8 @@ static void execute(sn_session *s, const struct node *nd) {
     }
     case SN_OP_MATMUL: {
         if (nd->simd) {
-            matmul_simd(s, nd, in0, out);
+            matrix_product(s, nd, in0->data, out->shape.dims[0], in0->shape.dims[1],
+                           out->shape.dims[1], (float *)out->data);
             break;
         }
         const sn_shape *a = &in0->shape;
