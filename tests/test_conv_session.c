@@ -227,16 +227,24 @@ static void test_workload_like_shapes(void **state) {
 }
 
 /* Matrix products (1x1 convolutions to the kernels) through sessions:
- * rows in panels of about 128 KB of input (32768 / K rows, whole tiles),
- * each panel one run per group of NR blocks; shapes from a single row to
- * several panels, B as it is or transposed, with bias and activation. */
+ * rows in panels of about 128 KB of input (32768 / K rows, whole tiles;
+ * smaller on 2 threads when N <= M), each panel one run per group of NR
+ * blocks; shapes from a single row to several panels, B as it is or
+ * transposed, with bias and activation. */
 static void test_matmul_shapes(void **state) {
     (void)state;
     static const int ms[] = {1, 2, 7, 64, 301, 2100}, ks[] = {1, 3, 16, 100, 1000},
                      ns[] = {1, 5, 33, 64};
+    /* then drawn ones; first, a lone last row in one thread's panels but
+     * not in two threads' (2049 = 2048 + 1: panels of 2048 rows at k = 16
+     * on AVX-512, of 264 at 2 threads) */
+    static const int fixed[][3] = {{2049, 16, 33}, {17, 16, 5}};
+    const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
     int ran = 0;
-    for (int i = 0; i < 40; i++) {
-        const int m = ms[next() % 6], k = ks[next() % 5], n = ns[next() % 4], tb = i % 2;
+    for (int i = 0; i < 40 + nfixed; i++) {
+        const int m = i < nfixed ? fixed[i][0] : ms[next() % 6],
+                  k = i < nfixed ? fixed[i][1] : ks[next() % 5],
+                  n = i < nfixed ? fixed[i][2] : ns[next() % 4], tb = i % 2;
         const sn_activation act = (sn_activation)(i % 3);
         char what[96];
         snprintf(what, sizeof what, "[%dx%d] x [%dx%d]%s, act %d", m, k, k, n, tb ? "^T" : "",

@@ -661,6 +661,10 @@ struct tile_task {
     size_t block_floats;
     size_t groups; /* of NR blocks per row: see block_range */
     size_t panel;  /* matrix products: rows per work item, a multiple of MR */
+    /* A run of one pixel takes the tile kernel too, not the row kernel:
+     * set where the thread count cuts the runs (matrix panels), so that a
+     * lone last row is computed as in any other cut */
+    bool lone_by_tile;
     float *output;
     /* With a padded copy: the tiles whose taps all fall inside the input
      * read the input itself (see struct direct) */
@@ -686,7 +690,7 @@ static void tile_blocks(const struct tile_task *t, const struct sn_conv_tile *ba
     tile.bias = (t->bias ? t->bias : t->base.bias /* zeros */) + first_block * nr;
     tile.output = out + first_block * nr;
     /* one call for all the blocks (see struct sn_conv_tile) */
-    (count > 1 ? t->cc->tile : t->cc->row)(
+    (count > 1 || t->lone_by_tile ? t->cc->tile : t->cc->row)(
         count, (end < (size_t)t->out_c ? end : (size_t)t->out_c) - first_block * nr, &tile);
 }
 
@@ -853,7 +857,8 @@ static void matrix_product(sn_session *s, const struct node *nd, const float *in
                           .out_h = m,
                           .out_c = n,
                           .channels = k,
-                          .output = out};
+                          .output = out,
+                          .lone_by_tile = m > 1};
     node_weights(s, nd, &t.weights, &t.bias);
     t.block_floats = (size_t)k * t.cc->nr;
     t.base = (struct sn_conv_tile){.pixel_stride = (size_t)k * sizeof(float),
@@ -863,9 +868,20 @@ static void matrix_product(sn_session *s, const struct node *nd, const float *in
                                    .bias = s->zeros,
                                    .output_stride = (size_t)t.out_c * sizeof(float)};
     clamp_of(nd->act, &t.base.min, &t.base.max);
-    /* a panel's rows of input, about 128 KB, stay in L2 over the blocks */
-    const size_t mr = t.cc->mr;
+    /* A panel's rows of input, about 128 KB, stay in L2 over the blocks.
+     * To feed several threads, when the weights are no larger than the
+     * input (n <= m), panels shrink to give each thread 4 or more rather
+     * than each panel being split in groups of blocks, which read the
+     * panel's input once per group (pointwise, 2 threads: 2.4% faster);
+     * larger weights are split in groups, as a panel reads all the weights
+     * (dense_mm: 4.6% slower with 8-row panels). */
+    const size_t mr = t.cc->mr, threads = threads_of(s);
     t.panel = (size_t)(32768 / k) / mr * mr;
+    if (threads > 1 && n <= m) {
+        size_t even = ((size_t)m + 4 * threads - 1) / (4 * threads);
+        even = (even + mr - 1) / mr * mr;
+        if (even < t.panel) t.panel = even;
+    }
     if (t.panel < mr) t.panel = mr;
     size_t panels = ((size_t)m + t.panel - 1) / t.panel;
     t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
