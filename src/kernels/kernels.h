@@ -106,6 +106,39 @@ typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_con
         }                                                                                          \
     }
 
+/* The body of a block function (BLOCK above) over a run of `pixels`: full
+ * tiles of MR pixels through TILE(MR, in, out), then the rest, fewer than
+ * MR <= 8, through TILE instantiated for its own count, so that a run's
+ * short last tile computes no row twice. TILE(r, in, out) computes r
+ * pixels from `in` (const char *, pixel_stride bytes apart) to `out`
+ * (float *, output_stride bytes apart); each pixel's sums are the same
+ * whatever r, so how a run is cut does not change its bits. */
+#define SN_CONV_RUN_TILES(MR, TILE, pixels, input, pixel_stride, output, output_stride)             \
+    do {                                                                                           \
+        const char *in_ = (const char *)(input);                                                   \
+        float *out_ = (output);                                                                    \
+        size_t left_ = (pixels);                                                                   \
+        for (; left_ >= (MR); left_ -= (MR)) {                                                     \
+            TILE(MR, in_, out_);                                                                   \
+            in_ += (MR) * (pixel_stride);                                                          \
+            out_ = (float *)((char *)out_ + (MR) * (output_stride));                               \
+        }                                                                                          \
+        switch (left_) {                                                                           \
+            SN_CONV_TAIL_(7, MR, TILE)                                                             \
+            SN_CONV_TAIL_(6, MR, TILE)                                                             \
+            SN_CONV_TAIL_(5, MR, TILE)                                                             \
+            SN_CONV_TAIL_(4, MR, TILE)                                                             \
+            SN_CONV_TAIL_(3, MR, TILE)                                                             \
+            SN_CONV_TAIL_(2, MR, TILE)                                                             \
+            SN_CONV_TAIL_(1, MR, TILE)                                                             \
+        default: break;                                                                            \
+        }                                                                                          \
+    } while (0)
+#define SN_CONV_TAIL_(r, MR, TILE)                                                                 \
+    case r:                                                                                        \
+        if ((r) < (MR)) TILE(r, in_, out_);                                                        \
+        break;
+
 /* Winograd F(m x m, r x r) with 6x6 tiles, m + r = 7: F(4x4, 3x3) for 3x3
  * filters, F(2x2, 5x5) for 5x5, stride 1, dilation 1 (NHWC). Output tile t
  * = (n * tiles_h + ty) * tiles_w + tx covers output rows m ty .. m ty +

@@ -76,21 +76,10 @@ static __attribute__((noinline)) void tile_6x16(size_t pixels, size_t nc,
                  cs = t->col_stride, taps = t->kh * kw,
                  row_step = t->row_stride - (kw - 1) * cs;
     const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
-    const char *a = (const char *)t->input;
-    size_t m0 = 0;
-    for (; m0 + 6 <= pixels; m0 += 6)
-        conv_6x16(6, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,
-                  (float *)((char *)block_o + m0 * os), os, nc, lo, hi);
-    switch (pixels - m0) {
-#define TAIL(r)                                                                                    \
-    case r:                                                                                        \
-        conv_6x16(r, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,                \
-                  (float *)((char *)block_o + m0 * os), os, nc, lo, hi);                           \
-        break;
-        TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5)
-#undef TAIL
-    default: break;
-    }
+#define TILE(r, in, out)                                                                           \
+    conv_6x16(r, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, nc, lo, hi)
+    SN_CONV_RUN_TILES(6, TILE, pixels, t->input, ps, block_o, os);
+#undef TILE
 }
 
 /* One block of NR channels for a run of pixels: see struct sn_conv_tile.

@@ -68,21 +68,10 @@ static __attribute__((noinline)) void tile_8x32(size_t pixels, size_t nc,
                  row_step = t->row_stride - (kw - 1) * cs;
     const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
     const __mmask16 ka = lanes(nc), kb = lanes(nc > 16 ? nc - 16 : 0);
-    const char *a = (const char *)t->input;
-    size_t m0 = 0;
-    for (; m0 + 8 <= pixels; m0 += 8)
-        conv_8x32(8, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,
-                  (float *)((char *)block_o + m0 * os), os, ka, kb, lo, hi);
-    switch (pixels - m0) {
-#define TAIL(r)                                                                                    \
-    case r:                                                                                        \
-        conv_8x32(r, a + m0 * ps, ps, kc, taps, row_step, kw, cs, block_w, block_b,                \
-                  (float *)((char *)block_o + m0 * os), os, ka, kb, lo, hi);                       \
-        break;
-        TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7)
-#undef TAIL
-    default: break;
-    }
+#define TILE(r, in, out)                                                                           \
+    conv_8x32(r, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, ka, kb, lo, hi)
+    SN_CONV_RUN_TILES(8, TILE, pixels, t->input, ps, block_o, os);
+#undef TILE
 }
 
 /* One block of NR channels for a run of pixels: see struct sn_conv_tile.

@@ -57,24 +57,6 @@ static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, floa
         __asm__("" : "+r"(p));                                                                     \
     } while (0)
 
-/* The body of a block function over a run of `pixels` (see struct
- * sn_conv_tile): full tiles through CONV(MR, ...), then the rest (fewer
- * than MR <= 5 pixels) through CONV instantiated for its count. */
-#define RUN_TILES(CONV, MR)                                                                        \
-    const char *in = (const char *)t->input;                                                       \
-    for (; pixels >= (MR); pixels -= (MR)) {                                                       \
-        CONV(MR, nc, t, in, w, b, o);                                                              \
-        in += (MR)*t->pixel_stride;                                                                \
-        o = (float *)((char *)o + (MR)*t->output_stride);                                          \
-    }                                                                                              \
-    switch (pixels) {                                                                              \
-    case 4: CONV(4, nc, t, in, w, b, o); break;                                                    \
-    case 3: CONV(3, nc, t, in, w, b, o); break;                                                    \
-    case 2: CONV(2, nc, t, in, w, b, o); break;                                                    \
-    case 1: CONV(1, nc, t, in, w, b, o); break;                                                    \
-    default: break;                                                                                \
-    }
-
 #if SN_ARCH_ARM64
 
 /* MR pixels x 16 channels, MR <= 5 a compile-time constant (run_16 below
@@ -171,7 +153,9 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
 /* One block of a run of pixels: full tiles of 5, then the rest. */
 static void run_16(size_t pixels, size_t nc, const struct sn_conv_tile *t, const float *w,
                    const float *b, float *o) {
-    RUN_TILES(conv_16, 5);
+#define TILE(r, in, out) conv_16(r, nc, t, in, w, b, out)
+    SN_CONV_RUN_TILES(5, TILE, pixels, t->input, t->pixel_stride, o, t->output_stride);
+#undef TILE
 }
 
 SN_CONV_OVER_BLOCKS(sn_f32_conv_ukernel_5x16__neonfma, run_16, 16)
@@ -276,7 +260,9 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
 /* One block of a run of pixels: full tiles of 4, then the rest. */
 static void run_8(size_t pixels, size_t nc, const struct sn_conv_tile *t, const float *w,
                   const float *b, float *o) {
-    RUN_TILES(conv_8, 4);
+#define TILE(r, in, out) conv_8(r, nc, t, in, w, b, out)
+    SN_CONV_RUN_TILES(4, TILE, pixels, t->input, t->pixel_stride, o, t->output_stride);
+#undef TILE
 }
 
 SN_CONV_OVER_BLOCKS(sn_f32_conv_ukernel_4x8__neonfma, run_8, 8)
