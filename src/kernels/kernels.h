@@ -168,7 +168,8 @@ typedef void (*sn_f32_winograd_output_fn)(const sn_winograd_geometry *g, const f
                                           float *output, size_t t0, size_t t1);
 
 /* A convolution kernel set: the MR x NR tile kernel, its one-pixel twin
- * for leftovers and matrix-vector products, and the packer that makes the
+ * for runs of one pixel (matrix-vector products among them: the session
+ * says where, see tile_blocks), and the packer that makes the
  * layout they read. Chosen together, so kernel and layout cannot drift
  * apart. */
 struct sn_conv_config {
