@@ -113,7 +113,7 @@ typedef void (*sn_f32_conv_ukernel_fn)(size_t mr, size_t nc, const struct sn_con
  * pixels from `in` (const char *, pixel_stride bytes apart) to `out`
  * (float *, output_stride bytes apart); each pixel's sums are the same
  * whatever r, so how a run is cut does not change its bits. */
-#define SN_CONV_RUN_TILES(MR, TILE, pixels, input, pixel_stride, output, output_stride)             \
+#define SN_CONV_RUN_TILES(MR, TILE, pixels, input, pixel_stride, output, output_stride)            \
     do {                                                                                           \
         const char *in_ = (const char *)(input);                                                   \
         float *out_ = (output);                                                                    \
@@ -207,7 +207,7 @@ struct sn_conv_config {
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
 #define SN_WINOGRAD_KERNELS(isa, input, output)                                                    \
-    void input(const sn_winograd_geometry *, const float *, float *, size_t, size_t, size_t);     \
+    void input(const sn_winograd_geometry *, const float *, float *, size_t, size_t, size_t);      \
     void output(const sn_winograd_geometry *, const float *, size_t, const float *, float, float,  \
                 float *, size_t, size_t);
 #include "kernels/f32-winograd.inc"

@@ -198,8 +198,8 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, size_
             /* columns: u[i][j] = sum_k A^T[i][k] M[k][j] (m x 6), M read in
              * place; then rows */
             for (int j = 0; j < 6; j++)
-                winograd_at(mt, m + (size_t)j * ms + (t - t0) * c_all + c0, 6 * ms, u + j * WINOGRAD_RUN,
-                            6 * WINOGRAD_RUN, nc);
+                winograd_at(mt, m + (size_t)j * ms + (t - t0) * c_all + c0, 6 * ms,
+                            u + j * WINOGRAD_RUN, 6 * WINOGRAD_RUN, nc);
             for (int i = 0; i < mt; i++) {
                 const int64_t oy = ty * mt + i;
                 if (oy >= g->out_h) break;
@@ -238,8 +238,8 @@ static void winograd_output(const sn_winograd_geometry *g, const float *m, size_
                   size_t t0, size_t t1) {                                                          \
         winograd_input(g, input, v, stride, t0, t1);                                               \
     }                                                                                              \
-    void output_fn(const sn_winograd_geometry *g, const float *m, size_t stride, const float *bias, \
-                   float lo, float hi, float *output, size_t t0, size_t t1) {                      \
+    void output_fn(const sn_winograd_geometry *g, const float *m, size_t stride,                   \
+                   const float *bias, float lo, float hi, float *output, size_t t0, size_t t1) {   \
         winograd_output(g, m, stride, bias, lo, hi, output, t0, t1);                               \
     }
 

@@ -753,8 +753,7 @@ static void matmul_tiles(void *context, size_t begin, size_t count) {
 /* How many groups of NR blocks to split each row (or tile) into, so that
  * `rows` of them give every thread several work items. */
 static size_t block_groups(const sn_session *s, size_t rows, size_t out_c, size_t nr) {
-    size_t threads = threads_of(s),
-           blocks = (out_c + nr - 1) / nr;
+    size_t threads = threads_of(s), blocks = (out_c + nr - 1) / nr;
     if (threads == 1 || rows >= 4 * threads) return 1;
     size_t want = (4 * threads + rows - 1) / (rows ? rows : 1);
     return want < blocks ? want : blocks;
@@ -982,11 +981,11 @@ struct winograd_task {
     const float *input, *bias;
     float *output;
     float lo, hi;
-    size_t tiles;              /* T */
-    size_t per_item;           /* tiles per work item */
-    size_t items;              /* work items: T / per_item, rounded up */
-    atomic_size_t next;        /* the next work item to take */
-    float *scratch;            /* a V and an M per thread, `part` floats apart */
+    size_t tiles;       /* T */
+    size_t per_item;    /* tiles per work item */
+    size_t items;       /* work items: T / per_item, rounded up */
+    atomic_size_t next; /* the next work item to take */
+    float *scratch;     /* a V and an M per thread, `part` floats apart */
     size_t part;
     size_t matrix;             /* floats of each of the 36 packed weight matrices */
     struct tile_task products; /* strides, weights, zeros, clamp of the products */
@@ -1004,18 +1003,17 @@ static void winograd_items(void *context, size_t begin, size_t count) {
                  blocks = (oc + t->cc->nr - 1) / t->cc->nr, per = w->per_item;
     for (size_t k = begin; k < begin + count; k++) {
         float *v = w->scratch + k * w->part, *m = v + winograd_floats(per, ic);
-        for (size_t i; (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) <
-                       w->items;) {
+        for (size_t i;
+             (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) < w->items;) {
             const size_t t0 = i * per, t1 = t0 + per < w->tiles ? t0 + per : w->tiles;
             w->kernels->f32_winograd_input(&w->geo, w->input, v, per * ic, t0, t1);
             struct tile_task x = *t;
             for (size_t xi = 0; xi < 36; xi++) {
                 x.weights = t->weights + xi * w->matrix;
-                tile_blocks(&x, &t->base, v + xi * per * ic, m + xi * per * oc, t1 - t0, 0,
-                            blocks);
+                tile_blocks(&x, &t->base, v + xi * per * ic, m + xi * per * oc, t1 - t0, 0, blocks);
             }
-            w->kernels->f32_winograd_output(&w->geo, m, per * oc, w->bias, w->lo, w->hi,
-                                            w->output, t0, t1);
+            w->kernels->f32_winograd_output(&w->geo, m, per * oc, w->bias, w->lo, w->hi, w->output,
+                                            t0, t1);
         }
     }
 }

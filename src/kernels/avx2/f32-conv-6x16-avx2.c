@@ -53,8 +53,10 @@ conv_6x16(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, si
             FOR_ROWS(FMA)
 #undef FMA
         }
-        if (++kx == kw) kx = 0, off += row_step; /* the next row of taps */
-        else off += col_stride;
+        if (++kx == kw)
+            kx = 0, off += row_step; /* the next row of taps */
+        else
+            off += col_stride;
     }
     /* max(min, v) and min(max, v) return v when v is NaN */
 #define STORE(m)                                                                                   \
@@ -73,8 +75,7 @@ static __attribute__((noinline)) void tile_6x16(size_t pixels, size_t nc,
                                                 const struct sn_conv_tile *t, const float *block_w,
                                                 const float *block_b, float *block_o) {
     const size_t ps = t->pixel_stride, os = t->output_stride, kc = t->kc, kw = t->kw,
-                 cs = t->col_stride, taps = t->kh * kw,
-                 row_step = t->row_stride - (kw - 1) * cs;
+                 cs = t->col_stride, taps = t->kh * kw, row_step = t->row_stride - (kw - 1) * cs;
     const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
 #define TILE(r, in, out)                                                                           \
     conv_6x16(r, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, nc, lo, hi)

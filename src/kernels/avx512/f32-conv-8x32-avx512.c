@@ -42,14 +42,16 @@ conv_8x32(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, si
             FOR_ROWS(FMA)
 #undef FMA
         }
-        if (++kx == kw) kx = 0, off += row_step; /* the next row of taps */
-        else off += col_stride;
+        if (++kx == kw)
+            kx = 0, off += row_step; /* the next row of taps */
+        else
+            off += col_stride;
     }
     /* max(min, v) and min(max, v) return v when v is NaN */
 #define STORE(m)                                                                                   \
     if (m < MR) {                                                                                  \
         float *q = (float *)((char *)o + m * os);                                                  \
-        _mm512_mask_storeu_ps(q, ka, _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##a)));              \
+        _mm512_mask_storeu_ps(q, ka, _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##a)));               \
         _mm512_mask_storeu_ps(q + 16, kb, _mm512_min_ps(hi, _mm512_max_ps(lo, c##m##b)));          \
     }
     FOR_ROWS(STORE)
@@ -64,8 +66,7 @@ static __attribute__((noinline)) void tile_8x32(size_t pixels, size_t nc,
                                                 const struct sn_conv_tile *t, const float *block_w,
                                                 const float *block_b, float *block_o) {
     const size_t ps = t->pixel_stride, os = t->output_stride, kc = t->kc, kw = t->kw,
-                 cs = t->col_stride, taps = t->kh * kw,
-                 row_step = t->row_stride - (kw - 1) * cs;
+                 cs = t->col_stride, taps = t->kh * kw, row_step = t->row_stride - (kw - 1) * cs;
     const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
     const __mmask16 ka = lanes(nc), kb = lanes(nc > 16 ? nc - 16 : 0);
 #define TILE(r, in, out)                                                                           \
