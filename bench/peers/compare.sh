@@ -9,15 +9,17 @@
 # scopenn's (peers --verify); then, for each thread count and workload in
 # turn, scopenn (`scopenn bench NAME --threads T --json`) and each peer
 # (`peers NAME --peer P --threads T`) are timed one after the other, each in
-# its own process, so that all of a row see the same moment of a noisy
-# machine. ratio = peer ms / scopenn ms: above 1, scopenn is faster. % peak
+# its own process, ROUNDS times over, alternating, so that all of a row see
+# the same moments of a noisy machine (whose speed drifts over seconds);
+# each one's figure is the median of its rounds' medians. ratio = peer ms /
+# scopenn ms: above 1, scopenn is faster. % peak
 # is of one peak for the whole table: the highest one-thread FMA peak that
 # scopenn bench's probe measured in this run (each call measures it once, and
 # a busy or slowed core only lowers it), times the threads. Every line
 # measured is kept in BUILD_DIR/bench-peers.jsonl.
 #
 # Environment: THREADS (default "1 2"), WORKLOADS (default: all seven),
-# QUIET_WAIT and TRIES (below).
+# ROUNDS (default 3), QUIET_WAIT and TRIES (below).
 # Needs jq.
 set -eu
 
@@ -69,6 +71,7 @@ fi
 hz=$(getconf CLK_TCK)
 quiet_wait=${QUIET_WAIT:-120}
 tries_max=${TRIES:-3}
+rounds=${ROUNDS:-3}
 waited=0 # half-seconds
 all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 our_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; } # this shell's finished children
@@ -88,13 +91,19 @@ wait_quiet() {
     [ "$(others)" -ge 10 ] || return 0
   done
 }
-measure_row() { # workload threads: its lines into $log.row
+measure_row() { # workload threads: its lines into $log.row, `round` 1 to $rounds
   : >"$log.row"
-  "$scopenn" bench "$1" --threads "$2" --json >"$log.sn" || return 1
-  jq -c '{op, workload, peer: "scopenn", threads, median_ms, min_ms, iterations, gflops, macs,
-    impl: .isa, peak_gflops, pct_peak}' "$log.sn" >>"$log.row"
-  for p in $peer_names; do
-    "$peers" "$1" --peer "$p" --threads "$2" >>"$log.row" || return 1
+  r=1
+  while [ "$r" -le "$rounds" ]; do
+    "$scopenn" bench "$1" --threads "$2" --json >"$log.sn" || return 1
+    jq -c --argjson r "$r" '{op, workload, peer: "scopenn", threads, median_ms, min_ms,
+      iterations, gflops, macs, impl: .isa, peak_gflops, pct_peak, round: $r}' "$log.sn" \
+      >>"$log.row"
+    for p in $peer_names; do
+      "$peers" "$1" --peer "$p" --threads "$2" | jq -c --argjson r "$r" '. + {round: $r}' \
+        >>"$log.row" || return 1
+    done
+    r=$((r + 1))
   done
 }
 for t in $threads; do
@@ -126,8 +135,11 @@ jq -rs '[.[] | select(.peer == "scopenn" and .peak_gflops)] | (map(.impl) | uniq
     " in this run (lowest \(min * 10 | round / 10)); % peak is of that x threads"' "$log"
 jq -rs --arg peers "$peer_names" '
   ($peers | split(" ") | map(select(length > 0))) as $names
-  | [.[] | select(.median_ms)] as $runs
-  | ([$runs[] | select(.peer == "scopenn" and .peak_gflops) | .peak_gflops / .threads] | max)
+  | [.[] | select(.median_ms)] as $all
+  # each engine on each row: the round with the median of its medians
+  | [$all | group_by([.workload, .threads, .peer])[] | sort_by(.median_ms)
+     | .[(length - 1) / 2 | floor]] as $runs
+  | ([$all[] | select(.peer == "scopenn" and .peak_gflops) | .peak_gflops / .threads] | max)
     as $peak
   | $runs | map(select(.peer == "scopenn")) | .[]
   | . as $sn
@@ -171,9 +183,11 @@ jq -rs --arg peers "$peer_names" '
                      " even after retries; treat those rows with care\n", 10, busy
     exit bad
   }' || status=1
-echo "ratio = peer ms / scopenn ms (median of runs over >= 0.3 s): above 1, scopenn is faster;" \
-     "others = CPU other processes used during the row, in % of one core"
-jq -rs '[.[] | select(.peer == "scopenn" and .tries)] | map(select(.tries > 1)) | length
+echo "ratio = peer ms / scopenn ms (each the median of $rounds alternating rounds' medians of" \
+     "runs over >= 0.3 s): above 1, scopenn is faster; others = CPU other processes used" \
+     "during the row, in % of one core"
+jq -rs '[.[] | select(.peer == "scopenn" and .tries and .tries > 1)]
+  | unique_by([.workload, .threads]) | length
   | select(. > 0) | "rows measured again because other processes were busy: \(.)"' "$log"
 jq -rs '[.[] | select(.median_ms and .impl != "" and .peer != "scopenn")] | group_by(.peer)[]
   | "\(.[0].peer) implementations: " +
