@@ -136,9 +136,12 @@ jq -rs '[.[] | select(.peer == "scopenn" and .peak_gflops)] | (map(.impl) | uniq
 jq -rs --arg peers "$peer_names" '
   ($peers | split(" ") | map(select(length > 0))) as $names
   | [.[] | select(.median_ms)] as $all
-  # each engine on each row: the round with the median of its medians
-  | [$all | group_by([.workload, .threads, .peer])[] | sort_by(.median_ms)
-     | .[(length - 1) / 2 | floor]] as $runs
+  # each engine on each row: the round with the median of its medians, in
+  # the order the rows were measured
+  | [$all | to_entries[] | .value + {first: .key}]
+  | [group_by([.workload, .threads, .peer])[] | (map(.first) | min) as $first
+     | sort_by(.median_ms) | .[(length - 1) / 2 | floor] | .first = $first]
+  | sort_by(.first) as $runs
   | ([$all[] | select(.peer == "scopenn" and .peak_gflops) | .peak_gflops / .threads] | max)
     as $peak
   | $runs | map(select(.peer == "scopenn")) | .[]
