@@ -8,11 +8,10 @@
  * inside the input read it directly and the others a padded copy of which
  * only the edges are written. So: widths up to 3 MR + 3, kernels 1 to 5
  * (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. 3x3 and
- * 5x5 stride 1 convs with 16 (3x3) or 48 (5x5) channels or more run as
- * Winograd (F(4x4, 3x3), F(2x2, 5x5)) unless the session asks for direct
- * convolution: both are
- * checked, Winograd with a wider tolerance, on image sizes that are not
- * multiples of the tile. */
+ * 5x5 stride 1 convs with 16 channels in and 8 out or more run as Winograd
+ * (F(4x4, 3x3), F(2x2, 5x5)) unless the session asks for direct
+ * convolution: both are checked, Winograd with a wider tolerance, on image
+ * sizes that are not multiples of the tile. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

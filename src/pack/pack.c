@@ -96,7 +96,7 @@ static size_t winograd_floats(const sn_shape *shape, int nr) {
     return 36 * ((oc + n - 1) / n * n) * ic;
 }
 
-static void winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst, int zip) {
+static void blocked_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
     static const float G3[6][5] = {{1.0f / 4, 0, 0},
                                    {-1.0f / 6, -1.0f / 6, -1.0f / 6},
                                    {-1.0f / 6, 1.0f / 6, -1.0f / 6},
@@ -112,7 +112,7 @@ static void winograd_pack(const float *src, const sn_shape *shape, int nr, float
     const int r = (int)shape->dims[0];
     const float(*G)[5] = r == 3 ? G3 : G5;
     const size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr,
-                 h = n / 2, chunk = winograd_floats(shape, nr) / 36;
+                 chunk = winograd_floats(shape, nr) / 36;
     memset(dst, 0, 36 * chunk * sizeof(float)); /* the padding of the last block */
     for (size_t i = 0; i < ic; i++)
         for (size_t o = 0; o < oc; o++) {
@@ -125,9 +125,8 @@ static void winograd_pack(const float *src, const sn_shape *shape, int nr, float
                     for (int k = 0; k < r; k++) sum += G[a][k] * g[k][x];
                     t[a][x] = sum;
                 }
-            /* where (i, o) sits in each matrix's blocks: [o / NR][i][lane] */
-            size_t j = o % n, lane = zip ? (j < h ? 2 * j : 2 * (j - h) + 1) : j;
-            size_t at = (o / n) * ic * n + i * n + lane;
+            /* where (i, o) sits in each matrix's blocks: [o / NR][i][o % NR] */
+            size_t at = (o / n) * ic * n + i * n + o % n;
             for (int a = 0; a < 6; a++) /* U = t G^T */
                 for (int c = 0; c < 6; c++) {
                     float sum = 0;
@@ -137,12 +136,9 @@ static void winograd_pack(const float *src, const sn_shape *shape, int nr, float
         }
 }
 
-static void blocked_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
-    winograd_pack(src, shape, nr, dst, 0);
-}
-
 static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
-    winograd_pack(src, shape, nr, dst, 1);
+    blocked_winograd_pack(src, shape, nr, dst);
+    zip_halves(dst, winograd_floats(shape, nr), nr);
 }
 
 const sn_packer sn_packer_blocked = {"blocked", blocked_floats, blocked_pack};

@@ -847,25 +847,35 @@ static void inside_range(int64_t in, int64_t out, int64_t stride, int64_t pad, i
     if (*o0 > *o1) *o0 = *o1;
 }
 
+/* The tile kernels as a matrix product [rows][k] x [k][n] (packed weights,
+ * NR-wide blocks of k rows; no clamp): strides and blocks, for
+ * matrix_product and for Winograd's 36 products. */
+static struct tile_task product_task(const sn_session *s, int64_t k, int64_t n) {
+    const struct sn_conv_config *cc = &s->kernels->conv;
+    return (struct tile_task){.cc = cc,
+                              .out_c = n,
+                              .channels = k,
+                              .block_floats = (size_t)k * cc->nr,
+                              .base = {.pixel_stride = (size_t)k * sizeof(float),
+                                       .kh = 1,
+                                       .kw = 1,
+                                       .kc = (size_t)k,
+                                       .bias = s->zeros,
+                                       .output_stride = (size_t)n * sizeof(float),
+                                       .min = -INFINITY,
+                                       .max = INFINITY}};
+}
+
 /* out [m][n] = in [m][k] times the node's packed weights, plus bias, with
  * its activation: a matmul, or a 1x1, stride 1 conv over its pixels. */
 static void matrix_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
                            int64_t k, int64_t n, float *out) {
-    struct tile_task t = {.cc = &s->kernels->conv,
-                          .input = in,
-                          .out_h = m,
-                          .out_c = n,
-                          .channels = k,
-                          .output = out,
-                          .lone_by_tile = m > 1};
+    struct tile_task t = product_task(s, k, n);
+    t.input = in;
+    t.out_h = m;
+    t.output = out;
+    t.lone_by_tile = m > 1;
     node_weights(s, nd, &t.weights, &t.bias);
-    t.block_floats = (size_t)k * t.cc->nr;
-    t.base = (struct sn_conv_tile){.pixel_stride = (size_t)k * sizeof(float),
-                                   .kh = 1,
-                                   .kw = 1,
-                                   .kc = (size_t)k,
-                                   .bias = s->zeros,
-                                   .output_stride = (size_t)t.out_c * sizeof(float)};
     clamp_of(nd->act, &t.base.min, &t.base.max);
     /* A panel's rows of input, about 128 KB, stay in L2 over the blocks.
      * To feed several threads, when the weights are no larger than the
@@ -1052,18 +1062,8 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     clamp_of(nd->act, &w.lo, &w.hi);
     const size_t nr = cc->nr, ic = (size_t)w.geo.channels, oc = (size_t)w.geo.out_c;
     w.matrix = (oc + nr - 1) / nr * nr * ic;
-    w.products = (struct tile_task){.cc = cc,
-                                    .out_c = (int64_t)oc,
-                                    .weights = weights,
-                                    .block_floats = ic * nr,
-                                    .base = {.pixel_stride = ic * sizeof(float),
-                                             .kh = 1,
-                                             .kw = 1,
-                                             .kc = ic,
-                                             .bias = s->zeros,
-                                             .output_stride = oc * sizeof(float),
-                                             .min = -INFINITY,
-                                             .max = INFINITY}};
+    w.products = product_task(s, (int64_t)ic, (int64_t)oc);
+    w.products.weights = weights;
     w.per_item = winograd_per_item(cc->mr, ic, oc);
     w.items = (w.tiles + w.per_item - 1) / w.per_item;
     atomic_init(&w.next, 0);
