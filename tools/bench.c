@@ -127,7 +127,7 @@ static void print_usage(FILE *f) {
           "                    peak x threads), pct_peak, and the shape\n"
           "  --peak, --no-peak measure the FMA peak and report % of it (default: --peak)\n"
           "  --direct          run every conv2d as a direct convolution (no Winograd for\n"
-          "                    3x3 stride-1 convs; GFLOP/s counts direct-conv FLOPs\n"
+          "                    3x3 and 5x5 stride-1 convs; GFLOP/s counts direct-conv FLOPs\n"
           "                    either way, and --json says which ran: algorithm)\n",
           f);
 }
