@@ -321,7 +321,8 @@ static void test_binary_kernels(void **state) {
     }
 }
 
-/* Maximum's NaN rule, both sides: a NaN operand gives NaN. */
+/* NaN, infinities and signed zeros: maximum's NaN rule, both sides (a NaN
+ * operand gives NaN); add and subtract as IEEE 754 says. */
 static void test_binary_special(void **state) {
     (void)state;
     const float a[] = {NAN, 1.0f, NAN, -INFINITY, INFINITY, -0.0f, 0.0f, 3.0f};
@@ -335,9 +336,13 @@ static void test_binary_special(void **state) {
             assert_true(isnan(y[0]) && isnan(y[1]) && isnan(y[2]));
             assert_true(y[3] == -INFINITY && y[4] == INFINITY && y[7] == 3.0f);
             assert_true(!signbit(y[5]) && signbit(y[6])); /* b, as the reference */
-        } else {
+        } else if (k->op == SN_BINARY_ADD) {
             assert_true(isnan(y[0]) && isnan(y[1]) && isnan(y[2]));
             assert_true(y[3] == -INFINITY && isnan(y[4]) && y[5] == 0.0f && !signbit(y[5]));
+        } else { /* subtract */
+            assert_true(isnan(y[0]) && isnan(y[1]) && isnan(y[2]) && isnan(y[3]));
+            assert_true(y[4] == INFINITY && y[5] == 0.0f && signbit(y[5]) && !signbit(y[6]));
+            assert_true(y[7] == FLT_MAX);
         }
         k->k.scalar(8, a, NAN, y);
         for (int j = 0; j < 8; j++) assert_true(isnan(y[j]));

@@ -39,6 +39,21 @@ typedef void (*sn_f32_vbinaryc_fn)(size_t n, const float *a, float b, float *y);
 typedef void (*sn_f32_vbinaryrow_fn)(size_t rows, size_t channels, const float *a, const float *b,
                                      float *y);
 
+/* Defines the three entry points of binary op OP (sn_f32_vNAME_ukernel__ISA,
+ * vNAMEc, vNAMErow) in a kernel file whose static same(), scalar() and
+ * row() take the op first. */
+#define SN_VBINARY_ENTRY_POINTS(OP, NAME, ISA)                                                     \
+    void sn_f32_v##NAME##_ukernel__##ISA(size_t n, const float *a, const float *b, float *y) {     \
+        same(OP, n, a, b, y);                                                                      \
+    }                                                                                              \
+    void sn_f32_v##NAME##c_ukernel__##ISA(size_t n, const float *a, float b, float *y) {           \
+        scalar(OP, n, a, b, y);                                                                    \
+    }                                                                                              \
+    void sn_f32_v##NAME##row_ukernel__##ISA(size_t rows, size_t channels, const float *a,          \
+                                           const float *b, float *y) {                             \
+        row(OP, rows, channels, a, b, y);                                                          \
+    }
+
 struct sn_vbinary_kernels {
     sn_f32_vbinary_fn same;
     sn_f32_vbinaryc_fn scalar;

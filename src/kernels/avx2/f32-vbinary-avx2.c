@@ -1,4 +1,4 @@
-/* Add and maximum for AVX2: same shape, a scalar operand, a vector repeated
+/* Add, subtract and maximum for AVX2: same shape, a scalar operand, a vector repeated
  * over rows (see sn_f32_vbinary_fn in kernels.h). Two vectors per step, the
  * tail with masked loads and stores: nothing is read or written past n. */
 #include <immintrin.h>
@@ -7,13 +7,14 @@
 #include "kernels/avx2/mask-avx2.h"
 #include "kernels/kernels.h"
 
-enum op { ADD, MAX };
+enum op { ADD, SUB, MAX };
 
 /* The reference's maximum, bit for bit: a > b ? a : b, or a when a is NaN.
  * VMAXPS alone gives b when either is NaN (so a NaN b comes out, and equal
  * zeros give b, as in the reference); only a NaN a needs the blend. */
 static inline __m256 apply(enum op op, __m256 a, __m256 b) {
     if (op == ADD) return _mm256_add_ps(a, b);
+    if (op == SUB) return _mm256_sub_ps(a, b);
     return _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
 }
 
@@ -56,23 +57,6 @@ static inline void row(enum op op, size_t rows, size_t channels, const float *a,
     for (size_t r = 0; r < rows; r++, a += channels, y += channels) same(op, channels, a, b, y);
 }
 
-void sn_f32_vadd_ukernel__avx2(size_t n, const float *a, const float *b, float *y) {
-    same(ADD, n, a, b, y);
-}
-void sn_f32_vaddc_ukernel__avx2(size_t n, const float *a, float b, float *y) {
-    scalar(ADD, n, a, b, y);
-}
-void sn_f32_vaddrow_ukernel__avx2(size_t rows, size_t channels, const float *a, const float *b,
-                                  float *y) {
-    row(ADD, rows, channels, a, b, y);
-}
-void sn_f32_vmax_ukernel__avx2(size_t n, const float *a, const float *b, float *y) {
-    same(MAX, n, a, b, y);
-}
-void sn_f32_vmaxc_ukernel__avx2(size_t n, const float *a, float b, float *y) {
-    scalar(MAX, n, a, b, y);
-}
-void sn_f32_vmaxrow_ukernel__avx2(size_t rows, size_t channels, const float *a, const float *b,
-                                  float *y) {
-    row(MAX, rows, channels, a, b, y);
-}
+SN_VBINARY_ENTRY_POINTS(ADD, add, avx2)
+SN_VBINARY_ENTRY_POINTS(SUB, sub, avx2)
+SN_VBINARY_ENTRY_POINTS(MAX, max, avx2)

@@ -1,4 +1,4 @@
-/* Add and maximum for NEON, one source for aarch64 and armv7: same shape, a
+/* Add, subtract and maximum for NEON, one source for aarch64 and armv7: same shape, a
  * scalar operand, a vector repeated over rows (see sn_f32_vbinary_fn in
  * kernels.h). Two vectors per step, then one, then 1 to 3 floats in plain C:
  * nothing is read or written past n. The reference's floats bit for bit (any
@@ -10,18 +10,19 @@
 #include "kernels/kernels.h"
 #include "kernels/neon/ieee-neon.h"
 
-enum op { ADD, MAX };
+enum op { ADD, SUB, MAX };
 
 /* The reference's maximum: a > b ? a : b, or a when a is NaN. FMAX / VMAX
  * gives that, and NaN for a NaN, but for equal operands: the reference
  * returns b (+0 and -0 in either order), VMAX +0. */
 static inline float32x4_t apply(enum op op, float32x4_t a, float32x4_t b) {
     if (op == ADD) return vaddq_f32(a, b);
+    if (op == SUB) return vsubq_f32(a, b);
     return vbslq_f32(vceqq_f32(a, b), b, vmaxq_f32(a, b));
 }
 
 static inline float apply1(enum op op, float a, float b) {
-    return op == ADD ? a + b : (a > b || a != a ? a : b);
+    return op == ADD ? a + b : op == SUB ? a - b : (a > b || a != a ? a : b);
 }
 
 /* y[i] = a[i] op b[i * b_step], in plain C (VFP on armv7: IEEE). */
@@ -82,23 +83,6 @@ static inline void row(enum op op, size_t rows, size_t channels, const float *a,
     for (size_t r = 0; r < rows; r++, a += channels, y += channels) same(op, channels, a, b, y);
 }
 
-void sn_f32_vadd_ukernel__neon(size_t n, const float *a, const float *b, float *y) {
-    same(ADD, n, a, b, y);
-}
-void sn_f32_vaddc_ukernel__neon(size_t n, const float *a, float b, float *y) {
-    scalar(ADD, n, a, b, y);
-}
-void sn_f32_vaddrow_ukernel__neon(size_t rows, size_t channels, const float *a, const float *b,
-                                  float *y) {
-    row(ADD, rows, channels, a, b, y);
-}
-void sn_f32_vmax_ukernel__neon(size_t n, const float *a, const float *b, float *y) {
-    same(MAX, n, a, b, y);
-}
-void sn_f32_vmaxc_ukernel__neon(size_t n, const float *a, float b, float *y) {
-    scalar(MAX, n, a, b, y);
-}
-void sn_f32_vmaxrow_ukernel__neon(size_t rows, size_t channels, const float *a, const float *b,
-                                  float *y) {
-    row(MAX, rows, channels, a, b, y);
-}
+SN_VBINARY_ENTRY_POINTS(ADD, add, neon)
+SN_VBINARY_ENTRY_POINTS(SUB, sub, neon)
+SN_VBINARY_ENTRY_POINTS(MAX, max, neon)

@@ -9,7 +9,9 @@ void sn_f32_binary_ref(sn_binary_op op, int rank, const int64_t *dims, const flo
     int64_t ia = 0, ib = 0;
     for (int64_t i = 0; i < total; i++) {
         float x = a[ia], y = b[ib];
-        out[i] = op == SN_BINARY_ADD ? x + y : (x > y || x != x ? x : y);
+        out[i] = op == SN_BINARY_ADD   ? x + y
+                 : op == SN_BINARY_SUB ? x - y
+                                       : (x > y || x != x ? x : y);
         /* the next index, odometer style, moving both operands along */
         for (int d = rank - 1; d >= 0; d--) {
             ia += as[d];

@@ -25,23 +25,6 @@ static void row(sn_binary_op op, size_t rows, size_t channels, const float *a, c
     sn_f32_binary_ref(op, 2, dims, a, as, b, bs, y);
 }
 
-void sn_f32_vadd_ukernel__scalar(size_t n, const float *a, const float *b, float *y) {
-    same(SN_BINARY_ADD, n, a, b, y);
-}
-void sn_f32_vaddc_ukernel__scalar(size_t n, const float *a, float b, float *y) {
-    scalar(SN_BINARY_ADD, n, a, b, y);
-}
-void sn_f32_vaddrow_ukernel__scalar(size_t rows, size_t channels, const float *a, const float *b,
-                                    float *y) {
-    row(SN_BINARY_ADD, rows, channels, a, b, y);
-}
-void sn_f32_vmax_ukernel__scalar(size_t n, const float *a, const float *b, float *y) {
-    same(SN_BINARY_MAX, n, a, b, y);
-}
-void sn_f32_vmaxc_ukernel__scalar(size_t n, const float *a, float b, float *y) {
-    scalar(SN_BINARY_MAX, n, a, b, y);
-}
-void sn_f32_vmaxrow_ukernel__scalar(size_t rows, size_t channels, const float *a, const float *b,
-                                    float *y) {
-    row(SN_BINARY_MAX, rows, channels, a, b, y);
-}
+SN_VBINARY_ENTRY_POINTS(SN_BINARY_ADD, add, scalar)
+SN_VBINARY_ENTRY_POINTS(SN_BINARY_SUB, sub, scalar)
+SN_VBINARY_ENTRY_POINTS(SN_BINARY_MAX, max, scalar)

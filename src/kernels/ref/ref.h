@@ -45,7 +45,12 @@ void sn_f32_avg_pool_ref(const sn_conv2d_geometry *g, const float *input, float 
 /* Elementwise binary ops with NumPy broadcasting: `a_strides` and
  * `b_strides` give each operand's element stride per output dimension (0
  * where it broadcasts). */
-typedef enum sn_binary_op { SN_BINARY_ADD, SN_BINARY_MAX, SN_BINARY_OP_COUNT } sn_binary_op;
+typedef enum sn_binary_op {
+    SN_BINARY_ADD,
+    SN_BINARY_MAX,
+    SN_BINARY_SUB, /* a - b: no graph op yet; Strassen's sums in the session */
+    SN_BINARY_OP_COUNT
+} sn_binary_op;
 void sn_f32_binary_ref(sn_binary_op op, int rank, const int64_t *out_dims, const float *a,
                        const int64_t *a_strides, const float *b, const int64_t *b_strides,
                        float *out);
