@@ -671,6 +671,17 @@ typedef struct sn_session_options {
      * infinite input would give an infinite output (the transforms
      * subtract the infinity from itself). */
     bool direct_conv;
+    /* If true, every matmul and 1x1 conv runs as a plain product. By
+     * default, on a kernel set with tile kernels, a product [m][k] x
+     * [k][n] with an even k >= 512, n >= 256, m >= 16 (a -1 batch counted
+     * as 1), k n <= 2^20 and m k n >= 2^25 runs one level of
+     * Strassen-Winograd: 7 products of half the size instead of 8 (1/8
+     * fewer multiply-adds; dense_mm 1.09x faster), its weights packed as 7
+     * matrices of a quarter of their size (7/4 of the plain pack), at the
+     * price of a larger rounding error (about 5e-7 of the sum of |terms|
+     * against 2e-7) and of NaN where an infinite input or weight would
+     * give an infinite output. */
+    bool direct_matmul;
 } sn_session_options;
 
 /* Creates a session computing `fetches` (`fetch_count` tensors of
@@ -728,6 +739,7 @@ typedef struct sn_session_stats {
     sn_isa isa;           /* the kernel set it runs */
     int threads;          /* threads a run uses */
     size_t winograd;      /* conv2d ops it runs as Winograd (direct_conv) */
+    size_t strassen;      /* matmuls and 1x1 conv2ds it runs as Strassen (direct_matmul) */
 } sn_session_stats;
 
 /* Fills *stats. */

@@ -129,7 +129,19 @@ static void test_matmul_json(void **state) {
     assert_int_equal(number(w, "n"), 5);
     assert_dims(w, "output", (int[]){3, 5}, 2);
     assert_int_equal(number(w, "iterations"), 2);
+    assert_string_equal(get(w, "algorithm")->valuestring, "direct");
     cJSON_Delete(root);
+
+    /* 64 x 512 x 1024: Strassen on a kernel set with tile kernels, unless
+     * --direct; the MACs are the plain product's */
+    const char *strassen = sn_cpu_isa() == SN_ISA_SCALAR ? "direct" : "strassen";
+    for (int direct = 0; direct < 2; direct++) {
+        bench(&r, "matmul", "--m", "64", "--k", "512", "--n", "1024", "--iters", "1", "--json",
+              "--no-peak", direct ? "--direct" : NULL, NULL);
+        w = only_workload(&r, &root, "matmul", 64.0 * 512 * 1024);
+        assert_string_equal(get(w, "algorithm")->valuestring, direct ? "direct" : strassen);
+        cJSON_Delete(root);
+    }
 }
 
 /* A named workload: its shape from the table. */

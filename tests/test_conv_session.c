@@ -47,21 +47,40 @@ static size_t elements(const sn_shape *s) {
 }
 
 /* Worst error seen, as a fraction of 1 + the sum of |terms|, by path. */
-static double worst_direct, worst_winograd;
-static int winograd_runs;
+static double worst_direct, worst_winograd, worst_strassen;
+static int winograd_runs, strassen_runs;
+
+/* The faster algorithm a shape should take (docs: sn_session_options). */
+enum fast { PLAIN, WINOGRAD, STRASSEN };
 
 static int winograd_shape(const struct conv_case *c) {
     return (c->kh == 3 || c->kh == 5) && c->kw == c->kh && c->stride == 1 && c->dilation == 1 &&
            c->ic >= 16 && c->oc >= 8;
 }
 
+/* A product [m][k] x [k][n] (a matmul, or a 1x1 stride 1 conv over m
+ * pixels), m counted as 1 for a -1 batch. */
+static int strassen_shape(int64_t m, int64_t k, int64_t n) {
+    return k % 2 == 0 && k >= 512 && n >= 256 && m >= 16 && k * n <= (1 << 20) &&
+           m * k * n >= (1 << 25);
+}
+
+static enum fast conv_fast(const struct conv_case *c) {
+    if (winograd_shape(c)) return WINOGRAD;
+    if (c->kh == 1 && c->kw == 1 && c->stride == 1 &&
+        strassen_shape((int64_t)c->batch * c->h * c->w, c->ic, c->oc))
+        return STRASSEN;
+    return PLAIN;
+}
+
 /* Runs y (feeds given) with every kernel set this CPU has (up to the cap)
- * on 1 and 2 threads, and, for a Winograd shape, with direct_conv as well:
- * each output within a few ULP of the sum of |terms| (mag) of the
- * reference (want) for direct convolution, 1e-5 for Winograd, and 2
- * threads bit-identical to 1. */
+ * on 1 and 2 threads, and, for a Winograd or Strassen shape, with
+ * direct_conv and direct_matmul as well: each output within a few ULP of
+ * the sum of |terms| (mag) of the reference (want) for direct convolution,
+ * 1e-5 for Winograd and Strassen, and 2 threads bit-identical to 1. The
+ * session must choose the algorithm `fast` names, and only it. */
 static void check_sessions(sn_graph *g, sn_tensor *y, const sn_feed *feeds, size_t nfeeds,
-                           const float *want, const float *mag, size_t ny, int winograd_shape,
+                           const float *want, const float *mag, size_t ny, enum fast fast,
                            const char *what) {
     float *first = malloc(ny * 4);
     assert_non_null(first);
@@ -70,22 +89,29 @@ static void check_sessions(sn_graph *g, sn_tensor *y, const sn_feed *feeds, size
     for (int isa = 0; isa <= (int)info.isa; isa++) {
         if (!((info.isas >> isa) & 1)) continue;
         for (int run = 0; run < 4; run++) {
-            /* 1 and 2 threads; Winograd where it applies, then direct */
-            const int threads = 1 + run % 2, direct = run / 2;
-            const int winograd = !direct && isa != SN_ISA_SCALAR && winograd_shape;
+            /* 1 and 2 threads; Winograd or Strassen where it applies, then
+             * direct */
+            const int threads = 1 + run % 2, direct = run / 2, simd = isa != SN_ISA_SCALAR;
+            const int winograd = !direct && simd && fast == WINOGRAD,
+                      strassen = !direct && simd && fast == STRASSEN;
             winograd_runs += winograd;
-            if (direct && !winograd_shape) break; /* the same as run 0 and 1 */
+            strassen_runs += strassen;
+            if (direct && fast == PLAIN) break; /* the same as run 0 and 1 */
             sn_session *s = sn_session_create(g, SN_FETCH(y),
                                               &(sn_session_options){.threads = threads,
                                                                     .limit_isa = true,
                                                                     .max_isa = (sn_isa)isa,
-                                                                    .direct_conv = direct});
+                                                                    .direct_conv = direct,
+                                                                    .direct_matmul = direct});
             if (!s) fail_msg("%s: %s", what, sn_graph_error(g));
             sn_session_stats st;
             sn_session_stats_get(s, &st);
-            if ((int)st.winograd != winograd) /* the rule of docs/sessions.md */
+            if ((int)st.winograd != winograd) /* the rules of sn_session_options */
                 fail_msg("%s, isa %s: Winograd %s", what, sn_isa_name((sn_isa)isa),
                          winograd ? "expected, not chosen" : "chosen, not expected");
+            if ((int)st.strassen != strassen)
+                fail_msg("%s, isa %s: Strassen %s", what, sn_isa_name((sn_isa)isa),
+                         strassen ? "expected, not chosen" : "chosen, not expected");
             sn_output out;
             if (sn_session_run(s, feeds, nfeeds, &out) != SN_OK)
                 fail_msg("%s: %s", what, sn_session_error(s));
@@ -94,12 +120,17 @@ static void check_sessions(sn_graph *g, sn_tensor *y, const sn_feed *feeds, size
                 /* direct: the sum in another order, a few ULP of the sum of
                  * |terms|; Winograd: its transforms' rounding on top */
                 double err = fabs((double)out.data[i] - (double)want[i]) / (1.0 + mag[i]);
-                double *worst = winograd ? &worst_winograd : &worst_direct;
+                double *worst = winograd   ? &worst_winograd
+                                : strassen ? &worst_strassen
+                                           : &worst_direct;
                 if (err > *worst) *worst = err;
-                if (!(err <= (winograd ? 1e-5 : 1e-6)))
+                if (!(err <= (winograd || strassen ? 1e-5 : 1e-6)))
                     fail_msg("%s, isa %s, %d thread(s)%s: y[%zu] = %.9g, reference %.9g", what,
-                             sn_isa_name((sn_isa)isa), threads, winograd ? ", Winograd" : "", i,
-                             out.data[i], want[i]);
+                             sn_isa_name((sn_isa)isa), threads,
+                             winograd   ? ", Winograd"
+                             : strassen ? ", Strassen"
+                                        : "",
+                             i, out.data[i], want[i]);
             }
             if (threads == 1)
                 memcpy(first, out.data, ny * 4);
@@ -149,7 +180,7 @@ static int run_case(const struct conv_case *c) {
     sn_f32_conv2d_ref(&geo, ax, af, NULL, SN_ACT_NONE, mag, 0, c->batch * oh);
 
     sn_feed feeds[3] = {{x, xv, xs}, {f, fv, fs}, {b, bv, bs}};
-    check_sessions(g, y, feeds, 3, want, mag, ny, winograd_shape(c), what);
+    check_sessions(g, y, feeds, 3, want, mag, ny, conv_fast(c), what);
     free(xv), free(fv), free(bv), free(ax), free(af), free(want), free(mag);
     sn_graph_destroy(g);
     return 1;
@@ -225,6 +256,36 @@ static void test_workload_like_shapes(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) assert_true(run_case(&cases[i]));
 }
 
+/* [m x k] x [k x n] (B transposed if tb) + bias, act, through sessions,
+ * against the reference. */
+static void run_matmul(int m, int k, int n, int tb, sn_activation act) {
+    char what[96];
+    snprintf(what, sizeof what, "[%dx%d] x [%dx%d]%s, act %d", m, k, k, n, tb ? "^T" : "",
+             (int)act);
+    const sn_shape as = SN_SHAPE(m, k), bshape = tb ? SN_SHAPE(n, k) : SN_SHAPE(k, n),
+                   cs = SN_SHAPE(n);
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *a = sn_placeholder(g, "a", as), *b = sn_placeholder(g, "b", bshape),
+              *c = sn_placeholder(g, "c", cs);
+    sn_tensor *y = sn_bias_add(g, sn_matmul(g, a, b, false, tb, NULL), c, NULL);
+    if (act == SN_ACT_RELU) y = sn_relu(g, y, NULL);
+    if (act == SN_ACT_RELU6) y = sn_relu6(g, y, NULL);
+    if (!y) fail_msg("%s: %s", what, sn_graph_error(g));
+    const size_t na = (size_t)m * k, nb = (size_t)k * n, ny = (size_t)m * n;
+    float *av = malloc(na * 4), *bv = malloc(nb * 4), *cv = malloc((size_t)n * 4);
+    float *aa = malloc(na * 4), *ab = malloc(nb * 4), *want = malloc(ny * 4), *mag = malloc(ny * 4);
+    assert_true(av && bv && cv && aa && ab && want && mag);
+    for (size_t j = 0; j < na; j++) aa[j] = fabsf(av[j] = value());
+    for (size_t j = 0; j < nb; j++) ab[j] = fabsf(bv[j] = value());
+    for (int j = 0; j < n; j++) cv[j] = value();
+    sn_f32_matmul_ref(m, k, n, av, 0, bv, tb, cv, act, want, 0, m);
+    sn_f32_matmul_ref(m, k, n, aa, 0, ab, tb, NULL, SN_ACT_NONE, mag, 0, m);
+    sn_feed feeds[3] = {{a, av, as}, {b, bv, bshape}, {c, cv, cs}};
+    check_sessions(g, y, feeds, 3, want, mag, ny, strassen_shape(m, k, n) ? STRASSEN : PLAIN, what);
+    free(av), free(bv), free(cv), free(aa), free(ab), free(want), free(mag);
+    sn_graph_destroy(g);
+}
+
 /* Matrix products (1x1 convolutions to the kernels) through sessions:
  * rows in panels of about 128 KB of input (32768 / K rows, whole tiles;
  * smaller on 2 threads when N <= M), each panel one run per group of NR
@@ -241,47 +302,63 @@ static void test_matmul_shapes(void **state) {
     const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
     int ran = 0;
     for (int i = 0; i < 40 + nfixed; i++) {
-        const int m = i < nfixed ? fixed[i][0] : ms[next() % 6],
-                  k = i < nfixed ? fixed[i][1] : ks[next() % 5],
-                  n = i < nfixed ? fixed[i][2] : ns[next() % 4], tb = i % 2;
-        const sn_activation act = (sn_activation)(i % 3);
-        char what[96];
-        snprintf(what, sizeof what, "[%dx%d] x [%dx%d]%s, act %d", m, k, k, n, tb ? "^T" : "",
-                 (int)act);
-        const sn_shape as = SN_SHAPE(m, k), bshape = tb ? SN_SHAPE(n, k) : SN_SHAPE(k, n),
-                       cs = SN_SHAPE(n);
-        sn_graph *g = sn_graph_create(NULL);
-        sn_tensor *a = sn_placeholder(g, "a", as), *b = sn_placeholder(g, "b", bshape),
-                  *c = sn_placeholder(g, "c", cs);
-        sn_tensor *y = sn_bias_add(g, sn_matmul(g, a, b, false, tb, NULL), c, NULL);
-        if (act == SN_ACT_RELU) y = sn_relu(g, y, NULL);
-        if (act == SN_ACT_RELU6) y = sn_relu6(g, y, NULL);
-        if (!y) fail_msg("%s: %s", what, sn_graph_error(g));
-        const size_t na = (size_t)m * k, nb = (size_t)k * n, ny = (size_t)m * n;
-        float *av = malloc(na * 4), *bv = malloc(nb * 4), *cv = malloc((size_t)n * 4);
-        float *aa = malloc(na * 4), *ab = malloc(nb * 4), *want = malloc(ny * 4),
-              *mag = malloc(ny * 4);
-        assert_true(av && bv && cv && aa && ab && want && mag);
-        for (size_t j = 0; j < na; j++) aa[j] = fabsf(av[j] = value());
-        for (size_t j = 0; j < nb; j++) ab[j] = fabsf(bv[j] = value());
-        for (int j = 0; j < n; j++) cv[j] = value();
-        sn_f32_matmul_ref(m, k, n, av, 0, bv, tb, cv, act, want, 0, m);
-        sn_f32_matmul_ref(m, k, n, aa, 0, ab, tb, NULL, SN_ACT_NONE, mag, 0, m);
-        sn_feed feeds[3] = {{a, av, as}, {b, bv, bshape}, {c, cv, cs}};
-        check_sessions(g, y, feeds, 3, want, mag, ny, 0, what);
-        free(av), free(bv), free(cv), free(aa), free(ab), free(want), free(mag);
-        sn_graph_destroy(g);
+        run_matmul(i < nfixed ? fixed[i][0] : ms[next() % 6],
+                   i < nfixed ? fixed[i][1] : ks[next() % 5],
+                   i < nfixed ? fixed[i][2] : ns[next() % 4], i % 2, (sn_activation)(i % 3));
         ran++;
     }
     print_message("%d matrix products agree with the reference\n", ran);
 }
 
+/* One level of Strassen-Winograd (runtime/session.c, strassen_product):
+ * the rows' top and bottom halves, an odd m leaving the bottom half a row
+ * short; n in two halves of whole NR blocks, the right one narrower when n
+ * is not a multiple of 2 NR (AVX-512 NR = 32, AVX2 16, NEON 8); top halves
+ * of more than one chunk (k = 512, n = 1024: chunks of 40 rows at most on
+ * AVX-512); B as it is or transposed; a 1x1 conv; every activation. And
+ * the shapes just outside the rule stay plain (test_matmul_shapes checks
+ * that the session chose as strassen_shape says). */
+static void test_strassen_shapes(void **state) {
+    (void)state;
+    static const int cases[][5] = {
+        /* m, k, n, tb, act */
+        {64, 1024, 1024, 0, SN_ACT_RELU}, /* dense_mm */
+        {101, 512, 1000, 1, SN_ACT_NONE}, /* odd m, 2 chunks, n % 64 != 0 */
+        {171, 768, 264, 0, SN_ACT_RELU6}, /* n2 = 160 on AVX-512: right half 104 */
+        {64, 512, 1024, 0, SN_ACT_NONE},  /* m k n = 2^25 */
+        {63, 512, 1024, 0, SN_ACT_NONE},  /* just under: plain */
+        {64, 510, 1024, 0, SN_ACT_NONE},  /* k < 512: plain */
+        {32, 2048, 1024, 0, SN_ACT_NONE}, /* k n > 2^20: plain */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_matmul(cases[i][0], cases[i][1], cases[i][2], cases[i][3], (sn_activation)cases[i][4]);
+    /* a 1x1 conv of 10x10 pixels */
+    const struct conv_case conv = {1, 10, 10, 512, 700, 1, 1, 1, 1, SN_PADDING_SAME, SN_ACT_RELU};
+    assert_true(run_case(&conv));
+    print_message("Strassen: %d runs, worst error %.3g of 1 + the sum of |terms| (plain: %.3g)\n",
+                  strassen_runs, worst_strassen, worst_direct);
+    if (sn_cpu_isa() != SN_ISA_SCALAR) assert_true(strassen_runs >= 10); /* they reach it */
+
+    /* a -1 batch counts as 1 row: never Strassen, whatever max_batch */
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *a = sn_placeholder(g, "a", SN_SHAPE(-1, 1024)),
+              *b = sn_placeholder(g, "b", SN_SHAPE(1024, 1024));
+    sn_tensor *y = sn_matmul(g, a, b, false, false, NULL);
+    sn_session *s =
+        sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = 1, .max_batch = 256});
+    assert_non_null(s);
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.strassen, 0);
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_workload_like_shapes),
-        cmocka_unit_test(test_drawn_shapes),
-        cmocka_unit_test(test_winograd_shapes),
-        cmocka_unit_test(test_matmul_shapes),
+        cmocka_unit_test(test_workload_like_shapes), cmocka_unit_test(test_drawn_shapes),
+        cmocka_unit_test(test_winograd_shapes),      cmocka_unit_test(test_matmul_shapes),
+        cmocka_unit_test(test_strassen_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ struct bench_args {
     size_t count;
     struct workload conv, matmul; /* `bench conv2d ...`, `bench matmul ...` */
     int conv_flags, matmul_flags; /* a shape flag of each kind was given */
-    int json, peak, threads, limit_isa, direct_conv;
+    int json, peak, threads, limit_isa, direct;
     sn_isa isa;
     long iters;  /* 0: time for DEFAULT_SECONDS */
     long warmup; /* untimed runs first */
@@ -83,7 +83,8 @@ struct bench_args {
 /* What one workload measured. */
 struct result {
     sn_isa isa;
-    int threads, winograd;
+    int threads;
+    const char *algorithm; /* winograd, strassen or direct */
     long warmup, iterations;
     double ms_median, ms_min;
     int64_t output[4]; /* NHWC, or [m, n] */
@@ -126,9 +127,10 @@ static void print_usage(FILE *f) {
           "                    threads, median_ms, min_ms, gflops, peak_gflops (the probe's\n"
           "                    peak x threads), pct_peak, and the shape\n"
           "  --peak, --no-peak measure the FMA peak and report % of it (default: --peak)\n"
-          "  --direct          run every conv2d as a direct convolution (no Winograd for\n"
-          "                    3x3 and 5x5 stride-1 convs; GFLOP/s counts direct-conv FLOPs\n"
-          "                    either way, and --json says which ran: algorithm)\n",
+          "  --direct          run every conv2d as a direct convolution and every matmul as\n"
+          "                    a plain product (no Winograd for 3x3 and 5x5 stride-1 convs,\n"
+          "                    no Strassen for large products; GFLOP/s counts the direct\n"
+          "                    FLOPs either way, and --json says which ran: algorithm)\n",
           f);
 }
 
@@ -260,7 +262,7 @@ static int parse(int argc, char **argv, struct bench_args *a, FILE *out, FILE *e
         } else if (strcmp(f, "--no-peak") == 0) {
             a->peak = 0;
         } else if (strcmp(f, "--direct") == 0) {
-            a->direct_conv = 1;
+            a->direct = 1;
         } else if (is_value_flag(f)) {
             const char *val = i + 1 < argc ? argv[++i] : NULL;
             if (!val) return usage_error(err, "%s needs a value", f);
@@ -427,7 +429,8 @@ static int prepare(const struct workload *w, const struct bench_args *a, struct 
     sn_session_options opt = {.threads = a->threads,
                               .limit_isa = a->limit_isa,
                               .max_isa = a->isa,
-                              .direct_conv = a->direct_conv};
+                              .direct_conv = a->direct,
+                              .direct_matmul = a->direct};
     if (!(y = build(p->graph, w, &input, &shape)) ||
         !(p->session = sn_session_create(p->graph, SN_FETCH(y), &opt))) {
         fprintf(err, "scopenn bench: %s: %s\n", w->name, sn_graph_error(p->graph));
@@ -486,7 +489,9 @@ static int time_runs(const struct workload *w, struct prepared *p, const struct 
     *r = (struct result){
         .isa = p->stats.isa,
         .threads = p->stats.threads,
-        .winograd = p->stats.winograd > 0,
+        .algorithm = p->stats.winograd   ? "winograd"
+                     : p->stats.strassen ? "strassen"
+                                         : "direct",
         .warmup = a->warmup,
         .iterations = (long)n,
         .ms_median = 1e3 * (n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2),
@@ -542,7 +547,7 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
              cJSON_AddNumberToObject(o, "k", (double)w->k) &&
              cJSON_AddNumberToObject(o, "n", (double)w->n) && add_dims(o, "output", r->output, 2);
     ok = ok && cJSON_AddStringToObject(o, "isa", sn_isa_name(r->isa)) &&
-         cJSON_AddStringToObject(o, "algorithm", r->winograd ? "winograd" : "direct") &&
+         cJSON_AddStringToObject(o, "algorithm", r->algorithm) &&
          cJSON_AddNumberToObject(o, "threads", r->threads) &&
          cJSON_AddNumberToObject(o, "warmup", (double)r->warmup) &&
          cJSON_AddNumberToObject(o, "iterations", (double)r->iterations) &&

@@ -30,7 +30,9 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
                    .row = row_,                                                                    \
                    .packer = &sn_packer_##layout_,                                                 \
                    .packer_transposed = &sn_packer_##layout_##_transposed,                         \
-                   .packer_winograd = &sn_packer_##layout_##_winograd},
+                   .packer_winograd = &sn_packer_##layout_##_winograd,                             \
+                   .packer_strassen = &sn_packer_##layout_##_strassen,                             \
+                   .packer_strassen_transposed = &sn_packer_##layout_##_strassen_transposed},
 #include "kernels/f32-conv.inc"
 #undef SN_CONV_KERNEL
 #define SN_WINOGRAD_KERNELS(isa_, input_, output_)                                                 \

@@ -194,6 +194,9 @@ struct sn_conv_config {
     const sn_packer *packer_transposed; /* [N, K] -> [N/NR][K][NR] */
     /* 3x3 or 5x5 HWIO -> 36 x the packer's layout of [in, out] (U = G g G^T) */
     const sn_packer *packer_winograd;
+    /* [.., K, N] or [N, K] -> 7 x the packer's layout of [K/2][N/2] (one
+     * level of Strassen-Winograd) */
+    const sn_packer *packer_strassen, *packer_strassen_transposed;
 };
 
 /* Declare every kernel of every list, for the architecture being built. */

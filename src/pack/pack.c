@@ -141,6 +141,79 @@ static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, i
     zip_halves(dst, winograd_floats(shape, nr), nr);
 }
 
+/* Strassen-Winograd weights (see strassen_product in the session): a
+ * weight seen as [K][N] (as the blocked layout sees it, or a transposed
+ * [N][K]), zero-padded to [2 K2][2 N2] with K2 = ceil(K / 2) and N2 =
+ * ceil(N / (2 NR)) NR, is four quadrants B11 B12 / B21 B22, and
+ *     T1 = B12 - B11, T2 = B22 - T1, T3 = B22 - B12, T4 = T2 - B21;
+ * the pack holds the seven products' weights, B11, B21, B22, T4, T1, T2,
+ * T3, each [K2][N2] in the blocked layout (zipped or not), one after the
+ * other. */
+static void strassen_dims(const sn_shape *shape, int nr, bool transposed, size_t *k, size_t *n,
+                          size_t *k2, size_t *n2) {
+    if (transposed) {
+        *n = (size_t)shape->dims[0], *k = (size_t)shape->dims[1];
+    } else {
+        rows_columns(shape, k, n);
+    }
+    const size_t w = 2 * (size_t)nr;
+    *k2 = (*k + 1) / 2;
+    *n2 = (*n + w - 1) / w * (size_t)nr;
+}
+
+static size_t strassen_floats_of(const sn_shape *shape, int nr, bool transposed) {
+    size_t k, n, k2, n2;
+    strassen_dims(shape, nr, transposed, &k, &n, &k2, &n2);
+    return 7 * k2 * n2;
+}
+
+static size_t strassen_floats(const sn_shape *shape, int nr) {
+    return strassen_floats_of(shape, nr, false);
+}
+
+static size_t strassen_transposed_floats(const sn_shape *shape, int nr) {
+    return strassen_floats_of(shape, nr, true);
+}
+
+static void strassen_pack_of(const float *src, const sn_shape *shape, int nr, bool transposed,
+                             bool zip, float *dst) {
+    size_t k, n, k2, n2;
+    strassen_dims(shape, nr, transposed, &k, &n, &k2, &n2);
+    const size_t w = (size_t)nr, matrix = k2 * n2;
+    for (size_t r = 0; r < k2; r++)
+        for (size_t c = 0; c < n2; c++) {
+            float b[2][2]; /* B11 B12 / B21 B22 at (r, c) */
+            for (size_t i = 0; i < 2; i++)
+                for (size_t j = 0; j < 2; j++) {
+                    size_t row = i * k2 + r, col = j * n2 + c;
+                    b[i][j] = row >= k || col >= n ? 0.0f
+                              : transposed         ? src[col * k + row]
+                                                   : src[row * n + col];
+                }
+            const float t1 = b[0][1] - b[0][0], t2 = b[1][1] - t1, t3 = b[1][1] - b[0][1],
+                        t4 = t2 - b[1][0];
+            const float op[7] = {b[0][0], b[1][0], b[1][1], t4, t1, t2, t3};
+            const size_t at = (c / w) * k2 * w + r * w + c % w;
+            for (size_t p = 0; p < 7; p++) dst[p * matrix + at] = op[p];
+        }
+    if (zip) zip_halves(dst, 7 * matrix, nr);
+}
+
+static void blocked_strassen_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    strassen_pack_of(src, shape, nr, false, false, dst);
+}
+static void blocked_strassen_transposed_pack(const float *src, const sn_shape *shape, int nr,
+                                             float *dst) {
+    strassen_pack_of(src, shape, nr, true, false, dst);
+}
+static void blocked_zip_strassen_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
+    strassen_pack_of(src, shape, nr, false, true, dst);
+}
+static void blocked_zip_strassen_transposed_pack(const float *src, const sn_shape *shape, int nr,
+                                                 float *dst) {
+    strassen_pack_of(src, shape, nr, true, true, dst);
+}
+
 const sn_packer sn_packer_blocked = {"blocked", blocked_floats, blocked_pack};
 const sn_packer sn_packer_blocked_winograd = {"blocked-winograd", winograd_floats,
                                               blocked_winograd_pack};
@@ -151,6 +224,15 @@ const sn_packer sn_packer_blocked_transposed = {"blocked-transposed", transposed
 const sn_packer sn_packer_blocked_zip = {"blocked-zip", blocked_floats, blocked_zip_pack};
 const sn_packer sn_packer_blocked_zip_transposed = {"blocked-zip-transposed", transposed_floats,
                                                     transposed_zip_pack};
+const sn_packer sn_packer_blocked_strassen = {"blocked-strassen", strassen_floats,
+                                              blocked_strassen_pack};
+const sn_packer sn_packer_blocked_strassen_transposed = {
+    "blocked-strassen-transposed", strassen_transposed_floats, blocked_strassen_transposed_pack};
+const sn_packer sn_packer_blocked_zip_strassen = {"blocked-zip-strassen", strassen_floats,
+                                                  blocked_zip_strassen_pack};
+const sn_packer sn_packer_blocked_zip_strassen_transposed = {"blocked-zip-strassen-transposed",
+                                                             strassen_transposed_floats,
+                                                             blocked_zip_strassen_transposed_pack};
 
 struct sn_pack_cache *sn_pack_cache_create(void) {
     struct sn_pack_cache *c = sn_calloc(1, sizeof *c);

@@ -41,6 +41,8 @@ struct node {
     bool simd;
     /* conv2d 3x3 or 5x5, stride 1: by Winograd (see winograd_conv) */
     bool winograd;
+    /* a large matmul or 1x1 conv: by Strassen-Winograd (see strassen_product) */
+    bool strassen;
     const sn_packer *packer; /* of input 1, the weights */
     const sn_packer *bias_packer;
     struct sn_pack *weights, *bias_pack;   /* from the cache, for variables */
@@ -66,6 +68,11 @@ struct sn_session {
     size_t padded_bytes;
     float *zeros;     /* the bias of a conv without one: as many zeros as the widest has channels */
     bool direct_conv; /* the option: no Winograd */
+    bool direct_matmul; /* the option: no Strassen */
+    /* Strassen's sums and products of one chunk of rows (see
+     * strassen_product) */
+    float *strassen;
+    size_t strassen_floats;
     /* Winograd's V and M of one work item, for each thread (see
      * winograd_conv) */
     float *winograd;
@@ -359,6 +366,57 @@ static size_t winograd_floats(size_t per_item, size_t c) {
     return (36 * per_item * c + 15) / 16 * 16;
 }
 
+/* Strassen's largest chunk: rows of the top half taken together, each
+ * giving a row of its 4 sums ([k/2] floats) and of its 7 products ([n2]
+ * floats), about 768 KB in all (dense_mm's 32 rows: one chunk, so the
+ * weights stream once). A multiple of MR. */
+static size_t strassen_chunk(size_t mr, size_t k2, size_t n2) {
+    size_t rows = 196608 / (4 * k2 + 7 * n2);
+    return rows < mr ? mr : rows / mr * mr;
+}
+
+/* The product node n computes, as [rows][k] x [k][n] with at least
+ * *min_rows rows (a -1 batch counted as 1), if it is a matmul or a 1x1,
+ * stride 1 conv; false otherwise. */
+static bool product_dims(const sn_session *s, const struct node *n, int64_t *min_rows, int64_t *k,
+                         int64_t *cols) {
+    const struct sn_op *op = n->op;
+    const sn_shape *w = &s->values[n->inputs[1]].planned, *y = &s->values[n->out].tensor->shape;
+    if (op->type == SN_OP_MATMUL) {
+        if (op->attrs.transpose_a) return false;
+        *k = w->dims[op->attrs.transpose_b ? 1 : 0];
+    } else if (op->type == SN_OP_CONV2D && w->dims[0] == 1 && w->dims[1] == 1 &&
+               op->attrs.strides.h == 1 && op->attrs.strides.w == 1) {
+        *k = w->dims[2];
+    } else {
+        return false;
+    }
+    *min_rows = 1;
+    for (int d = 0; d + 1 < y->rank; d++) *min_rows *= y->dims[d] < 0 ? 1 : y->dims[d];
+    *cols = y->dims[y->rank - 1];
+    return true;
+}
+
+/* Whether node n runs as one level of Strassen-Winograd: a matmul or 1x1
+ * conv of an even k, the session's direct_matmul option off, and
+ *   - k >= 512, n >= 256 and rows >= 16 (a -1 batch counted as 1): the
+ *     half-size products stay efficient and outweigh the sums;
+ *   - k n <= 2^20 (4 MB of weights, 7 MB packed): larger packs stream
+ *     from farther than the plain pack, and lose;
+ *   - 2^25 multiply-adds or more: less, and at 2 threads the three
+ *     steps' hand-offs outweigh the products saved (the rule must not
+ *     depend on the thread count: results are the same for any).
+ * Measured on AVX-512 (Zen 5; scopenn bench matmul, --direct against
+ * not, m 2-3136, k and n 64-2048, 1 and 2 threads): within these bounds
+ * 1.02-1.12x faster than the plain product (k = n = 1024: 1.09-1.12x);
+ * outside, from 0.56x (m = 4) to 1.09x (m = 16, k = n = 1024, 1 thread). */
+static bool use_strassen(const sn_session *s, const struct node *n) {
+    int64_t rows, k, cols;
+    if (s->direct_matmul || !product_dims(s, n, &rows, &k, &cols)) return false;
+    return k % 2 == 0 && k >= 512 && cols >= 256 && rows >= 16 && k * cols <= (1 << 20) &&
+           rows * k * cols >= ((int64_t)1 << 25);
+}
+
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
  * cache for variables, in the layout of the session's kernels; a buffer
  * of the session, packed at each run, for computed ones. */
@@ -378,13 +436,18 @@ static bool prepare_weights(sn_session *s) {
         }
         n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
         n->winograd = n->simd && use_winograd(s, n);
+        n->strassen = n->simd && use_strassen(s, n);
+        const bool transposed = n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b;
         n->packer = !n->simd      ? &sn_packer_reference
                     : n->winograd ? cc->packer_winograd
-                    : n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b
-                        ? cc->packer_transposed
-                        : cc->packer;
-        /* the Winograd output transform adds the bias as it is */
-        n->bias_packer = n->simd && !n->winograd ? cc->packer : &sn_packer_reference;
+                    : n->strassen
+                        ? (transposed ? cc->packer_strassen_transposed : cc->packer_strassen)
+                    : transposed ? cc->packer_transposed
+                                 : cc->packer;
+        /* Winograd's output transform and Strassen's sums add the bias as
+         * it is */
+        n->bias_packer =
+            n->simd && !n->winograd && !n->strassen ? cc->packer : &sn_packer_reference;
         int which[2] = {n->inputs[1], n->bias};
         const sn_packer *packers[2] = {n->packer, n->bias_packer};
         struct sn_pack **slot[2] = {&n->weights, &n->bias_pack};
@@ -420,6 +483,12 @@ static bool prepare_weights(sn_session *s) {
                          per = winograd_per_item(cc->mr, ic, oc),
                          floats = winograd_floats(per, ic) + winograd_floats(per, oc);
             if (floats > s->winograd_part) s->winograd_part = floats;
+        } else if (n->strassen) {
+            int64_t rows, k, cols;
+            product_dims(s, n, &rows, &k, &cols);
+            const size_t k2 = (size_t)k / 2, n2 = ((size_t)cols + 2 * nr - 1) / (2 * nr) * nr,
+                         floats = strassen_chunk(cc->mr, k2, n2) * (4 * k2 + 7 * n2);
+            if (floats > s->strassen_floats) s->strassen_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
             size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
@@ -449,6 +518,7 @@ void sn_session_destroy(sn_session *s) {
     }
     sn_aligned_free(s->padded);
     sn_aligned_free(s->winograd);
+    sn_aligned_free(s->strassen);
     sn_aligned_free(s->zeros);
     sn_free(s->nodes);
     sn_free(s->values);
@@ -489,6 +559,7 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
     s->graph = g;
     s->max_batch = opt.max_batch ? opt.max_batch : 1;
     s->direct_conv = opt.direct_conv;
+    s->direct_matmul = opt.direct_matmul;
     s->fetch_count = fetch_count;
     if (!(u.needed = sn_calloc(n, 1)) || !(u.fetched = sn_calloc(n, 1)) ||
         !(u.covered = sn_calloc(n, 1)) || !(u.uses = sn_calloc(n, sizeof(int))) ||
@@ -529,6 +600,9 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
     if (s->winograd_part &&
         !(s->winograd = sn_aligned_alloc(64, s->winograd_part * sizeof(float) * threads_of(s))))
         goto oom;
+    if (s->strassen_floats &&
+        !(s->strassen = sn_aligned_alloc(64, s->strassen_floats * sizeof(float))))
+        goto oom;
     goto done;
 oom:
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session");
@@ -547,8 +621,11 @@ done:
 
 void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
     if (!s || !st) return;
-    size_t winograd = 0;
-    for (size_t i = 0; i < s->node_count; i++) winograd += s->nodes[i].winograd;
+    size_t winograd = 0, strassen = 0;
+    for (size_t i = 0; i < s->node_count; i++) {
+        winograd += s->nodes[i].winograd;
+        strassen += s->nodes[i].strassen;
+    }
     *st = (sn_session_stats){
         .ops = s->node_count,
         .fused = s->fused,
@@ -560,6 +637,7 @@ void sn_session_stats_get(const sn_session *s, sn_session_stats *st) {
         .isa = s->kernels->isa,
         .threads = (int)threads_of(s),
         .winograd = winograd,
+        .strassen = strassen,
     };
 }
 
@@ -868,8 +946,15 @@ static struct tile_task product_task(const sn_session *s, int64_t k, int64_t n) 
 
 /* out [m][n] = in [m][k] times the node's packed weights, plus bias, with
  * its activation: a matmul, or a 1x1, stride 1 conv over its pixels. */
+static void strassen_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
+                             int64_t k, int64_t n, float *out);
+
 static void matrix_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
                            int64_t k, int64_t n, float *out) {
+    if (nd->strassen) {
+        strassen_product(s, nd, in, m, k, n, out);
+        return;
+    }
     struct tile_task t = product_task(s, k, n);
     t.input = in;
     t.out_h = m;
@@ -895,6 +980,165 @@ static void matrix_product(sn_session *s, const struct node *nd, const float *in
     size_t panels = ((size_t)m + t.panel - 1) / t.panel;
     t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
     parallel(s, matmul_tiles, &t, panels * t.groups);
+}
+
+/* ---- one level of Strassen-Winograd ---------------------------------------
+ *
+ * out [m][n] = A [m][k] W [k][n] as four quadrants: A's rows in halves of
+ * m2 = ceil(m / 2) (a missing last row of the bottom half counts as
+ * zeros), its columns in halves of k2 = k / 2, W's quadrants as the pack
+ * has them (pack/pack.c: k2 x n2, n2 a multiple of NR, zero-padded). With
+ *     S1 = A21 + A22, S2 = S1 - A11, S3 = A11 - A21, S4 = A12 - S2,
+ *     M1 = A11 B11, M2 = A12 B21, M3 = S4 B22, M4 = A22 T4,
+ *     M5 = S1 T1,   M6 = S2 T2,   M7 = S3 T3,
+ *     U2 = M1 + M6, U3 = U2 + M7,
+ * C11 = M1 + M2, C12 = U2 + M5 + M3, C21 = U3 - M4, C22 = U3 + M5, then
+ * the bias and the activation. The products run on the tile kernels; the
+ * sums on the kernel set's add and subtract. The rows of the top half go
+ * in chunks (strassen_chunk), each through the three steps on all the
+ * threads: the sums, the 7 products (split by NR blocks), the outputs.
+ * Every value is computed by the same calls whatever the split. */
+struct strassen_task {
+    const struct sn_kernels *kernels;
+    const float *a; /* [m][k] */
+    int64_t m, k, n, m2, k2, n2;
+    const float *bias;      /* n floats, or NULL */
+    sn_f32_vunary_fn clamp; /* relu or relu6, or NULL */
+    float *output;
+    float *sums;     /* [4][chunk][k2]: S1 S2 S3 S4 */
+    float *products; /* [7][chunk][n2]: M1 .. M7 */
+    size_t chunk;
+    int64_t r0;  /* the chunk's first row of the top half */
+    size_t rows; /* and how many */
+    struct tile_task product[7];
+    size_t groups; /* of NR blocks in each product */
+};
+
+/* The bottom-half row of top-half row r, or NULL past the last row. */
+static const float *strassen_bottom(const struct strassen_task *t, int64_t r) {
+    return t->m2 + r < t->m ? t->a + (t->m2 + r) * t->k : NULL;
+}
+
+static void strassen_sums(void *context, size_t begin, size_t count) {
+    const struct strassen_task *t = context;
+    const sn_f32_vbinary_fn add = t->kernels->f32_binary[SN_BINARY_ADD].same,
+                            sub = t->kernels->f32_binary[SN_BINARY_SUB].same;
+    const size_t k2 = (size_t)t->k2, plane = t->chunk * k2;
+    for (size_t i = begin; i < begin + count; i++) {
+        const int64_t r = t->r0 + (int64_t)i;
+        const float *a11 = t->a + r * t->k, *a12 = a11 + k2, *a21 = strassen_bottom(t, r);
+        float *s1 = t->sums + i * k2, *s2 = s1 + plane, *s3 = s2 + plane, *s4 = s3 + plane;
+        if (a21) {
+            add(k2, a21, a21 + k2, s1);
+        } else {
+            memset(s1, 0, k2 * sizeof(float));
+            a21 = s1; /* zeros */
+        }
+        sub(k2, s1, a11, s2);
+        sub(k2, a11, a21, s3);
+        sub(k2, a12, s2, s4);
+    }
+}
+
+/* Item i: product i / groups, its group i % groups of NR blocks. */
+static void strassen_products(void *context, size_t begin, size_t count) {
+    const struct strassen_task *t = context;
+    for (size_t i = begin; i < begin + count; i++) {
+        const struct tile_task *p = &t->product[i / t->groups];
+        if (p->out_h == 0) continue;
+        size_t b0, b1;
+        block_range(p, i, &b0, &b1);
+        tile_blocks(p, &p->base, p->input, p->output, (size_t)p->out_h, b0, b1);
+    }
+}
+
+static void strassen_outputs(void *context, size_t begin, size_t count) {
+    const struct strassen_task *t = context;
+    const sn_f32_vbinary_fn add = t->kernels->f32_binary[SN_BINARY_ADD].same,
+                            sub = t->kernels->f32_binary[SN_BINARY_SUB].same;
+    const size_t n2 = (size_t)t->n2, plane = t->chunk * n2, n = (size_t)t->n,
+                 left = n < n2 ? n : n2, right = n > n2 ? n - n2 : 0;
+    for (size_t i = begin; i < begin + count; i++) {
+        const int64_t r = t->r0 + (int64_t)i;
+        float *m1 = t->products + i * n2, *m2 = m1 + plane, *m3 = m2 + plane, *m4 = m3 + plane,
+              *m5 = m4 + plane, *m6 = m5 + plane, *m7 = m6 + plane;
+        float *top = t->output + r * t->n,
+              *bottom = strassen_bottom(t, r) ? t->output + (t->m2 + r) * t->n : NULL;
+        add(left, m1, m2, top); /* C11 */
+        add(n2, m1, m6, m6);    /* U2 */
+        if (right) {
+            add(right, m6, m5, top + n2); /* C12 */
+            add(right, top + n2, m3, top + n2);
+        }
+        float *rows[2] = {top, bottom};
+        if (bottom) {
+            add(n2, m6, m7, m7);                        /* U3 */
+            sub(left, m7, m4, bottom);                  /* C21 */
+            if (right) add(right, m7, m5, bottom + n2); /* C22 */
+        }
+        for (int j = 0; j < 2 && rows[j]; j++) {
+            if (t->bias) add(n, rows[j], t->bias, rows[j]);
+            if (t->clamp) t->clamp(n, rows[j], rows[j]);
+        }
+    }
+}
+
+static void strassen_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
+                             int64_t k, int64_t n, float *out) {
+    const struct sn_conv_config *cc = &s->kernels->conv;
+    const int64_t nr = (int64_t)cc->nr;
+    struct strassen_task t = {.kernels = s->kernels,
+                              .a = in,
+                              .m = m,
+                              .k = k,
+                              .n = n,
+                              .m2 = (m + 1) / 2,
+                              .k2 = k / 2,
+                              .n2 = (n + 2 * nr - 1) / (2 * nr) * nr,
+                              .clamp = nd->act == SN_ACT_RELU    ? s->kernels->f32_relu
+                                       : nd->act == SN_ACT_RELU6 ? s->kernels->f32_relu6
+                                                                 : NULL,
+                              .output = out,
+                              .sums = s->strassen};
+    const float *weights;
+    node_weights(s, nd, &weights, &t.bias);
+    t.chunk = strassen_chunk(cc->mr, (size_t)t.k2, (size_t)t.n2);
+    t.products = t.sums + 4 * t.chunk * (size_t)t.k2;
+    /* chunks of even size, in whole tiles: no short last one */
+    const size_t chunks = ((size_t)t.m2 + t.chunk - 1) / t.chunk,
+                 even = ((size_t)t.m2 + chunks - 1) / chunks, mr = cc->mr,
+                 step = (even + mr - 1) / mr * mr;
+    /* where each product reads its left operand: A's quadrants in place,
+     * the sums in the scratch */
+    const size_t matrix = (size_t)(t.k2 * t.n2), k2 = (size_t)t.k2, plane = t.chunk * k2;
+    for (int p = 0; p < 7; p++) {
+        struct tile_task *x = &t.product[p];
+        *x = product_task(s, t.k2, t.n2);
+        x->weights = weights + (size_t)p * matrix;
+        x->lone_by_tile = true;
+    }
+    t.groups = block_groups(s, 7, (size_t)t.n2, cc->nr);
+    for (t.r0 = 0; t.r0 < t.m2; t.r0 += (int64_t)step) {
+        t.rows = (size_t)(t.m2 - t.r0) < step ? (size_t)(t.m2 - t.r0) : step;
+        /* M4 reads the bottom half's rows only where there are some */
+        const int64_t bottom = t.m - t.m2 - t.r0;
+        const float *a11 = in + t.r0 * k, *a22 = bottom > 0 ? in + (t.m2 + t.r0) * k + t.k2 : in;
+        const float *left[7] = {a11,    a11 + t.k2,     t.sums + 3 * plane, a22,
+                                t.sums, t.sums + plane, t.sums + 2 * plane};
+        for (int p = 0; p < 7; p++) {
+            struct tile_task *x = &t.product[p];
+            const bool in_a = p == 0 || p == 1 || p == 3;
+            x->input = left[p];
+            x->base.pixel_stride = (size_t)(in_a ? k : t.k2) * sizeof(float);
+            x->output = t.products + (size_t)p * t.chunk * (size_t)t.n2;
+            x->out_h = (int64_t)t.rows;
+            x->groups = t.groups;
+        }
+        t.product[3].out_h = bottom < (int64_t)t.rows ? (bottom < 0 ? 0 : bottom) : (int64_t)t.rows;
+        parallel(s, strassen_sums, &t, t.rows);
+        parallel(s, strassen_products, &t, 7 * t.groups);
+        parallel(s, strassen_outputs, &t, t.rows);
+    }
 }
 
 static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
