@@ -19,7 +19,7 @@
 # measured is kept in BUILD_DIR/bench-peers.jsonl.
 #
 # Environment: THREADS (default "1 2"), WORKLOADS (default: all seven),
-# ROUNDS (default 3), QUIET_WAIT and TRIES (below).
+# ROUNDS (default 5), QUIET_WAIT and TRIES (below).
 # Needs jq.
 set -eu
 
@@ -71,7 +71,7 @@ fi
 hz=$(getconf CLK_TCK)
 quiet_wait=${QUIET_WAIT:-120}
 tries_max=${TRIES:-3}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 waited=0 # half-seconds
 all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 our_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; } # this shell's finished children
