@@ -21,8 +21,6 @@
 #ifndef SN_KERNELS_WINOGRAD_F4X4_H
 #define SN_KERNELS_WINOGRAD_F4X4_H
 
-#include <string.h>
-
 #include "kernels/kernels.h"
 
 /* NEON: the channel loops by hand, 4 channels a step (GCC does not
@@ -165,13 +163,19 @@ static void winograd_input(const sn_winograd_geometry *g, const float *input, fl
                 for (int i = 0; i < 6; i++)
                     for (int j = 0; j < 6; j++) {
                         const int64_t y = y0 + i, x = x0 + j;
-                        float *dst = d + (i * 6 + j) * WINOGRAD_RUN;
-                        if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w)
-                            memset(dst, 0, nc * sizeof(float));
-                        else
-                            memcpy(dst,
-                                   input + ((n * g->in_h + y) * g->in_w + x) * g->channels + c0,
-                                   nc * sizeof(float));
+                        float *restrict dst = d + (i * 6 + j) * WINOGRAD_RUN;
+                        /* plain loops, which vectorize on x86 (built
+                         * there without GCC's loop-to-memcpy: see
+                         * src/CMakeLists.txt), where memset and memcpy of
+                         * a run inline as rep stos / rep movs, whose
+                         * start-up costs more than the copy */
+                        if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w) {
+                            for (size_t k = 0; k < nc; k++) dst[k] = 0.0f;
+                        } else {
+                            const float *restrict from =
+                                input + ((n * g->in_h + y) * g->in_w + x) * g->channels + c0;
+                            for (size_t k = 0; k < nc; k++) dst[k] = from[k];
+                        }
                     }
             }
             /* columns: u[i][j] = sum_k B^T[i][k] d[k][j]; then rows, into V */
