@@ -325,6 +325,7 @@ static void test_strassen_shapes(void **state) {
         {64, 1024, 1024, 0, SN_ACT_RELU}, /* dense_mm */
         {101, 512, 1000, 1, SN_ACT_NONE}, /* odd m, 2 chunks, n % 64 != 0 */
         {171, 768, 264, 0, SN_ACT_RELU6}, /* n2 = 160 on AVX-512: right half 104 */
+        {97, 514, 700, 1, SN_ACT_RELU},   /* k / 2 odd: rows of sums off the vector width */
         {64, 512, 1024, 0, SN_ACT_NONE},  /* m k n = 2^25 */
         {63, 512, 1024, 0, SN_ACT_NONE},  /* just under: plain */
         {64, 510, 1024, 0, SN_ACT_NONE},  /* k < 512: plain */
