@@ -1,11 +1,12 @@
 /* Winograd F(4x4, 3x3) and F(2x2, 5x5): the input and output transforms
- * (6x6 tiles for both, the same B), written once over
- * runs of channels and included by each kernel set's source, where the
- * compiler vectorizes the channel loops for that ISA (the products between
- * them run on the kernel set's tile kernel; with 32 channels, as in
- * seed_filter, the transforms are a third of the time, perf on AVX-512). See struct sn_winograd_geometry (kernels.h) for the
- * contract, and Lavin & Gray, "Fast Algorithms for Convolutional Neural
- * Networks" (2015), for the matrices:
+ * (6x6 tiles for both, the same B), written once over runs of channels and
+ * included by each kernel set's source, where the compiler vectorizes the
+ * channel loops for that ISA (the products between them run on the kernel
+ * set's tile kernel; with 32 channels, as in seed_filter, the transforms
+ * take a third of the time, perf on AVX-512). See struct
+ * sn_winograd_geometry (kernels.h) for the contract, and Lavin & Gray,
+ * "Fast Algorithms for Convolutional Neural Networks" (2015), for the
+ * matrices:
  *
  *   B^T = [ 4  0 -5  0  1  0 ]   A^T (4x4) = [ 1  1  1  1  1  0 ]
  *         [ 0 -4 -4  1  1  0 ]               [ 0  1 -1  2 -2  0 ]
