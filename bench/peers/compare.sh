@@ -6,13 +6,14 @@
 #
 # BUILD_DIR holds tools/scopenn and bench/peers/peers (configure with
 # -DSCOPENN_BENCH_PEERS=ON). First each peer's output is checked against
-# scopenn's (peers --verify); then, for each thread count and workload in
+# scopenn's (peers --verify); then, for each workload and thread count in
 # turn, scopenn (`scopenn bench NAME --threads T --json`) and each peer
 # (`peers NAME --peer P --threads T`) are timed one after the other, each in
 # its own process, ROUNDS times over, alternating, so that all of a row see
 # the same moments of a noisy machine (whose speed drifts over seconds);
 # each one's figure is the median of its rounds' medians. ratio = peer ms /
-# scopenn ms: above 1, scopenn is faster. % peak
+# scopenn ms: above 1, scopenn is faster. Below the table, scopenn's
+# speed-up on each thread count over 1, from the same figures. % peak
 # is of one peak for the whole table: the highest one-thread FMA peak that
 # scopenn bench's probe measured in this run (each call measures it once, and
 # a busy or slowed core only lowers it), times the threads. Every line
@@ -106,8 +107,10 @@ measure_row() { # workload threads: its lines into $log.row, `round` 1 to $round
     r=$((r + 1))
   done
 }
-for t in $threads; do
-  for w in $workloads; do
+# A workload's thread counts one after the other, so that its speed-up on
+# more threads compares moments close together.
+for w in $workloads; do
+  for t in $threads; do
     tries=0 best=
     while :; do
       tries=$((tries + 1))
@@ -189,6 +192,16 @@ jq -rs --arg peers "$peer_names" '
 echo "ratio = peer ms / scopenn ms (each the median of $rounds alternating rounds' medians of" \
      "runs over >= 0.3 s): above 1, scopenn is faster; others = CPU other processes used" \
      "during the row, in % of one core"
+# scopenn's speed-up on more threads, from the table's figures
+jq -rs '[.[] | select(.peer == "scopenn" and .median_ms)] | group_by([.workload, .threads])
+  | map({workload: .[0].workload, threads: .[0].threads,
+         ms: (sort_by(.median_ms) | .[(length - 1) / 2 | floor].median_ms)})
+  | (map(select(.threads == 1) | {key: .workload, value: .ms}) | from_entries) as $one
+  | map(select(.threads > 1 and $one[.workload] != null)) | group_by(.threads)[]
+  | "scopenn on \(.[0].threads) threads, speed-up over 1 (ms on 1 / ms on \(.[0].threads)): " +
+    (map("\(.workload) " + ($one[.workload] / .ms * 100 | round | "00\(.)" | .[:-2] + "." + .[-2:]
+                               | ltrimstr("0") | ltrimstr("0") | if startswith(".") then "0" + . else . end))
+     | join(", "))' "$log"
 jq -rs '[.[] | select(.peer == "scopenn" and .tries and .tries > 1)]
   | unique_by([.workload, .threads]) | length
   | select(. > 0) | "rows measured again because other processes were busy: \(.)"' "$log"
