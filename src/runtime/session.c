@@ -375,6 +375,14 @@ static size_t strassen_chunk(size_t mr, size_t k2, size_t n2) {
     return rows < mr ? mr : rows / mr * mr;
 }
 
+/* Strassen's halves of a product [.][k] x [k][n]: k2 = k / 2 columns of
+ * A's quadrants, and n2 = n / 2 rounded up to whole NR blocks, the width of
+ * the pack's quadrants (pack/pack.c). */
+static void strassen_halves(size_t nr, int64_t k, int64_t n, int64_t *k2, int64_t *n2) {
+    *k2 = k / 2;
+    *n2 = (n + 2 * (int64_t)nr - 1) / (2 * (int64_t)nr) * (int64_t)nr;
+}
+
 /* The product node n computes, as [rows][k] x [k][n] with at least
  * *min_rows rows (a -1 batch counted as 1), if it is a matmul or a 1x1,
  * stride 1 conv; false otherwise. */
@@ -484,10 +492,11 @@ static bool prepare_weights(sn_session *s) {
                          floats = winograd_floats(per, ic) + winograd_floats(per, oc);
             if (floats > s->winograd_part) s->winograd_part = floats;
         } else if (n->strassen) {
-            int64_t rows, k, cols;
+            int64_t rows, k, cols, k2, n2;
             product_dims(s, n, &rows, &k, &cols);
-            const size_t k2 = (size_t)k / 2, n2 = ((size_t)cols + 2 * nr - 1) / (2 * nr) * nr,
-                         floats = strassen_chunk(cc->mr, k2, n2) * (4 * k2 + 7 * n2);
+            strassen_halves(nr, k, cols, &k2, &n2);
+            const size_t floats =
+                strassen_chunk(cc->mr, (size_t)k2, (size_t)n2) * (size_t)(4 * k2 + 7 * n2);
             if (floats > s->strassen_floats) s->strassen_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
@@ -944,44 +953,6 @@ static struct tile_task product_task(const sn_session *s, int64_t k, int64_t n) 
                                        .max = INFINITY}};
 }
 
-/* out [m][n] = in [m][k] times the node's packed weights, plus bias, with
- * its activation: a matmul, or a 1x1, stride 1 conv over its pixels. */
-static void strassen_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
-                             int64_t k, int64_t n, float *out);
-
-static void matrix_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
-                           int64_t k, int64_t n, float *out) {
-    if (nd->strassen) {
-        strassen_product(s, nd, in, m, k, n, out);
-        return;
-    }
-    struct tile_task t = product_task(s, k, n);
-    t.input = in;
-    t.out_h = m;
-    t.output = out;
-    t.lone_by_tile = m > 1;
-    node_weights(s, nd, &t.weights, &t.bias);
-    clamp_of(nd->act, &t.base.min, &t.base.max);
-    /* A panel's rows of input, about 128 KB, stay in L2 over the blocks.
-     * To feed several threads, when the weights are no larger than the
-     * input (n <= m), panels shrink to give each thread 4 or more rather
-     * than each panel being split in groups of blocks, which read the
-     * panel's input once per group (pointwise, 2 threads: 2.4% faster);
-     * larger weights are split in groups, as a panel reads all the weights
-     * (dense_mm: 4.6% slower with 8-row panels). */
-    const size_t mr = t.cc->mr, threads = threads_of(s);
-    t.panel = (size_t)(32768 / k) / mr * mr;
-    if (threads > 1 && n <= m) {
-        size_t even = ((size_t)m + 4 * threads - 1) / (4 * threads);
-        even = (even + mr - 1) / mr * mr;
-        if (even < t.panel) t.panel = even;
-    }
-    if (t.panel < mr) t.panel = mr;
-    size_t panels = ((size_t)m + t.panel - 1) / t.panel;
-    t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
-    parallel(s, matmul_tiles, &t, panels * t.groups);
-}
-
 /* ---- one level of Strassen-Winograd ---------------------------------------
  *
  * out [m][n] = A [m][k] W [k][n] as four quadrants: A's rows in halves of
@@ -1086,20 +1057,18 @@ static void strassen_outputs(void *context, size_t begin, size_t count) {
 static void strassen_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
                              int64_t k, int64_t n, float *out) {
     const struct sn_conv_config *cc = &s->kernels->conv;
-    const int64_t nr = (int64_t)cc->nr;
     struct strassen_task t = {.kernels = s->kernels,
                               .a = in,
                               .m = m,
                               .k = k,
                               .n = n,
                               .m2 = (m + 1) / 2,
-                              .k2 = k / 2,
-                              .n2 = (n + 2 * nr - 1) / (2 * nr) * nr,
                               .clamp = nd->act == SN_ACT_RELU    ? s->kernels->f32_relu
                                        : nd->act == SN_ACT_RELU6 ? s->kernels->f32_relu6
                                                                  : NULL,
                               .output = out,
                               .sums = s->strassen};
+    strassen_halves(cc->nr, k, n, &t.k2, &t.n2);
     const float *weights;
     node_weights(s, nd, &weights, &t.bias);
     t.chunk = strassen_chunk(cc->mr, (size_t)t.k2, (size_t)t.n2);
@@ -1139,6 +1108,41 @@ static void strassen_product(sn_session *s, const struct node *nd, const float *
         parallel(s, strassen_products, &t, 7 * t.groups);
         parallel(s, strassen_outputs, &t, t.rows);
     }
+}
+
+/* out [m][n] = in [m][k] times the node's packed weights, plus bias, with
+ * its activation: a matmul, or a 1x1, stride 1 conv over its pixels. */
+static void matrix_product(sn_session *s, const struct node *nd, const float *in, int64_t m,
+                           int64_t k, int64_t n, float *out) {
+    if (nd->strassen) {
+        strassen_product(s, nd, in, m, k, n, out);
+        return;
+    }
+    struct tile_task t = product_task(s, k, n);
+    t.input = in;
+    t.out_h = m;
+    t.output = out;
+    t.lone_by_tile = m > 1;
+    node_weights(s, nd, &t.weights, &t.bias);
+    clamp_of(nd->act, &t.base.min, &t.base.max);
+    /* A panel's rows of input, about 128 KB, stay in L2 over the blocks.
+     * To feed several threads, when the weights are no larger than the
+     * input (n <= m), panels shrink to give each thread 4 or more rather
+     * than each panel being split in groups of blocks, which read the
+     * panel's input once per group (pointwise, 2 threads: 2.4% faster);
+     * larger weights are split in groups, as a panel reads all the weights
+     * (dense_mm: 4.6% slower with 8-row panels). */
+    const size_t mr = t.cc->mr, threads = threads_of(s);
+    t.panel = (size_t)(32768 / k) / mr * mr;
+    if (threads > 1 && n <= m) {
+        size_t even = ((size_t)m + 4 * threads - 1) / (4 * threads);
+        even = (even + mr - 1) / mr * mr;
+        if (even < t.panel) t.panel = even;
+    }
+    if (t.panel < mr) t.panel = mr;
+    size_t panels = ((size_t)m + t.panel - 1) / t.panel;
+    t.groups = block_groups(s, panels, (size_t)t.out_c, t.cc->nr);
+    parallel(s, matmul_tiles, &t, panels * t.groups);
 }
 
 static void conv_simd(sn_session *s, const struct node *nd, const struct value *in,
