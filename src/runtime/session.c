@@ -1249,36 +1249,89 @@ struct winograd_task {
     struct tile_task products; /* strides, weights, zeros, clamp of the products */
 };
 
-/* Work items taken in turn, each `per_item` tiles [t0, t1) through the
- * input transform, the 36 products and the output transform, with V and M
- * in this thread's part of the scratch, which stays in cache from one step
- * and one item to the next. Call k of [begin, begin + count) owns part k:
- * there are as many calls as threads, and no two run the same k. */
+/* The three steps of work item i, with its V and M at v and m: the input
+ * transform of its tiles [t0, t1), product xi of the 36, the output
+ * transform. */
+static void winograd_tiles(const struct winograd_task *w, size_t i, size_t *t0, size_t *t1) {
+    *t0 = i * w->per_item;
+    *t1 = *t0 + w->per_item < w->tiles ? *t0 + w->per_item : w->tiles;
+}
+
+static void winograd_input(const struct winograd_task *w, size_t i, float *v) {
+    size_t t0, t1;
+    winograd_tiles(w, i, &t0, &t1);
+    w->kernels->f32_winograd_input(&w->geo, w->input, v, w->per_item * (size_t)w->geo.channels, t0,
+                                   t1);
+}
+
+static void winograd_product(const struct winograd_task *w, size_t i, size_t xi, const float *v,
+                             float *m) {
+    const struct tile_task *t = &w->products;
+    const size_t per = w->per_item, ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c;
+    size_t t0, t1;
+    winograd_tiles(w, i, &t0, &t1);
+    struct tile_task x = *t;
+    x.weights = t->weights + xi * w->matrix;
+    tile_blocks(&x, &t->base, v + xi * per * ic, m + xi * per * oc, t1 - t0, 0,
+                (oc + t->cc->nr - 1) / t->cc->nr);
+}
+
+static void winograd_output(const struct winograd_task *w, size_t i, const float *m) {
+    size_t t0, t1;
+    winograd_tiles(w, i, &t0, &t1);
+    w->kernels->f32_winograd_output(&w->geo, m, w->per_item * (size_t)w->geo.out_c, w->bias, w->lo,
+                                    w->hi, w->output, t0, t1);
+}
+
+/* Part k of the scratch: a V, then an M. */
+static float *part_v(const struct winograd_task *w, size_t k) { return w->scratch + k * w->part; }
+static float *part_m(const struct winograd_task *w, size_t k) {
+    return part_v(w, k) + winograd_floats(w->per_item, (size_t)w->geo.channels);
+}
+
+/* Work items taken in turn, each through the input transform, the 36
+ * products and the output transform, with V and M in this thread's part
+ * of the scratch, which stays in cache from one step and one item to the
+ * next. Call k of [begin, begin + count) owns part k: there are as many
+ * calls as threads, and no two run the same k. */
 static void winograd_items(void *context, size_t begin, size_t count) {
     struct winograd_task *w = context;
-    const struct tile_task *t = &w->products;
-    const size_t ic = (size_t)w->geo.channels, oc = (size_t)w->geo.out_c,
-                 blocks = (oc + t->cc->nr - 1) / t->cc->nr, per = w->per_item;
     for (size_t k = begin; k < begin + count; k++) {
-        float *v = w->scratch + k * w->part, *m = v + winograd_floats(per, ic);
+        float *v = part_v(w, k), *m = part_m(w, k);
         for (size_t i;
              (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) < w->items;) {
-            const size_t t0 = i * per, t1 = t0 + per < w->tiles ? t0 + per : w->tiles;
-            w->kernels->f32_winograd_input(&w->geo, w->input, v, per * ic, t0, t1);
-            struct tile_task x = *t;
-            for (size_t xi = 0; xi < 36; xi++) {
-                x.weights = t->weights + xi * w->matrix;
-                tile_blocks(&x, &t->base, v + xi * per * ic, m + xi * per * oc, t1 - t0, 0, blocks);
-            }
-            w->kernels->f32_winograd_output(&w->geo, m, per * oc, w->bias, w->lo, w->hi, w->output,
-                                            t0, t1);
+            winograd_input(w, i, v);
+            for (size_t xi = 0; xi < 36; xi++) winograd_product(w, i, xi, v, m);
+            winograd_output(w, i, m);
         }
     }
 }
 
+/* With no more work items than threads, a thread per item would leave
+ * threads idle, or waiting on a short last item: then each step runs on
+ * all the threads in turn, the input transforms, the products one (item,
+ * matrix) at a time, the output transforms, item i in part i of the
+ * scratch. The calls are winograd_items' own, so are the values. */
+static void winograd_inputs(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    for (size_t i = begin; i < begin + count; i++) winograd_input(w, i, part_v(w, i));
+}
+
+static void winograd_products(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    for (size_t u = begin; u < begin + count; u++)
+        winograd_product(w, u / 36, u % 36, part_v(w, u / 36), part_m(w, u / 36));
+}
+
+static void winograd_outputs(void *context, size_t begin, size_t count) {
+    const struct winograd_task *w = context;
+    for (size_t i = begin; i < begin + count; i++) winograd_output(w, i, part_m(w, i));
+}
+
 /* A 3x3 or 5x5, stride 1 conv as Winograd, in work items of a few tiles
- * each (winograd_items), taken by the threads as they come free; every
- * value is computed by the same calls whatever the split. */
+ * each (winograd_items), taken by the threads as they come free, or for
+ * few items, step by step (winograd_inputs); every value is computed by
+ * the same calls whatever the split. */
 static void winograd_conv(sn_session *s, const struct node *nd, const struct value *in,
                           struct value *out) {
     const sn_shape *x = &in->shape, *y = &out->shape;
@@ -1316,6 +1369,12 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     w.items = (w.tiles + w.per_item - 1) / w.per_item;
     atomic_init(&w.next, 0);
     const size_t threads = threads_of(s);
+    if (threads > 1 && w.items <= threads) { /* 8x8x256 on 2 threads: 1.6x faster */
+        parallel(s, winograd_inputs, &w, w.items);
+        parallel(s, winograd_products, &w, 36 * w.items);
+        parallel(s, winograd_outputs, &w, w.items);
+        return;
+    }
     parallel(s, winograd_items, &w, w.items < threads ? w.items : threads);
 }
 
