@@ -666,7 +666,10 @@ typedef struct sn_session_options {
      * kernel set with tile kernels, a stride 1, dilation 1 conv runs as
      * Winograd when it has at least 16 channels in and 8 out: 3x3 as
      * F(4x4, 3x3) (4x fewer multiply-adds), 5x5 as F(2x2, 5x5) (2.8x
-     * fewer), at the price of a larger rounding error (a few 1e-6 of the
+     * fewer); not when its 36 transformed weight matrices pass 24 MB and
+     * the image is so small that the direct conv does fewer than 3.5
+     * multiply-adds per byte of them streamed (a 7x7x512 3x3 layer, one
+     * image or a -1 batch), at the price of a larger rounding error (a few 1e-6 of the
      * sum of |terms| against a few 1e-7 direct), and of NaN where an
      * infinite input would give an infinite output (the transforms
      * subtract the infinity from itself). */

@@ -355,11 +355,48 @@ static void test_strassen_shapes(void **state) {
     sn_graph_destroy(g);
 }
 
+/* Winograd's rule for weights past 24 MB (36 matrices of ic x oc): direct
+ * on a small image, where streaming them would cost more than direct's
+ * multiply-adds (fewer than 3.5 a byte), a -1 batch counted as 1. The
+ * cases hold for every kernel set's MR (4 to 8: 2x8x8 is 1 work item or 2).
+ * Only the choice is checked (session stats), not run: the paths are the
+ * ones tested above. */
+static void test_winograd_large_weights(void **state) {
+    (void)state;
+    static const struct {
+        int64_t batch, hw, c;
+        int winograd;
+    } cases[] = {
+        {1, 4, 512, 0}, {1, 6, 512, 0}, {1, 7, 512, 0}, {-1, 7, 512, 0}, {1, 8, 512, 1},
+        {2, 8, 512, 1}, {1, 7, 448, 0}, {1, 8, 448, 1}, {1, 4, 400, 1}, /* 23 MB */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int64_t c = cases[i].c;
+        sn_graph *g = sn_graph_create(NULL);
+        sn_tensor *x =
+                      sn_placeholder(g, "x", SN_SHAPE(cases[i].batch, cases[i].hw, cases[i].hw, c)),
+                  *f = sn_placeholder(g, "f", SN_SHAPE(3, 3, c, c));
+        sn_tensor *y = sn_conv2d(g, x, f, SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+        sn_session *s =
+            sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = 1, .max_batch = 4});
+        if (!s) fail_msg("%s", sn_graph_error(g));
+        sn_session_stats st;
+        sn_session_stats_get(s, &st);
+        const int want = cases[i].winograd && sn_cpu_isa() != SN_ISA_SCALAR;
+        if ((int)st.winograd != want)
+            fail_msg("%lldx%lldx%lldx%lld * 3x3: Winograd %s", (long long)cases[i].batch,
+                     (long long)cases[i].hw, (long long)cases[i].hw, (long long)c,
+                     want ? "expected, not chosen" : "chosen, not expected");
+        sn_session_destroy(s);
+        sn_graph_destroy(g);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_like_shapes), cmocka_unit_test(test_drawn_shapes),
         cmocka_unit_test(test_winograd_shapes),      cmocka_unit_test(test_matmul_shapes),
-        cmocka_unit_test(test_strassen_shapes),
+        cmocka_unit_test(test_strassen_shapes),      cmocka_unit_test(test_winograd_large_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

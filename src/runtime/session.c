@@ -327,24 +327,6 @@ static size_t padded_floats(const struct sn_op *op, const sn_shape *in, const sn
     return (size_t)(in->dims[0] * *hp * *wp * in->dims[3]);
 }
 
-/* Whether conv node n runs as Winograd, F(4x4, 3x3) or F(2x2, 5x5): a 3x3
- * or 5x5 filter, stride and dilation 1, at least 16 channels in and 8 out
- * (fewer, and the transforms may outweigh the products saved), a kernel
- * set with the transforms, and the session's direct_conv option off. */
-static bool use_winograd(const sn_session *s, const struct node *n) {
-    const struct sn_op *op = n->op;
-    if (s->direct_conv || op->type != SN_OP_CONV2D || !s->kernels->f32_winograd_input) return false;
-    const sn_shape *f = &s->values[n->inputs[1]].planned;
-    const struct sn_op_attrs *a = &op->attrs;
-    if (f->rank != 4 || (f->dims[0] != 3 && f->dims[0] != 5) || f->dims[1] != f->dims[0] ||
-        a->strides.h != 1 || a->strides.w != 1 || a->dilations.h != 1 || a->dilations.w != 1)
-        return false;
-    /* measured on AVX-512 (scopenn bench conv2d, 4x4 to 112x112 images, 16
-     * to 256 channels): 1.2-2.1x faster than direct, 5x5 as 3x3; with 8 or
-     * 12 channels in, from 3% slower to 1.3x faster */
-    return f->dims[2] >= 16 && f->dims[3] >= 8;
-}
-
 /* Winograd's output tile: 4 for 3x3 filters, 2 for 5x5. */
 static int winograd_m(const sn_session *s, const struct node *n) {
     return s->values[n->inputs[1]].planned.dims[0] == 3 ? 4 : 2;
@@ -357,6 +339,43 @@ static int winograd_m(const sn_session *s, const struct node *n) {
 static size_t winograd_per_item(size_t mr, size_t ic, size_t oc) {
     size_t per = 65536 / (36 * (ic + oc));
     return per < mr ? mr : per / mr * mr;
+}
+
+/* Whether conv node n runs as Winograd, F(4x4, 3x3) or F(2x2, 5x5): a 3x3
+ * or 5x5 filter, stride and dilation 1, at least 16 channels in and 8 out
+ * (fewer, and the transforms may outweigh the products saved), a kernel
+ * set with the transforms, the session's direct_conv option off, and for
+ * very large weights an image large enough to pay for streaming them. */
+static bool use_winograd(const sn_session *s, const struct node *n) {
+    const struct sn_op *op = n->op;
+    if (s->direct_conv || op->type != SN_OP_CONV2D || !s->kernels->f32_winograd_input) return false;
+    const sn_shape *f = &s->values[n->inputs[1]].planned;
+    const struct sn_op_attrs *a = &op->attrs;
+    if (f->rank != 4 || (f->dims[0] != 3 && f->dims[0] != 5) || f->dims[1] != f->dims[0] ||
+        a->strides.h != 1 || a->strides.w != 1 || a->dilations.h != 1 || a->dilations.w != 1)
+        return false;
+    /* measured on AVX-512 (scopenn bench conv2d, 4x4 to 112x112 images, 16
+     * to 256 channels): 1.2-2.1x faster than direct, 5x5 as 3x3; with 8 or
+     * 12 channels in, from 3% slower to 1.3x faster */
+    const int64_t ic = f->dims[2], oc = f->dims[3];
+    if (ic < 16 || oc < 8) return false;
+    /* Its 36 weight matrices stream from memory once per work item. Past
+     * 24 MB they outgrow the caches, and on a small image streaming them
+     * costs more than direct's multiply-adds when those are fewer than
+     * about 3.5 a byte streamed (ic = oc = 512, 1 thread: 4x4 and 6x6
+     * images 1.9x and 1.4x faster direct, 7x7 level, 8x8 1.25x faster as
+     * Winograd; 2 threads, 7x7: 1.3x faster direct). A -1 batch counts as 1. */
+    const double pack = 36.0 * (double)(ic * oc) * sizeof(float);
+    if (pack <= 24.0 * 1024 * 1024) return true;
+    const sn_shape *y = &s->values[n->out].planned;
+    const int64_t declared = s->values[n->out].tensor->shape.dims[0], m = winograd_m(s, n),
+                  batch = declared > 0 ? declared : 1;
+    const size_t tiles = (size_t)(batch * ((y->dims[1] + m - 1) / m) * ((y->dims[2] + m - 1) / m)),
+                 per = winograd_per_item(s->kernels->conv.mr, (size_t)ic, (size_t)oc);
+    const double items = (double)((tiles + per - 1) / per),
+                 macs = (double)(batch * y->dims[1] * y->dims[2] * oc * ic) * (double)f->dims[0] *
+                        (double)f->dims[1];
+    return macs >= 3.5 * pack * items;
 }
 
 /* A thread's part of the scratch holds a work item's V, [36][per_item][ic],
