@@ -1268,8 +1268,8 @@ struct winograd_task {
     struct tile_task products; /* strides, weights, zeros, clamp of the products */
 };
 
-/* The three steps of work item i, with its V and M at v and m: the input
- * transform of its tiles [t0, t1), product xi of the 36, the output
+/* Work item i's tiles [t0, t1); then its three steps, with its V and M
+ * at v and m: the input transform, product xi of the 36, the output
  * transform. */
 static void winograd_tiles(const struct winograd_task *w, size_t i, size_t *t0, size_t *t1) {
     *t0 = i * w->per_item;
