@@ -332,10 +332,11 @@ static int winograd_m(const sn_session *s, const struct node *n) {
     return s->values[n->inputs[1]].planned.dims[0] == 3 ? 4 : 2;
 }
 
-/* Tiles per Winograd work item: its V and M, 36 (ic + oc) floats a tile,
- * about 256 KB, stay in L2 with the weights' matrix in use. Whole MR-row
- * tiles, and the same items for any thread count: how a run is cut decides
- * which kernel computes a lone last tile (see tile_blocks), hence its bits. */
+/* The most tiles per Winograd work item: its V and M, 36 (ic + oc) floats
+ * a tile, about 256 KB, stay in L2 with the weights' matrix in use. Whole
+ * MR-row tiles; winograd_conv then evens the items out. The same items for
+ * any thread count: how a run is cut decides which kernel computes a lone
+ * last tile (see tile_blocks), hence its bits. */
 static size_t winograd_per_item(size_t mr, size_t ic, size_t oc) {
     size_t per = 65536 / (36 * (ic + oc));
     return per < mr ? mr : per / mr * mr;
@@ -1386,6 +1387,9 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     w.products.weights = weights;
     w.per_item = winograd_per_item(cc->mr, ic, oc);
     w.items = (w.tiles + w.per_item - 1) / w.per_item;
+    /* the same number of items, evened out: 9 tiles as 5 and 4, not as 8
+     * and a lone one for the slow row kernel */
+    w.per_item = (w.tiles + w.items - 1) / w.items;
     atomic_init(&w.next, 0);
     const size_t threads = threads_of(s);
     if (threads > 1 && w.items <= threads) { /* 8x8x256 on 2 threads: 1.6x faster */
