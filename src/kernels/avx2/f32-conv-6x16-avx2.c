@@ -1,5 +1,6 @@
 /* Convolution tiles for AVX2 + FMA: 6 output pixels x 16 output channels,
- * 12 ymm accumulators, each weight row (2 ymm) reused by 6 broadcasts.
+ * 12 ymm accumulators, each weight row (2 ymm) reused by 6 broadcasts; a
+ * block of 8 channels or fewer takes 6 x 8, half the multiply-adds.
  * See struct sn_conv_tile (kernels.h) for the contract. */
 #include <immintrin.h>
 #include <stdint.h>
@@ -23,17 +24,26 @@ static inline void store16(float *o, size_t n, __m256 a, __m256 b) {
     }
 }
 
+/* Stores the first n <= 8 channels of a. */
+static inline void store8(float *o, size_t n, __m256 a) {
+    if (n >= 8)
+        _mm256_storeu_ps(o, a);
+    else
+        _mm256_maskstore_ps(o, lanes(n), a);
+}
+
 #define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
-/* MR pixels (MR <= 6, a compile-time constant where inlined) x 16 channels
- * of one block, as the AVX-512 tile: rows past MR are never computed, the
+/* MR pixels (MR <= 6, a compile-time constant where inlined) x 8 NB
+ * channels (NB 1 or 2, a constant too) of one block, as the AVX-512 tile:
+ * rows past MR, and the second half when NB is 1, are never computed, the
  * row pointers stay put and one byte offset walks the taps and their
  * channels (col_stride to a filter row's next tap, row_step from its last
  * tap to the next row's first). */
 static inline __attribute__((always_inline)) void
-conv_6x16(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, size_t row_step,
-          size_t kw, size_t col_stride, const float *w, const float *bias, float *o, size_t os,
-          size_t nc, __m256 lo, __m256 hi) {
+conv_6x16(const size_t MR, const size_t NB, const char *a0, size_t ps, size_t kc, size_t taps,
+          size_t row_step, size_t kw, size_t col_stride, const float *w, const float *bias,
+          float *o, size_t os, size_t nc, __m256 lo, __m256 hi) {
     const char *a1 = a0 + ps, *a2 = a1 + ps, *a3 = a2 + ps, *a4 = a3 + ps, *a5 = a4 + ps;
     const __m256 bias0 = _mm256_load_ps(bias), bias1 = _mm256_load_ps(bias + 8);
 #define INIT(m) __m256 c##m##a = bias0, c##m##b = bias1;
@@ -48,7 +58,7 @@ conv_6x16(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, si
     if (m < MR) {                                                                                  \
         const __m256 v = _mm256_broadcast_ss((const float *)(a##m + x));                           \
         c##m##a = _mm256_fmadd_ps(v, wa, c##m##a);                                                 \
-        c##m##b = _mm256_fmadd_ps(v, wb, c##m##b);                                                 \
+        if (NB > 1) c##m##b = _mm256_fmadd_ps(v, wb, c##m##b);                                     \
     }
             FOR_ROWS(FMA)
 #undef FMA
@@ -60,9 +70,11 @@ conv_6x16(const size_t MR, const char *a0, size_t ps, size_t kc, size_t taps, si
     }
     /* max(min, v) and min(max, v) return v when v is NaN */
 #define STORE(m)                                                                                   \
-    if (m < MR)                                                                                    \
+    if (m < MR && NB > 1)                                                                          \
         store16((float *)((char *)o + m * os), nc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##a)),  \
-                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##b)));
+                _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##b)));                                    \
+    else if (m < MR)                                                                               \
+        store8((float *)((char *)o + m * os), nc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##m##a)));
     FOR_ROWS(STORE)
 #undef STORE
 }
@@ -78,8 +90,14 @@ static __attribute__((noinline)) void tile_6x16(size_t pixels, size_t nc,
                  cs = t->col_stride, taps = t->kh * kw, row_step = t->row_stride - (kw - 1) * cs;
     const __m256 lo = _mm256_set1_ps(t->min), hi = _mm256_set1_ps(t->max);
 #define TILE(r, in, out)                                                                           \
-    conv_6x16(r, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, nc, lo, hi)
-    SN_CONV_RUN_TILES(6, TILE, pixels, t->input, ps, block_o, os);
+    conv_6x16(r, 2, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, nc, lo, hi)
+#define HALF_TILE(r, in, out)                                                                      \
+    conv_6x16(r, 1, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, nc, lo, hi)
+    if (nc <= 8)
+        SN_CONV_RUN_TILES(6, HALF_TILE, pixels, t->input, ps, block_o, os);
+    else
+        SN_CONV_RUN_TILES(6, TILE, pixels, t->input, ps, block_o, os);
+#undef HALF_TILE
 #undef TILE
 }
 
