@@ -59,15 +59,23 @@ static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, floa
 
 #if SN_ARCH_ARM64
 
-/* MR pixels x 16 channels, MR <= 5 a compile-time constant (run_16 below
- * calls it with 5 down to 1, so a short tile at a run's end wastes no FMAs):
- * 4 * MR accumulators; each lane's 16 weights come with one 4-register load
+/* A lane's 16 weights, or with NB 1 only the first 8 (the rest zero). */
+static inline float32x4x4_t weights16(const size_t NB, const float *w) {
+    if (NB > 1) return vld1q_f32_x4(w);
+    const float32x4x2_t h = vld1q_f32_x2(w);
+    return (float32x4x4_t){{h.val[0], h.val[1], vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}};
+}
+
+/* MR pixels x 16 channels, or x 8 with NB 1 (NB 2 otherwise); MR <= 5 and
+ * NB compile-time constants (run_16 below calls it with 5 down to 1, so a
+ * short tile at a run's end wastes no FMAs): 4 * MR accumulators (2 * MR
+ * with NB 1); each lane's 16 weights come with one 4-register load
  * (vld1q_f32_x4), so four input channels cost 4 weight loads and MR input
  * loads for 16 * MR FMAs. Input pointers step with the loads
  * (post-increment addressing) and the loop counts down, so the loop
  * carries no address arithmetic. */
-static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_t nc,
-                                                          const struct sn_conv_tile *t,
+static inline __attribute__((always_inline)) void conv_16(const size_t MR, const size_t NB,
+                                                          size_t nc, const struct sn_conv_tile *t,
                                                           const char *input, const float *block_w,
                                                           const float *block_b, float *block_o) {
     const float32x4x4_t bias = vld1q_f32_x4(block_b);
@@ -104,12 +112,14 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
     if (MR > m) {                                                                                  \
         c##m##0 = vfmaq_laneq_f32(c##m##0, wv.val[0], x##m, l);                                    \
         c##m##1 = vfmaq_laneq_f32(c##m##1, wv.val[1], x##m, l);                                    \
-        c##m##2 = vfmaq_laneq_f32(c##m##2, wv.val[2], x##m, l);                                    \
-        c##m##3 = vfmaq_laneq_f32(c##m##3, wv.val[3], x##m, l);                                    \
+        if (NB > 1) {                                                                              \
+            c##m##2 = vfmaq_laneq_f32(c##m##2, wv.val[2], x##m, l);                                \
+            c##m##3 = vfmaq_laneq_f32(c##m##3, wv.val[3], x##m, l);                                \
+        }                                                                                          \
     }
 #define LANE(l)                                                                                    \
     {                                                                                              \
-        const float32x4x4_t wv = vld1q_f32_x4(w);                                                  \
+        const float32x4x4_t wv = weights16(NB, w);                                                 \
         STEP(w, 16);                                                                               \
         LANE_FMA(0, l) LANE_FMA(1, l) LANE_FMA(2, l) LANE_FMA(3, l) LANE_FMA(4, l)                 \
     }
@@ -118,7 +128,7 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
 #undef LANE_FMA
             }
             for (size_t c = rest; c != 0; c--) {
-                const float32x4x4_t wv = vld1q_f32_x4(w);
+                const float32x4x4_t wv = weights16(NB, w);
                 w += 16;
 #define FMA(m)                                                                                     \
     if (MR > m) {                                                                                  \
@@ -126,8 +136,10 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
         p##m++;                                                                                    \
         c##m##0 = vfmaq_f32(c##m##0, x, wv.val[0]);                                                \
         c##m##1 = vfmaq_f32(c##m##1, x, wv.val[1]);                                                \
-        c##m##2 = vfmaq_f32(c##m##2, x, wv.val[2]);                                                \
-        c##m##3 = vfmaq_f32(c##m##3, x, wv.val[3]);                                                \
+        if (NB > 1) {                                                                              \
+            c##m##2 = vfmaq_f32(c##m##2, x, wv.val[2]);                                            \
+            c##m##3 = vfmaq_f32(c##m##3, x, wv.val[3]);                                            \
+        }                                                                                          \
     }
                 ROWS5(FMA)
 #undef FMA
@@ -138,7 +150,7 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
     if (MR > m) {                                                                                  \
         float *o = (float *)((char *)block_o + m * t->output_stride);                              \
         store8(o, nc, c##m##0, c##m##1, lo, hi, upper);                                            \
-        if (nc > 8) store8(o + 8, nc - 8, c##m##2, c##m##3, lo, hi, upper);                        \
+        if (NB > 1 && nc > 8) store8(o + 8, nc - 8, c##m##2, c##m##3, lo, hi, upper);              \
     }
     /* Always both bounds: with a second set of stores for relu, as the armv7
      * tile has, GCC 12 allocates the 5x16 loop's registers worse (97
@@ -150,11 +162,17 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, size_
 #undef ROWS5
 }
 
-/* One block of a run of pixels: full tiles of 5, then the rest. */
+/* One block of a run of pixels: full tiles of 5, then the rest; a block
+ * of 8 channels or fewer computes only those (half the FMAs). */
 static void run_16(size_t pixels, size_t nc, const struct sn_conv_tile *t, const float *w,
                    const float *b, float *o) {
-#define TILE(r, in, out) conv_16(r, nc, t, in, w, b, out)
-    SN_CONV_RUN_TILES(5, TILE, pixels, t->input, t->pixel_stride, o, t->output_stride);
+#define TILE(r, in, out) conv_16(r, 2, nc, t, in, w, b, out)
+#define HALF_TILE(r, in, out) conv_16(r, 1, nc, t, in, w, b, out)
+    if (nc <= 8)
+        SN_CONV_RUN_TILES(5, HALF_TILE, pixels, t->input, t->pixel_stride, o, t->output_stride);
+    else
+        SN_CONV_RUN_TILES(5, TILE, pixels, t->input, t->pixel_stride, o, t->output_stride);
+#undef HALF_TILE
 #undef TILE
 }
 
