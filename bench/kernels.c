@@ -29,7 +29,8 @@ struct conv_bench {
     sn_isa isa;
     size_t mr, nr, kh, kw, kc;
     sn_f32_conv_ukernel_fn fn;
-    int full; /* mr rows (the tile kernel) or one (the row kernel) */
+    int full;  /* mr rows (the tile kernel) or one (the row kernel) */
+    size_t nc; /* channels computed: nr, or nr / 2 (a narrow last block) */
 };
 
 /* One full tile per iteration, over a (kh x kw) window of kc channels. */
@@ -55,8 +56,8 @@ static void bm_conv(sn_gbench_state *state, void *arg) {
                              .output_stride = b->nr * 4,
                              .min = 0.0f,
                              .max = 1e30f};
-    while (sn_gbench_keep_running(state)) b->fn(rows, b->nr, &t);
-    sn_gbench_counter(state, "FLOP/s", 2.0 * (double)(rows * b->nr * b->kh * b->kw * b->kc),
+    while (sn_gbench_keep_running(state)) b->fn(rows, b->nc, &t);
+    sn_gbench_counter(state, "FLOP/s", 2.0 * (double)(rows * b->nc * b->kh * b->kw * b->kc),
                       SN_GBENCH_RATE);
     free(input), free(weights), free(bias), free(output);
 }
@@ -112,11 +113,14 @@ int main(int argc, char **argv) {
      * (a filter row's taps are one run, see conv_simd) */
     static const size_t windows[][3] = {{5, 5, 32}, {3, 3, 64}, {1, 1, 256}, {1, 1, 64}, {3, 1, 9}};
     enum { WINDOWS = sizeof windows / sizeof windows[0] };
-    static struct conv_bench convs[sizeof conv_list / sizeof conv_list[0] * WINDOWS * 2];
+    /* and a narrow last block: half the block's channels, the tile kernel
+     * on pointwise's window (the kernels compute such a block at its own
+     * width; FLOP/s count its channels) */
+    static struct conv_bench convs[sizeof conv_list / sizeof conv_list[0] * (WINDOWS * 2 + 1)];
     static struct unary_bench unaries[sizeof relu_list / sizeof relu_list[0]];
     size_t nc = 0, nu = 0;
     char name[160];
-    for (size_t k = 0; conv_list[k].tile; k++)
+    for (size_t k = 0; conv_list[k].tile; k++) {
         for (size_t w = 0; w < WINDOWS; w++)
             for (int full = 1; full >= 0; full--) {
                 convs[nc] = (struct conv_bench){conv_list[k].isa,
@@ -126,12 +130,25 @@ int main(int argc, char **argv) {
                                                 windows[w][1],
                                                 windows[w][2],
                                                 full ? conv_list[k].tile : conv_list[k].row,
-                                                full};
+                                                full,
+                                                conv_list[k].nr};
                 snprintf(name, sizeof name, "%s/%zux%zux%zu",
                          full ? conv_list[k].tile_name : conv_list[k].row_name, windows[w][0],
                          windows[w][1], windows[w][2]);
                 sn_gbench_register(name, bm_conv, &convs[nc++]);
             }
+        convs[nc] = (struct conv_bench){.isa = conv_list[k].isa,
+                                        .mr = conv_list[k].mr,
+                                        .nr = conv_list[k].nr,
+                                        .kh = 1,
+                                        .kw = 1,
+                                        .kc = 64,
+                                        .fn = conv_list[k].tile,
+                                        .full = 1,
+                                        .nc = conv_list[k].nr / 2};
+        snprintf(name, sizeof name, "%s/1x1x64/nc%zu", conv_list[k].tile_name, convs[nc].nc);
+        sn_gbench_register(name, bm_conv, &convs[nc++]);
+    }
     for (size_t k = 0; relu_list[k].fn; k++) {
         unaries[nu] = (struct unary_bench){relu_list[k].isa, relu_list[k].fn, 4096};
         snprintf(name, sizeof name, "%s/4096", relu_list[k].name);
