@@ -1389,6 +1389,7 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     w.matrix = w.blocks * nr * ic;
     w.products = product_task(s, (int64_t)ic, (int64_t)oc);
     w.products.weights = weights;
+    if (w.tiles == 0) return; /* a batch of 0 */
     w.per_item = winograd_per_item(cc->mr, ic, oc);
     w.items = (w.tiles + w.per_item - 1) / w.per_item;
     /* the same number of items, evened out: 9 tiles as 5 and 4, not as 8
