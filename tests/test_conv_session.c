@@ -393,32 +393,42 @@ static void test_winograd_large_weights(void **state) {
 }
 
 /* A -1 batch fed with 0 images: an empty output on every path (direct,
- * Winograd 3x3 and 5x5, a 1x1 product) and thread count, not a crash. */
+ * Winograd 3x3 and 5x5, a plain 1x1 product and a Strassen one) and thread
+ * count, not a crash. */
 static void test_empty_batch(void **state) {
     (void)state;
-    static const int64_t filters[][4] = {
-        {3, 3, 16, 16}, {5, 5, 16, 8}, {3, 3, 3, 8}, {1, 1, 512, 256}};
-    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
+    static const struct {
+        int64_t hw, kh, kw, ic, oc;
+        int strassen;
+    } cases[] = {{8, 3, 3, 16, 16, 0},
+                 {8, 5, 5, 16, 8, 0},
+                 {8, 3, 3, 3, 8, 0},
+                 {8, 1, 1, 512, 256, 0},
+                 {64, 1, 1, 512, 256, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int threads = 1; threads <= 2; threads++) {
-            const int64_t *fd = filters[i];
+            const int64_t hw = cases[i].hw, kh = cases[i].kh, kw = cases[i].kw, ic = cases[i].ic,
+                          oc = cases[i].oc;
             sn_graph *g = sn_graph_create(NULL);
-            sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, 8, 8, fd[2])),
-                      *f = sn_placeholder(g, "f", SN_SHAPE(fd[0], fd[1], fd[2], fd[3]));
+            sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, hw, hw, ic)),
+                      *f = sn_placeholder(g, "f", SN_SHAPE(kh, kw, ic, oc));
             sn_tensor *y =
                 sn_relu(g, sn_conv2d(g, x, f, SN_STRIDES(1, 1), SN_PADDING_SAME, NULL), NULL);
             sn_session *s = sn_session_create(
                 g, SN_FETCH(y), &(sn_session_options){.threads = threads, .max_batch = 2});
             if (!s) fail_msg("%s", sn_graph_error(g));
-            size_t nf = (size_t)(fd[0] * fd[1] * fd[2] * fd[3]);
-            float *fv = calloc(nf, sizeof(float)), xv[1] = {0};
+            sn_session_stats st;
+            sn_session_stats_get(s, &st);
+            assert_int_equal(st.strassen, cases[i].strassen && sn_cpu_isa() != SN_ISA_SCALAR);
+            float *fv = calloc((size_t)(kh * kw * ic * oc), sizeof(float)), xv[1] = {0};
             assert_non_null(fv);
-            sn_feed feeds[2] = {{x, xv, SN_SHAPE(0, 8, 8, fd[2])},
-                                {f, fv, SN_SHAPE(fd[0], fd[1], fd[2], fd[3])}};
+            sn_feed feeds[2] = {{x, xv, SN_SHAPE(0, hw, hw, ic)},
+                                {f, fv, SN_SHAPE(kh, kw, ic, oc)}};
             sn_output out;
             if (sn_session_run(s, feeds, 2, &out) != SN_OK) fail_msg("%s", sn_session_error(s));
             assert_int_equal(out.shape.rank, 4);
             assert_int_equal(out.shape.dims[0], 0);
-            assert_int_equal(out.shape.dims[3], fd[3]);
+            assert_int_equal(out.shape.dims[3], oc);
             free(fv);
             sn_session_destroy(s);
             sn_graph_destroy(g);

@@ -1389,7 +1389,6 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     w.matrix = w.blocks * nr * ic;
     w.products = product_task(s, (int64_t)ic, (int64_t)oc);
     w.products.weights = weights;
-    if (w.tiles == 0) return; /* a batch of 0 */
     w.per_item = winograd_per_item(cc->mr, ic, oc);
     w.items = (w.tiles + w.per_item - 1) / w.per_item;
     /* the same number of items, evened out: 9 tiles as 5 and 4, not as 8
@@ -1520,6 +1519,7 @@ static void execute(sn_session *s, const struct node *nd) {
     const struct value *in0 = &s->values[nd->inputs[0]];
     const float *x = in0->data;
     size_t count = (size_t)sn_shape_elements(&out->shape);
+    if (count == 0) return; /* a batch of 0: nothing to compute (the paths below divide by it) */
     struct rows_task t = {.node = nd, .kernels = s->kernels, .input = x, .output = y};
     struct elementwise_task e = {.a = x, .y = y, .total = count, .width = 1};
     switch (op->type) {
