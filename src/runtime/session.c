@@ -1097,31 +1097,30 @@ static void strassen_product(sn_session *s, const struct node *nd, const float *
     const size_t chunks = ((size_t)t.m2 + t.chunk - 1) / t.chunk,
                  even = ((size_t)t.m2 + chunks - 1) / chunks, mr = cc->mr,
                  step = (even + mr - 1) / mr * mr;
-    /* where each product reads its left operand: A's quadrants in place,
-     * the sums in the scratch */
     const size_t matrix = (size_t)(t.k2 * t.n2), k2 = (size_t)t.k2, plane = t.chunk * k2;
+    t.groups = block_groups(s, 7, (size_t)t.n2, cc->nr);
     for (int p = 0; p < 7; p++) {
         struct tile_task *x = &t.product[p];
+        const bool in_a = p == 0 || p == 1 || p == 3;
         *x = product_task(s, t.k2, t.n2);
         x->weights = weights + (size_t)p * matrix;
         x->lone_by_tile = true;
+        x->base.pixel_stride = (size_t)(in_a ? k : t.k2) * sizeof(float);
+        x->output = t.products + (size_t)p * t.chunk * (size_t)t.n2;
+        x->groups = t.groups;
     }
-    t.groups = block_groups(s, 7, (size_t)t.n2, cc->nr);
     for (t.r0 = 0; t.r0 < t.m2; t.r0 += (int64_t)step) {
         t.rows = (size_t)(t.m2 - t.r0) < step ? (size_t)(t.m2 - t.r0) : step;
         /* M4 reads the bottom half's rows only where there are some */
         const int64_t bottom = t.m - t.m2 - t.r0;
         const float *a11 = in + t.r0 * k, *a22 = bottom > 0 ? in + (t.m2 + t.r0) * k + t.k2 : in;
+        /* where each product reads its left operand: A's quadrants in
+         * place, the sums in the scratch */
         const float *left[7] = {a11,    a11 + t.k2,     t.sums + 3 * plane, a22,
                                 t.sums, t.sums + plane, t.sums + 2 * plane};
         for (int p = 0; p < 7; p++) {
-            struct tile_task *x = &t.product[p];
-            const bool in_a = p == 0 || p == 1 || p == 3;
-            x->input = left[p];
-            x->base.pixel_stride = (size_t)(in_a ? k : t.k2) * sizeof(float);
-            x->output = t.products + (size_t)p * t.chunk * (size_t)t.n2;
-            x->out_h = (int64_t)t.rows;
-            x->groups = t.groups;
+            t.product[p].input = left[p];
+            t.product[p].out_h = (int64_t)t.rows;
         }
         t.product[3].out_h = bottom < (int64_t)t.rows ? (bottom < 0 ? 0 : bottom) : (int64_t)t.rows;
         parallel(s, strassen_sums, &t, t.rows);
