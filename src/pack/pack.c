@@ -149,6 +149,12 @@ static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, i
  * the pack holds the seven products' weights, B11, B21, B22, T4, T1, T2,
  * T3, each [K2][N2] in the blocked layout (zipped or not), one after the
  * other. */
+void sn_strassen_halves(size_t k, size_t n, int nr, size_t *k2, size_t *n2) {
+    const size_t w = 2 * (size_t)nr;
+    *k2 = (k + 1) / 2;
+    *n2 = (n + w - 1) / w * (size_t)nr;
+}
+
 static void strassen_dims(const sn_shape *shape, int nr, bool transposed, size_t *k, size_t *n,
                           size_t *k2, size_t *n2) {
     if (transposed) {
@@ -156,9 +162,7 @@ static void strassen_dims(const sn_shape *shape, int nr, bool transposed, size_t
     } else {
         rows_columns(shape, k, n);
     }
-    const size_t w = 2 * (size_t)nr;
-    *k2 = (*k + 1) / 2;
-    *n2 = (*n + w - 1) / w * (size_t)nr;
+    sn_strassen_halves(*k, *n, nr, k2, n2);
 }
 
 static size_t strassen_floats_of(const sn_shape *shape, int nr, bool transposed) {

@@ -52,6 +52,9 @@ extern const sn_packer sn_packer_blocked_strassen;
 extern const sn_packer sn_packer_blocked_strassen_transposed;
 extern const sn_packer sn_packer_blocked_zip_strassen;
 extern const sn_packer sn_packer_blocked_zip_strassen_transposed;
+/* Those packs' quadrants for a [K][N] product: K2 = ceil(K / 2) rows and
+ * N2 = ceil(N / (2 NR)) NR columns, the width of whole NR blocks. */
+void sn_strassen_halves(size_t k, size_t n, int nr, size_t *k2, size_t *n2);
 
 struct sn_pack {
     sn_variable *variable;
@@ -60,7 +63,7 @@ struct sn_pack {
     uint64_t version; /* of the variable when packed */
     float *data;      /* 64-byte aligned */
     size_t bytes;
-    double pack_ms;   /* how long the last packing took */
+    double pack_ms; /* how long the last packing took */
 };
 
 struct sn_pack_cache {

@@ -395,14 +395,6 @@ static size_t strassen_chunk(size_t mr, size_t k2, size_t n2) {
     return rows < mr ? mr : rows / mr * mr;
 }
 
-/* Strassen's halves of a product [.][k] x [k][n]: k2 = k / 2 columns of
- * A's quadrants, and n2 = n / 2 rounded up to whole NR blocks, the width of
- * the pack's quadrants (pack/pack.c). */
-static void strassen_halves(size_t nr, int64_t k, int64_t n, int64_t *k2, int64_t *n2) {
-    *k2 = k / 2;
-    *n2 = (n + 2 * (int64_t)nr - 1) / (2 * (int64_t)nr) * (int64_t)nr;
-}
-
 /* The product node n computes, as [rows][k] x [k][n] with at least
  * *min_rows rows (a -1 batch counted as 1), if it is a matmul or a 1x1,
  * stride 1 conv; false otherwise. */
@@ -512,11 +504,11 @@ static bool prepare_weights(sn_session *s) {
                          floats = winograd_floats(per, ic) + winograd_floats(per, oc);
             if (floats > s->winograd_part) s->winograd_part = floats;
         } else if (n->strassen) {
-            int64_t rows, k, cols, k2, n2;
+            int64_t rows, k, cols;
+            size_t k2, n2;
             product_dims(s, n, &rows, &k, &cols);
-            strassen_halves(nr, k, cols, &k2, &n2);
-            const size_t floats =
-                strassen_chunk(cc->mr, (size_t)k2, (size_t)n2) * (size_t)(4 * k2 + 7 * n2);
+            sn_strassen_halves((size_t)k, (size_t)cols, (int)nr, &k2, &n2);
+            const size_t floats = strassen_chunk(cc->mr, k2, n2) * (4 * k2 + 7 * n2);
             if (floats > s->strassen_floats) s->strassen_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             int64_t hp, wp, top, left;
@@ -1088,17 +1080,19 @@ static void strassen_product(sn_session *s, const struct node *nd, const float *
                                                                  : NULL,
                               .output = out,
                               .sums = s->strassen};
-    strassen_halves(cc->nr, k, n, &t.k2, &t.n2);
+    size_t k2, n2; /* k even: k2 = k / 2 */
+    sn_strassen_halves((size_t)k, (size_t)n, (int)cc->nr, &k2, &n2);
+    t.k2 = (int64_t)k2, t.n2 = (int64_t)n2;
     const float *weights;
     node_weights(s, nd, &weights, &t.bias);
-    t.chunk = strassen_chunk(cc->mr, (size_t)t.k2, (size_t)t.n2);
-    t.products = t.sums + 4 * t.chunk * (size_t)t.k2;
+    t.chunk = strassen_chunk(cc->mr, k2, n2);
+    t.products = t.sums + 4 * t.chunk * k2;
     /* chunks of even size, in whole tiles: no short last one */
     const size_t chunks = ((size_t)t.m2 + t.chunk - 1) / t.chunk,
                  even = ((size_t)t.m2 + chunks - 1) / chunks, mr = cc->mr,
                  step = (even + mr - 1) / mr * mr;
-    const size_t matrix = (size_t)(t.k2 * t.n2), k2 = (size_t)t.k2, plane = t.chunk * k2;
-    t.groups = block_groups(s, 7, (size_t)t.n2, cc->nr);
+    const size_t matrix = k2 * n2, plane = t.chunk * k2;
+    t.groups = block_groups(s, 7, n2, cc->nr);
     for (int p = 0; p < 7; p++) {
         struct tile_task *x = &t.product[p];
         const bool in_a = p == 0 || p == 1 || p == 3;
@@ -1106,7 +1100,7 @@ static void strassen_product(sn_session *s, const struct node *nd, const float *
         x->weights = weights + (size_t)p * matrix;
         x->lone_by_tile = true;
         x->base.pixel_stride = (size_t)(in_a ? k : t.k2) * sizeof(float);
-        x->output = t.products + (size_t)p * t.chunk * (size_t)t.n2;
+        x->output = t.products + (size_t)p * t.chunk * n2;
         x->groups = t.groups;
     }
     for (t.r0 = 0; t.r0 < t.m2; t.r0 += (int64_t)step) {
