@@ -136,14 +136,17 @@ jq -rs '[.[] | select(.peer == "scopenn" and .peak_gflops)] | (map(.impl) | uniq
   as $isa | map(.peak_gflops / .threads)
   | "peak: \($isa) \(max * 10 | round / 10) GFLOP/s per thread, the highest of \(length) probes" +
     " in this run (lowest \(min * 10 | round / 10)); % peak is of that x threads"' "$log"
-jq -rs --arg peers "$peer_names" '
+# An engine's figure on a row: of its rounds (an array), the one with the
+# median of their medians. The table and the speed-up line below both use it.
+median_round='def median_round: sort_by(.median_ms) | .[(length - 1) / 2 | floor];'
+jq -rs --arg peers "$peer_names" "$median_round"'
   ($peers | split(" ") | map(select(length > 0))) as $names
   | [.[] | select(.median_ms)] as $all
-  # each engine on each row: the round with the median of its medians, in
-  # the order the rows were measured
+  # each engine on each row: its median round, in the order the rows were
+  # measured
   | [$all | to_entries[] | .value + {first: .key}]
   | [group_by([.workload, .threads, .peer])[] | (map(.first) | min) as $first
-     | sort_by(.median_ms) | .[(length - 1) / 2 | floor] | .first = $first]
+     | median_round | .first = $first]
   | sort_by(.first) as $runs
   | ([$all[] | select(.peer == "scopenn" and .peak_gflops) | .peak_gflops / .threads] | max)
     as $peak
@@ -193,15 +196,15 @@ echo "ratio = peer ms / scopenn ms (each the median of $rounds alternating round
      "runs over >= 0.3 s): above 1, scopenn is faster; others = CPU other processes used" \
      "during the row, in % of one core"
 # scopenn's speed-up on more threads, from the table's figures
-jq -rs '[.[] | select(.peer == "scopenn" and .median_ms)] | group_by([.workload, .threads])
-  | map({workload: .[0].workload, threads: .[0].threads,
-         ms: (sort_by(.median_ms) | .[(length - 1) / 2 | floor].median_ms)})
+jq -rs "$median_round"'[.[] | select(.peer == "scopenn" and .median_ms)]
+  | group_by([.workload, .threads]) | map(median_round | {workload, threads, ms: .median_ms})
   | (map(select(.threads == 1) | {key: .workload, value: .ms}) | from_entries) as $one
   | map(select(.threads > 1 and $one[.workload] != null)) | group_by(.threads)[]
-  | "scopenn on \(.[0].threads) threads, speed-up over 1 (ms on 1 / ms on \(.[0].threads)): " +
-    (map("\(.workload) " + ($one[.workload] / .ms * 100 | round | "00\(.)" | .[:-2] + "." + .[-2:]
-                               | ltrimstr("0") | ltrimstr("0") | if startswith(".") then "0" + . else . end))
-     | join(", "))' "$log"
+  | [.[0].threads] + map(.workload, $one[.workload] / .ms) | @tsv' "$log" | awk -F '\t' '{
+  line = sprintf("scopenn on %d threads, speed-up over 1 (ms on 1 / ms on %d): ", $1, $1)
+  for (i = 2; i < NF; i += 2) line = line sprintf("%s%s %.2f", i > 2 ? ", " : "", $i, $(i + 1))
+  print line
+}'
 jq -rs '[.[] | select(.peer == "scopenn" and .tries and .tries > 1)]
   | unique_by([.workload, .threads]) | length
   | select(. > 0) | "rows measured again because other processes were busy: \(.)"' "$log"
