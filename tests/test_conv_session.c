@@ -1,17 +1,17 @@
 /* Conv2d (and matmul, test_matmul_shapes) through sessions: one conv (+
- * bias + activation, fused) on
- * placeholders, run with every kernel set this CPU has (up to the
- * SCOPENN_ISA cap), on 1 and 2 threads, against the reference convolution
- * called directly. The shapes are drawn to cross what the session decides
- * per tile: rows cut into MR tiles (and their short last tile), NR blocks
- * split over threads, and SAME padding, where the tiles whose taps stay
- * inside the input read it directly and the others a padded copy of which
- * only the edges are written. So: widths up to 3 MR + 3, kernels 1 to 5
- * (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. 3x3 and
- * 5x5 stride 1 convs with 16 channels in and 8 out or more run as Winograd
- * (F(4x4, 3x3), F(2x2, 5x5)) unless the session asks for direct
- * convolution: both are checked, Winograd with a wider tolerance, on image
- * sizes that are not multiples of the tile. */
+ * bias + activation, fused) on placeholders, run with every kernel set
+ * this CPU has (up to the SCOPENN_ISA cap), on 1 and 2 threads, against
+ * the reference convolution called directly. The shapes are drawn to
+ * cross what the session decides per tile: rows cut into MR tiles (and
+ * their short last tile), NR blocks split over threads, and SAME padding,
+ * where the tiles whose taps stay inside the input read it directly and
+ * the others a band of a padded copy, made by each chunk of rows, of
+ * which only the edges are written. So: widths up to 3 MR + 3, kernels 1
+ * to 5 (even ones pad unevenly), strides 1 to 3, dilations 1 and 2. 3x3
+ * and 5x5 stride 1 convs with 16 channels in and 8 out or more run as
+ * Winograd (F(4x4, 3x3), F(2x2, 5x5)) unless the session asks for direct
+ * convolution: both are checked, Winograd with a wider tolerance, on
+ * image sizes that are not multiples of the tile. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,6 +252,11 @@ static void test_workload_like_shapes(void **state) {
         {2, 11, 35, 4, 9, 3, 3, 1, 2, SN_PADDING_SAME, SN_ACT_NONE}, /* dilated */
         {1, 8, 50, 5, 7, 4, 2, 1, 1, SN_PADDING_SAME, SN_ACT_NONE},  /* even: uneven padding */
         {1, 7, 41, 6, 40, 1, 7, 3, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* 1x7, stride 3 */
+        /* wide rows of many channels: a band holds few of them, so each
+         * thread's chunk of rows is cut shorter (to 5 rows, then 1) */
+        {1, 60, 20, 256, 8, 3, 3, 1, 2, SN_PADDING_SAME, SN_ACT_RELU},
+        {2, 9, 40, 520, 8, 3, 3, 2, 1, SN_PADDING_SAME, SN_ACT_NONE},
+        {1, 3, 12, 8, 70, 3, 3, 2, 1, SN_PADDING_SAME, SN_ACT_RELU}, /* 2 rows, blocks split */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) assert_true(run_case(&cases[i]));
 }

@@ -64,8 +64,6 @@ struct sn_session {
     size_t scratch_count;
     float *arena;
     size_t arena_bytes;
-    float *padded; /* a zero-padded copy of a conv input */
-    size_t padded_bytes;
     float *zeros;     /* the bias of a conv without one: as many zeros as the widest has channels */
     bool direct_conv; /* the option: no Winograd */
     bool direct_matmul; /* the option: no Strassen */
@@ -73,10 +71,10 @@ struct sn_session {
      * strassen_product) */
     float *strassen;
     size_t strassen_floats;
-    /* Winograd's V and M of one work item, for each thread (see
-     * winograd_conv) */
-    float *winograd;
-    size_t winograd_part; /* floats of each thread's part */
+    /* A part for each thread: Winograd's V and M of one work item (see
+     * winograd_conv), or a band of a conv's padded input (conv_simd) */
+    float *parts;
+    size_t part_floats; /* of each part */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -310,22 +308,46 @@ static bool plan(sn_session *s) {
     return true;
 }
 
-/* The padded copy of a SIMD conv's input: the rows and columns its taps
- * reach, (out - 1) * stride + dilated kernel, around the input at the
- * leading padding. 0 when the input itself will do. */
-static size_t padded_floats(const struct sn_op *op, const sn_shape *in, const sn_shape *filter,
-                            int64_t *hp, int64_t *wp, int64_t *top, int64_t *left) {
+/* The input of a SIMD conv with padding, inside a frame of zeros as far
+ * as its taps reach: hp x wp, (out - 1) * stride + dilated kernel, from
+ * the leading padding (top, left). */
+struct padded {
+    int64_t h, w, c, hp, wp, top, left;
+    int64_t stride, span; /* rows: the stride, the filter's rows with dilation */
+};
+
+/* Whether conv op (input in, filter) has taps outside its input, and
+ * where its frame is. */
+static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *filter,
+                   struct padded *pd) {
     const struct sn_op_attrs *a = &op->attrs;
     int64_t oh, ow;
-    sn_window(in->dims[1], (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh,
-              top);
-    sn_window(in->dims[2], (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
-              left);
-    *hp = (oh - 1) * a->strides.h + (filter->dims[0] - 1) * a->dilations.h + 1;
-    *wp = (ow - 1) * a->strides.w + (filter->dims[1] - 1) * a->dilations.w + 1;
-    if (*top == 0 && *left == 0 && *hp <= in->dims[1] && *wp <= in->dims[2]) return 0;
-    return (size_t)(in->dims[0] * *hp * *wp * in->dims[3]);
+    *pd = (struct padded){.h = in->dims[1],
+                          .w = in->dims[2],
+                          .c = in->dims[3],
+                          .stride = a->strides.h,
+                          .span = (filter->dims[0] - 1) * a->dilations.h + 1};
+    sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh, &pd->top);
+    sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
+              &pd->left);
+    pd->hp = (oh - 1) * a->strides.h + pd->span;
+    pd->wp = (ow - 1) * a->strides.w + (filter->dims[1] - 1) * a->dilations.w + 1;
+    return pd->top || pd->left || pd->hp > pd->h || pd->wp > pd->w;
 }
+
+/* A chunk of a padded conv's work items reads a band of the frame, copied
+ * into its thread's part of the scratch: the frame rows that the taps of
+ * its output rows reach. A chunk holds at most band_chunk rows' items, so
+ * it touches at most band_chunk + 1 rows (it may start and end inside a
+ * row split in groups of blocks), which reach band_rows frame rows: about
+ * 256 KB, so that the band stays in L2 while its rows are computed, or
+ * what 2 output rows reach if that is more. */
+static int64_t band_chunk(const struct padded *pd) {
+    int64_t rows = 65536 / (pd->wp * pd->c), chunk = (rows - pd->span) / pd->stride;
+    return chunk < 1 ? 1 : chunk;
+}
+
+static int64_t band_rows(const struct padded *pd) { return band_chunk(pd) * pd->stride + pd->span; }
 
 /* Winograd's output tile: 4 for 3x3 filters, 2 for 5x5. */
 static int winograd_m(const sn_session *s, const struct node *n) {
@@ -502,7 +524,7 @@ static bool prepare_weights(sn_session *s) {
                          oc = (size_t)s->values[n->out].planned.dims[3],
                          per = winograd_per_item(cc->mr, ic, oc),
                          floats = winograd_floats(per, ic) + winograd_floats(per, oc);
-            if (floats > s->winograd_part) s->winograd_part = floats;
+            if (floats > s->part_floats) s->part_floats = floats;
         } else if (n->strassen) {
             int64_t rows, k, cols;
             size_t k2, n2;
@@ -511,14 +533,14 @@ static bool prepare_weights(sn_session *s) {
             const size_t floats = strassen_chunk(cc->mr, k2, n2) * (4 * k2 + 7 * n2);
             if (floats > s->strassen_floats) s->strassen_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
-            int64_t hp, wp, top, left;
-            size_t floats = padded_floats(n->op, &s->values[n->inputs[0]].planned,
-                                          &s->values[n->inputs[1]].planned, &hp, &wp, &top, &left);
-            if (floats * sizeof(float) > s->padded_bytes) s->padded_bytes = floats * sizeof(float);
+            struct padded pd;
+            if (padded(n->op, &s->values[n->inputs[0]].planned, &s->values[n->inputs[1]].planned,
+                       &pd)) {
+                const size_t floats = (size_t)(band_rows(&pd) * pd.wp * pd.c);
+                if (floats > s->part_floats) s->part_floats = floats;
+            }
         }
     }
-    if (s->padded_bytes && !(s->padded = sn_aligned_alloc(64, s->padded_bytes)))
-        return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     if (!(s->zeros = sn_aligned_alloc(64, (zeros * sizeof(float) + 63) & ~(size_t)63)))
         return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
     memset(s->zeros, 0, zeros * sizeof(float));
@@ -537,8 +559,7 @@ void sn_session_destroy(sn_session *s) {
         sn_aligned_free(s->nodes[i].weights_scratch);
         sn_aligned_free(s->nodes[i].bias_scratch);
     }
-    sn_aligned_free(s->padded);
-    sn_aligned_free(s->winograd);
+    sn_aligned_free(s->parts);
     sn_aligned_free(s->strassen);
     sn_aligned_free(s->zeros);
     sn_free(s->nodes);
@@ -618,8 +639,8 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         if (pthreadpool_get_threads_count(s->pool) <= 1)
             pthreadpool_destroy(s->pool), s->pool = NULL;
     }
-    if (s->winograd_part &&
-        !(s->winograd = sn_aligned_alloc(64, s->winograd_part * sizeof(float) * threads_of(s))))
+    if (s->part_floats &&
+        !(s->parts = sn_aligned_alloc(64, s->part_floats * sizeof(float) * threads_of(s))))
         goto oom;
     if (s->strassen_floats &&
         !(s->strassen = sn_aligned_alloc(64, s->strassen_floats * sizeof(float))))
@@ -753,7 +774,7 @@ static void parallel(sn_session *s, pthreadpool_task_1d_tile_1d_t fn, void *cont
 struct tile_task {
     const struct sn_conv_config *cc;
     struct sn_conv_tile base; /* strides, taps, clamp */
-    const float *input;       /* padded (or not) input */
+    const float *input;       /* NHWC */
     int64_t in_h, in_w;       /* its rows and columns per image */
     int64_t out_h, out_w, out_c, stride_h, stride_w, channels;
     const float *weights, *bias; /* packed: blocks of block_floats, and NR-wide */
@@ -765,15 +786,21 @@ struct tile_task {
      * lone last row is computed as in any other cut */
     bool lone_by_tile;
     float *output;
-    /* With a padded copy: the tiles whose taps all fall inside the input
-     * read the input itself (see struct direct) */
-    struct direct {
-        const float *input;       /* NULL: every tile reads `input` */
-        struct sn_conv_tile base; /* its strides */
-        int64_t h, w, top, left;  /* its rows and columns; the padding */
+    /* With padding (pad.chunk > 0): a chunk of rows reads its band of the
+     * frame (band_chunk), but the tiles whose taps all fall inside the
+     * input read the input itself */
+    struct pad {
+        struct padded frame;
+        int64_t chunk;            /* output rows: see band_chunk; 0 without padding */
+        struct sn_conv_tile base; /* the strides in a band */
         int64_t oy0, oy1;         /* output rows whose taps stay inside at the top and bottom */
         int64_t lx, rx;           /* of those rows, the run of whole tiles reading only inside */
-    } direct;
+        bool middle;              /* if any: lx < rx and oy0 < oy1 */
+        /* what a band holds of the frame: its rows [0, full_end) and
+         * [full_begin, hp) whole, of the others the columns [0, lcols) and
+         * [rcols, wp) that the edge tiles read */
+        int64_t full_end, full_begin, lcols, rcols;
+    } pad;
 };
 
 /* NR blocks [first_block, end_block) of one run of pixels: `count` pixels
@@ -804,32 +831,111 @@ static void block_range(const struct tile_task *t, size_t i, size_t *b0, size_t 
     *b1 = (g + 1) * blocks / t->groups;
 }
 
-/* Output rows of a conv, each in runs of pixels (the kernels cut them in
- * MR tiles from the run's start): a row whose taps stay inside the input
- * at the top and bottom reads the input itself for its middle run of
- * tiles, [lx, rx), and the padded copy for the edge runs; any other row
- * reads `input` (the padded copy, or the input when none is needed) in one
- * run. */
-static void conv_rows(void *context, size_t begin, size_t count) {
-    const struct tile_task *t = context;
-    const struct direct *d = &t->direct;
-    for (size_t i = begin; i < begin + count; i++) {
+/* Output rows of a conv (work items [begin, end)), each in runs of
+ * pixels (the kernels cut them in MR tiles from the run's start). With
+ * padding, the rows read `band`, frame rows from py0 on, except that a row
+ * whose taps stay inside the input at the top and bottom reads the input
+ * itself for its middle run of tiles, [lx, rx). */
+static void conv_rows(const struct tile_task *t, const float *band, int64_t py0, size_t begin,
+                      size_t end) {
+    const struct pad *p = &t->pad;
+    const int64_t row_floats = t->in_w * t->channels, band_floats = p->frame.wp * t->channels;
+    for (size_t i = begin; i < end; i++) {
         size_t r = i / t->groups, b0, b1;
         block_range(t, i, &b0, &b1);
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
-        const float *in = t->input + ((n * t->in_h + oy * t->stride_h) * t->in_w) * t->channels;
         float *out = t->output + (int64_t)r * t->out_w * t->out_c;
-        if (!d->input || oy < d->oy0 || oy >= d->oy1) {
-            tile_blocks(t, &t->base, in, out, (size_t)t->out_w, b0, b1);
+        if (!p->chunk) {
+            tile_blocks(t, &t->base, t->input + (n * t->in_h + oy * t->stride_h) * row_floats, out,
+                        (size_t)t->out_w, b0, b1);
             continue;
         }
-        const int64_t y = oy * t->stride_h - d->top, x = d->lx * t->stride_w - d->left;
-        if (d->lx > 0) tile_blocks(t, &t->base, in, out, (size_t)d->lx, b0, b1);
-        tile_blocks(t, &d->base, d->input + ((n * d->h + y) * d->w + x) * t->channels,
-                    out + d->lx * t->out_c, (size_t)(d->rx - d->lx), b0, b1);
-        if (d->rx < t->out_w)
-            tile_blocks(t, &t->base, in + d->rx * t->stride_w * t->channels, out + d->rx * t->out_c,
-                        (size_t)(t->out_w - d->rx), b0, b1);
+        const float *in = band + (oy * t->stride_h - py0) * band_floats;
+        if (!p->middle || oy < p->oy0 || oy >= p->oy1) {
+            tile_blocks(t, &p->base, in, out, (size_t)t->out_w, b0, b1);
+            continue;
+        }
+        const int64_t y = oy * t->stride_h - p->frame.top, x = p->lx * t->stride_w - p->frame.left;
+        if (p->lx > 0) tile_blocks(t, &p->base, in, out, (size_t)p->lx, b0, b1);
+        tile_blocks(t, &t->base, t->input + (n * t->in_h + y) * row_floats + x * t->channels,
+                    out + p->lx * t->out_c, (size_t)(p->rx - p->lx), b0, b1);
+        if (p->rx < t->out_w)
+            tile_blocks(t, &p->base, in + p->rx * t->stride_w * t->channels, out + p->rx * t->out_c,
+                        (size_t)(t->out_w - p->rx), b0, b1);
+    }
+}
+
+/* Columns [c0, c1) of a frame row, at `row`, from input row `in_row`
+ * (NULL: a row of padding): zeros outside the input, the input inside. */
+static void pad_columns(const struct padded *f, float *row, const float *in_row, int64_t c0,
+                        int64_t c1) {
+    for (int64_t c = c0; c < c1;) {
+        int64_t x = c - f->left, run;
+        if (!in_row || x < 0 || x >= f->w) {
+            run = !in_row ? c1 - c : x < 0 ? (-x < c1 - c ? -x : c1 - c) : c1 - c;
+            memset(row + c * f->c, 0, (size_t)(run * f->c) * sizeof(float));
+        } else {
+            run = f->w - x < c1 - c ? f->w - x : c1 - c;
+            memcpy(row + c * f->c, in_row + x * f->c, (size_t)(run * f->c) * sizeof(float));
+        }
+        c += run;
+    }
+}
+
+/* Frame rows [py0, py1) of image n into `band`: what the tiles that read
+ * the band need of them (see struct pad). */
+static void pad_band(const struct tile_task *t, float *band, int64_t n, int64_t py0, int64_t py1) {
+    const struct pad *p = &t->pad;
+    const struct padded *f = &p->frame;
+    for (int64_t py = py0; py < py1; py++) {
+        const int64_t y = py - f->top;
+        float *row = band + (py - py0) * f->wp * f->c;
+        const float *in_row = y < 0 || y >= f->h ? NULL : t->input + ((n * f->h + y) * f->w) * f->c;
+        if (py < p->full_end || py >= p->full_begin) {
+            pad_columns(f, row, in_row, 0, f->wp);
+        } else {
+            pad_columns(f, row, in_row, 0, p->lcols);
+            pad_columns(f, row, in_row, p->rcols, f->wp);
+        }
+    }
+}
+
+/* Work items [begin, end) of a conv, with their band in `band` if the
+ * conv pads: cut at the end of each image, each piece first copies the
+ * frame rows its output rows reach. */
+static void conv_chunk(const struct tile_task *t, float *band, size_t begin, size_t end) {
+    const size_t image = (size_t)t->out_h * t->groups; /* items per image */
+    for (size_t i = begin, stop; i < end; i = stop) {
+        stop = (i / image + 1) * image < end ? (i / image + 1) * image : end;
+        int64_t py0 = 0;
+        if (t->pad.chunk) {
+            const int64_t n = (int64_t)(i / image), first = (int64_t)(i % image / t->groups),
+                          last = (int64_t)((stop - 1) % image / t->groups);
+            py0 = first * t->stride_h;
+            pad_band(t, band, n, py0, last * t->stride_h + t->pad.frame.span);
+        }
+        conv_rows(t, band, py0, i, stop);
+    }
+}
+
+/* A conv's work items, taken `chunk` at a time by the threads as they
+ * come free. Call k of [begin, begin + count) owns part k of the scratch
+ * for its bands: there are as many calls as threads, and no two run the
+ * same k. */
+struct conv_task {
+    struct tile_task t;
+    float *parts; /* NULL if no conv of the session pads, nor runs as Winograd */
+    size_t part, items, chunk;
+    atomic_size_t next; /* the next item to take */
+};
+
+static void conv_threads(void *context, size_t begin, size_t count) {
+    struct conv_task *c = context;
+    for (size_t k = begin; k < begin + count; k++) {
+        float *band = c->parts ? c->parts + k * c->part : NULL;
+        for (size_t i;
+             (i = atomic_fetch_add_explicit(&c->next, c->chunk, memory_order_relaxed)) < c->items;)
+            conv_chunk(&c->t, band, i, i + c->chunk < c->items ? i + c->chunk : c->items);
     }
 }
 
@@ -887,52 +993,6 @@ static void node_weights(sn_session *s, const struct node *nd, const float **w, 
 static void clamp_of(sn_activation act, float *lo, float *hi) {
     *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
     *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
-}
-
-/* The input inside a frame of zeros, as far as the taps reach: rows of the
- * padded copy, split over the threads like the conv itself. Only what the
- * tiles that read the copy need is written: whole rows for the output rows
- * whose taps leave the input at the top or bottom, and for the others the
- * columns [0, lcols) and [rcols, wp) that the tiles at the left and right
- * edges read (the tiles between read the input itself). */
-struct pad_task {
-    const float *in;
-    float *out;
-    int64_t h, w, c, hp, wp, top, left;
-    int64_t full_end, full_begin; /* rows [0, full_end) and [full_begin, hp) whole */
-    int64_t lcols, rcols;
-};
-
-/* Columns [c0, c1) of padded row `row` (input row y): zeros outside the
- * input, the input inside. */
-static void pad_columns(const struct pad_task *p, float *row, const float *in_row, int64_t c0,
-                        int64_t c1) {
-    for (int64_t c = c0; c < c1;) {
-        int64_t x = c - p->left, run;
-        if (!in_row || x < 0 || x >= p->w) {
-            run = !in_row ? c1 - c : x < 0 ? (-x < c1 - c ? -x : c1 - c) : c1 - c;
-            memset(row + c * p->c, 0, (size_t)(run * p->c) * sizeof(float));
-        } else {
-            run = p->w - x < c1 - c ? p->w - x : c1 - c;
-            memcpy(row + c * p->c, in_row + x * p->c, (size_t)(run * p->c) * sizeof(float));
-        }
-        c += run;
-    }
-}
-
-static void pad_rows(void *context, size_t begin, size_t count) {
-    const struct pad_task *p = context;
-    for (size_t r = begin; r < begin + count; r++) {
-        int64_t n = (int64_t)r / p->hp, py = (int64_t)r % p->hp, y = py - p->top;
-        float *row = p->out + (int64_t)r * p->wp * p->c;
-        const float *in_row = y < 0 || y >= p->h ? NULL : p->in + ((n * p->h + y) * p->w) * p->c;
-        if (py < p->full_end || py >= p->full_begin || p->lcols >= p->rcols) {
-            pad_columns(p, row, in_row, 0, p->wp);
-        } else {
-            pad_columns(p, row, in_row, 0, p->lcols);
-            pad_columns(p, row, in_row, p->rcols, p->wp);
-        }
-    }
 }
 
 /* The output positions [*o0, *o1) of one dimension whose taps all fall
@@ -1170,78 +1230,69 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
                        out->shape.dims[3], (float *)out->data);
         return;
     }
-    int64_t hp, wp, top, left;
-    struct tile_task t = {.cc = &s->kernels->conv,
-                          .input = in->data,
-                          .in_h = x->dims[1],
-                          .in_w = x->dims[2],
-                          .out_h = out->shape.dims[1],
-                          .out_w = out->shape.dims[2],
-                          .out_c = out->shape.dims[3],
-                          .stride_h = a->strides.h,
-                          .stride_w = a->strides.w,
-                          .channels = x->dims[3],
-                          .output = (float *)out->data};
-    node_weights(s, nd, &t.weights, &t.bias);
-    t.block_floats = (size_t)(f->dims[0] * f->dims[1] * f->dims[2]) * t.cc->nr;
-    t.base = (struct sn_conv_tile){
-        .pixel_stride = (size_t)(a->strides.w * t.channels) * sizeof(float),
-        .row_stride = (size_t)(a->dilations.h * t.in_w * t.channels) * sizeof(float),
-        .col_stride = (size_t)(a->dilations.w * t.channels) * sizeof(float),
+    struct conv_task c = {.parts = s->parts, .part = s->part_floats};
+    struct tile_task *t = &c.t;
+    *t = (struct tile_task){.cc = &s->kernels->conv,
+                            .input = in->data,
+                            .in_h = x->dims[1],
+                            .in_w = x->dims[2],
+                            .out_h = out->shape.dims[1],
+                            .out_w = out->shape.dims[2],
+                            .out_c = out->shape.dims[3],
+                            .stride_h = a->strides.h,
+                            .stride_w = a->strides.w,
+                            .channels = x->dims[3],
+                            .output = (float *)out->data};
+    node_weights(s, nd, &t->weights, &t->bias);
+    t->block_floats = (size_t)(f->dims[0] * f->dims[1] * f->dims[2]) * t->cc->nr;
+    t->base = (struct sn_conv_tile){
+        .pixel_stride = (size_t)(a->strides.w * t->channels) * sizeof(float),
+        .row_stride = (size_t)(a->dilations.h * t->in_w * t->channels) * sizeof(float),
+        .col_stride = (size_t)(a->dilations.w * t->channels) * sizeof(float),
         .kh = (size_t)f->dims[0],
         .kw = (size_t)f->dims[1],
-        .kc = (size_t)t.channels,
+        .kc = (size_t)t->channels,
         .bias = s->zeros,
-        .output_stride = (size_t)t.out_c * sizeof(float)};
+        .output_stride = (size_t)t->out_c * sizeof(float)};
     if (a->dilations.w == 1) {
         /* a filter row's taps read kw * channels consecutive floats, in the
          * order the packed weights hold them: one run of kw * kc */
-        t.base.kc *= t.base.kw;
-        t.base.kw = 1;
+        t->base.kc *= t->base.kw;
+        t->base.kw = 1;
     }
-    clamp_of(nd->act, &t.base.min, &t.base.max);
-    if (padded_floats(nd->op, x, f, &hp, &wp, &top, &left)) {
-        struct direct *d = &t.direct;
-        const int64_t mr = (int64_t)t.cc->mr, span_h = (f->dims[0] - 1) * a->dilations.h + 1,
-                      span_w = (f->dims[1] - 1) * a->dilations.w + 1;
-        *d = (struct direct){
-            .input = in->data, .base = t.base, .h = t.in_h, .w = t.in_w, .top = top, .left = left};
+    clamp_of(nd->act, &t->base.min, &t->base.max);
+    const size_t rows = (size_t)(x->dims[0] * t->out_h), threads = threads_of(s);
+    t->groups = block_groups(s, rows, (size_t)t->out_c, t->cc->nr);
+    c.items = rows * t->groups;
+    c.chunk = c.items / (threads * 4) ? c.items / (threads * 4) : 1;
+    struct pad *p = &t->pad;
+    if (padded(nd->op, x, f, &p->frame)) {
+        const struct padded *fr = &p->frame;
+        const int64_t mr = (int64_t)t->cc->mr, span_w = (f->dims[1] - 1) * a->dilations.w + 1;
+        p->chunk = band_chunk(fr);
+        if (c.chunk > (size_t)p->chunk * t->groups) c.chunk = (size_t)p->chunk * t->groups;
+        p->base = t->base;
+        p->base.row_stride = (size_t)(a->dilations.h * fr->wp * t->channels) * sizeof(float);
         int64_t ox0, ox1; /* output columns whose taps stay inside */
-        inside_range(t.in_h, t.out_h, a->strides.h, top, span_h, &d->oy0, &d->oy1);
-        inside_range(t.in_w, t.out_w, a->strides.w, left, span_w, &ox0, &ox1);
+        inside_range(t->in_h, t->out_h, a->strides.h, fr->top, fr->span, &p->oy0, &p->oy1);
+        inside_range(t->in_w, t->out_w, a->strides.w, fr->left, span_w, &ox0, &ox1);
         /* the edge tiles (as the kernels cut a row) and the columns they
          * read: the left ones end at the first tile boundary at or past ox0,
          * the right ones start at the tile holding ox1 (none if ox1 is the
          * end) */
-        int64_t lx = (ox0 + mr - 1) / mr * mr, rx = ox1 < t.out_w ? ox1 / mr * mr : t.out_w;
-        if (lx > t.out_w) lx = t.out_w;
-        struct pad_task p = {.in = in->data,
-                             .out = s->padded,
-                             .h = x->dims[1],
-                             .w = x->dims[2],
-                             .c = x->dims[3],
-                             .hp = hp,
-                             .wp = wp,
-                             .top = top,
-                             .left = left,
-                             .full_end = d->oy0 > 0 ? (d->oy0 - 1) * a->strides.h + span_h : 0,
-                             .full_begin = d->oy1 < t.out_h ? d->oy1 * a->strides.h : hp,
-                             .lcols = lx > 0 ? (lx - 1) * a->strides.w + span_w : 0,
-                             .rcols = rx < t.out_w ? rx * a->strides.w : wp};
-        d->lx = lx, d->rx = rx;
-        if (d->oy0 >= d->oy1 || lx >= rx) {
-            d->input = NULL; /* no tile reads only the input: the whole copy */
-            p.full_end = hp;
-        }
-        parallel(s, pad_rows, &p, (size_t)(x->dims[0] * hp));
-        t.input = s->padded;
-        t.in_h = hp;
-        t.in_w = wp;
-        t.base.row_stride = (size_t)(a->dilations.h * wp * t.channels) * sizeof(float);
+        p->lx = (ox0 + mr - 1) / mr * mr;
+        p->rx = ox1 < t->out_w ? ox1 / mr * mr : t->out_w;
+        if (p->lx > t->out_w) p->lx = t->out_w;
+        p->middle = p->oy0 < p->oy1 && p->lx < p->rx;
+        /* whole frame rows where the taps leave the top or the bottom, or
+         * all of them if no tile reads only the input */
+        p->full_end = !p->middle ? fr->hp : p->oy0 > 0 ? (p->oy0 - 1) * a->strides.h + fr->span : 0;
+        p->full_begin = p->middle && p->oy1 < t->out_h ? p->oy1 * a->strides.h : fr->hp;
+        p->lcols = p->lx > 0 ? (p->lx - 1) * a->strides.w + span_w : 0;
+        p->rcols = p->rx < t->out_w ? p->rx * a->strides.w : fr->wp;
     }
-    size_t rows = (size_t)(x->dims[0] * t.out_h);
-    t.groups = block_groups(s, rows, (size_t)t.out_c, t.cc->nr);
-    parallel(s, conv_rows, &t, rows * t.groups);
+    atomic_init(&c.next, 0);
+    parallel(s, conv_threads, &c, threads);
 }
 
 /* ---- Winograd F(4x4, 3x3), F(2x2, 5x5) (sn_winograd_geometry, kernels.h) */
@@ -1355,8 +1406,8 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     const struct sn_conv_config *cc = &s->kernels->conv;
     struct winograd_task w = {.kernels = s->kernels,
                               .input = in->data,
-                              .scratch = s->winograd,
-                              .part = s->winograd_part,
+                              .scratch = s->parts,
+                              .part = s->part_floats,
                               .output = (float *)out->data};
     int64_t oh, ow;
     const int m = winograd_m(s, nd), r = 7 - m;
