@@ -440,12 +440,64 @@ static void test_empty_batch(void **state) {
         }
 }
 
+/* Padded convs with nothing to read: no input channels (the output is the
+ * bias, through the activation), or no rows or columns (an empty
+ * output), on every kernel set, 1 and 2 threads. */
+static void test_empty_dims(void **state) {
+    (void)state;
+    static const struct {
+        int64_t h, w, ic, stride;
+    } cases[] = {{5, 5, 0, 1}, {9, 7, 0, 2}, {0, 5, 3, 1}, {5, 0, 3, 1}, {0, 0, 3, 2}};
+    enum { OC = 5 };
+    static const float bias[OC] = {0.5f, -1.0f, 2.0f, 0.0f, -0.25f};
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int isa = 0; isa <= (int)info.isa; isa++)
+            for (int threads = 1; threads <= 2 && ((info.isas >> isa) & 1); threads++) {
+                const int64_t h = cases[i].h, w = cases[i].w, ic = cases[i].ic,
+                              st = cases[i].stride, oh = (h + st - 1) / st, ow = (w + st - 1) / st;
+                sn_graph *g = sn_graph_create(NULL);
+                sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, h, w, ic)),
+                          *f = sn_placeholder(g, "f", SN_SHAPE(3, 3, ic, OC)),
+                          *b = sn_placeholder(g, "b", SN_SHAPE(OC));
+                sn_tensor *y = sn_relu(
+                    g,
+                    sn_bias_add(g, sn_conv2d(g, x, f, SN_STRIDES(st, st), SN_PADDING_SAME, NULL), b,
+                                NULL),
+                    NULL);
+                sn_session *s = sn_session_create(g, SN_FETCH(y),
+                                                  &(sn_session_options){.threads = threads,
+                                                                        .limit_isa = true,
+                                                                        .max_isa = (sn_isa)isa});
+                if (!s) fail_msg("%s", sn_graph_error(g));
+                float xv[1] = {0}, fv[1] = {0};
+                sn_feed feeds[3] = {{x, xv, SN_SHAPE(1, h, w, ic)},
+                                    {f, fv, SN_SHAPE(3, 3, ic, OC)},
+                                    {b, bias, SN_SHAPE(OC)}};
+                sn_output out;
+                if (sn_session_run(s, feeds, 3, &out) != SN_OK) fail_msg("%s", sn_session_error(s));
+                assert_int_equal(out.shape.rank, 4);
+                assert_int_equal(out.shape.dims[1], oh);
+                assert_int_equal(out.shape.dims[2], ow);
+                for (int64_t k = 0; k < oh * ow * OC; k++) {
+                    const float want = bias[k % OC] > 0 ? bias[k % OC] : 0.0f;
+                    if (out.data[k] != want)
+                        fail_msg("%lldx%lldx%lld, isa %s: y[%lld] = %g, want %g", (long long)h,
+                                 (long long)w, (long long)ic, sn_isa_name((sn_isa)isa),
+                                 (long long)k, out.data[k], want);
+                }
+                sn_session_destroy(s);
+                sn_graph_destroy(g);
+            }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_like_shapes), cmocka_unit_test(test_drawn_shapes),
         cmocka_unit_test(test_winograd_shapes),      cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_strassen_shapes),      cmocka_unit_test(test_winograd_large_weights),
-        cmocka_unit_test(test_empty_batch),
+        cmocka_unit_test(test_empty_batch),          cmocka_unit_test(test_empty_dims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
