@@ -492,12 +492,56 @@ static void test_empty_dims(void **state) {
             }
 }
 
+/* A padded conv whose input width comes from a -1 batch (a reshape):
+ * its band takes more rows when the width is less than the planned one,
+ * and must still fit the scratch planned for it. 72 rows of 196
+ * channels, 11 wide at batch 1 of at most 4 (44 planned), dilation 2
+ * (direct): a chunk of 17 rows reads a band of 61740 floats, more than
+ * the planned width's 21 rows (56448). Checked against the reference, 1
+ * and 2 threads. */
+static void test_width_from_batch(void **state) {
+    (void)state;
+    enum { H = 72, W = 11, C = 196, OC = 8 };
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, H * W * C)),
+              *f = sn_placeholder(g, "f", SN_SHAPE(3, 3, C, OC));
+    sn_tensor *y = sn_conv2d_dilated(g, sn_reshape(g, x, SN_SHAPE(1, H, -1, C), NULL), f,
+                                     SN_STRIDES(1, 1), SN_PADDING_SAME, SN_HW(2, 2), NULL);
+    if (!y) fail_msg("%s", sn_graph_error(g));
+    const size_t nx = (size_t)H * W * C, nf = 9 * C * OC, ny = (size_t)H * W * OC;
+    float *xv = malloc(nx * 4), *fv = malloc(nf * 4), *ax = malloc(nx * 4), *af = malloc(nf * 4),
+          *want = malloc(ny * 4), *mag = malloc(ny * 4);
+    assert_true(xv && fv && ax && af && want && mag);
+    for (size_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i] = value());
+    for (size_t i = 0; i < nf; i++) af[i] = fabsf(fv[i] = value());
+    sn_conv2d_geometry geo = {1, H, W, C, 3, 3, OC, H, W, 1, 1, 2, 2, 2, 2};
+    sn_f32_conv2d_ref(&geo, xv, fv, NULL, SN_ACT_NONE, want, 0, H);
+    sn_f32_conv2d_ref(&geo, ax, af, NULL, SN_ACT_NONE, mag, 0, H);
+    for (int threads = 1; threads <= 2; threads++) {
+        sn_session *s = sn_session_create(
+            g, SN_FETCH(y), &(sn_session_options){.threads = threads, .max_batch = 4});
+        if (!s) fail_msg("%s", sn_graph_error(g));
+        sn_feed feeds[2] = {{x, xv, SN_SHAPE(1, H * W * C)}, {f, fv, SN_SHAPE(3, 3, C, OC)}};
+        sn_output out;
+        if (sn_session_run(s, feeds, 2, &out) != SN_OK) fail_msg("%s", sn_session_error(s));
+        assert_int_equal(elements(&out.shape), ny);
+        for (size_t i = 0; i < ny; i++)
+            if (!(fabs((double)out.data[i] - (double)want[i]) / (1.0 + mag[i]) <= 1e-6))
+                fail_msg("%d thread(s): y[%zu] = %.9g, reference %.9g", threads, i, out.data[i],
+                         want[i]);
+        sn_session_destroy(s);
+    }
+    free(xv), free(fv), free(ax), free(af), free(want), free(mag);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_like_shapes), cmocka_unit_test(test_drawn_shapes),
         cmocka_unit_test(test_winograd_shapes),      cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_strassen_shapes),      cmocka_unit_test(test_winograd_large_weights),
         cmocka_unit_test(test_empty_batch),          cmocka_unit_test(test_empty_dims),
+        cmocka_unit_test(test_width_from_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,15 +341,22 @@ static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *f
  * into its thread's part of the scratch: the frame rows that the taps of
  * its output rows reach. A chunk holds at most band_chunk rows' items, so
  * it touches at most band_chunk + 1 rows (it may start and end inside a
- * row split in groups of blocks), which reach band_rows frame rows: about
- * 256 KB, so that the band stays in L2 while its rows are computed, or
- * what 2 output rows reach if that is more. */
+ * row split in groups of blocks), whose taps reach band_chunk * stride +
+ * span frame rows: at most 64 Ki floats (256 KB, so that the band stays
+ * in L2 while its rows are computed), or what 2 output rows reach if that
+ * is more. */
 static int64_t band_chunk(const struct padded *pd) {
     int64_t rows = 65536 / (pd->wp * pd->c), chunk = (rows - pd->span) / pd->stride;
     return chunk < 1 ? 1 : chunk;
 }
 
-static int64_t band_rows(const struct padded *pd) { return band_chunk(pd) * pd->stride + pd->span; }
+/* The floats of the largest band of this frame, and of any narrower one:
+ * a width inferred from a -1 batch (a reshape) is at most the planned
+ * one. */
+static size_t band_floats(const struct padded *pd) {
+    const int64_t two = (pd->stride + pd->span) * pd->wp * pd->c;
+    return (size_t)(two > 65536 ? two : 65536);
+}
 
 /* Winograd's output tile: 4 for 3x3 filters, 2 for 5x5. */
 static int winograd_m(const sn_session *s, const struct node *n) {
@@ -538,8 +545,7 @@ static bool prepare_weights(sn_session *s) {
             struct padded pd;
             if (padded(n->op, &s->values[n->inputs[0]].planned, &s->values[n->inputs[1]].planned,
                        &pd)) {
-                const size_t floats = (size_t)(band_rows(&pd) * pd.wp * pd.c);
-                if (floats > s->part_floats) s->part_floats = floats;
+                if (band_floats(&pd) > s->part_floats) s->part_floats = band_floats(&pd);
             }
         }
     }
