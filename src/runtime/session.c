@@ -332,7 +332,8 @@ static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *f
               &pd->left);
     pd->hp = (oh - 1) * a->strides.h + pd->span;
     pd->wp = (ow - 1) * a->strides.w + (filter->dims[1] - 1) * a->dilations.w + 1;
-    /* nothing to read: an empty output (oh or ow 0), or no channels */
+    /* nothing to read: no channels, or a frame of no rows or columns (an
+     * empty output; execute() runs none) */
     if (pd->hp <= 0 || pd->wp <= 0 || pd->c == 0) return false;
     return pd->top || pd->left || pd->hp > pd->h || pd->wp > pd->w;
 }
