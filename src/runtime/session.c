@@ -314,6 +314,7 @@ static bool plan(sn_session *s) {
 struct padded {
     int64_t h, w, c, hp, wp, top, left;
     int64_t stride, span; /* rows: the stride, the filter's rows with dilation */
+    int64_t span_w;       /* the filter's columns with dilation */
 };
 
 /* Whether conv op (input in, filter) has taps outside its input, and
@@ -326,12 +327,13 @@ static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *f
                           .w = in->dims[2],
                           .c = in->dims[3],
                           .stride = a->strides.h,
-                          .span = (filter->dims[0] - 1) * a->dilations.h + 1};
+                          .span = (filter->dims[0] - 1) * a->dilations.h + 1,
+                          .span_w = (filter->dims[1] - 1) * a->dilations.w + 1};
     sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh, &pd->top);
     sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
               &pd->left);
     pd->hp = (oh - 1) * a->strides.h + pd->span;
-    pd->wp = (ow - 1) * a->strides.w + (filter->dims[1] - 1) * a->dilations.w + 1;
+    pd->wp = (ow - 1) * a->strides.w + pd->span_w;
     /* nothing to read: no channels, or a frame of no rows or columns (an
      * empty output; execute() runs none) */
     if (pd->hp <= 0 || pd->wp <= 0 || pd->c == 0) return false;
@@ -848,7 +850,7 @@ static void block_range(const struct tile_task *t, size_t i, size_t *b0, size_t 
 static void conv_rows(const struct tile_task *t, const float *band, int64_t py0, size_t begin,
                       size_t end) {
     const struct pad *p = &t->pad;
-    const int64_t row_floats = t->in_w * t->channels, band_floats = p->frame.wp * t->channels;
+    const int64_t row_floats = t->in_w * t->channels, band_row = p->frame.wp * t->channels;
     for (size_t i = begin; i < end; i++) {
         size_t r = i / t->groups, b0, b1;
         block_range(t, i, &b0, &b1);
@@ -859,7 +861,7 @@ static void conv_rows(const struct tile_task *t, const float *band, int64_t py0,
                         (size_t)t->out_w, b0, b1);
             continue;
         }
-        const float *in = band + (oy * t->stride_h - py0) * band_floats;
+        const float *in = band + (oy * t->stride_h - py0) * band_row;
         if (!p->middle || oy < p->oy0 || oy >= p->oy1) {
             tile_blocks(t, &p->base, in, out, (size_t)t->out_w, b0, b1);
             continue;
@@ -1277,14 +1279,14 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
     struct pad *p = &t->pad;
     if (padded(nd->op, x, f, &p->frame)) {
         const struct padded *fr = &p->frame;
-        const int64_t mr = (int64_t)t->cc->mr, span_w = (f->dims[1] - 1) * a->dilations.w + 1;
+        const int64_t mr = (int64_t)t->cc->mr;
         p->chunk = band_chunk(fr);
         if (c.chunk > (size_t)p->chunk * t->groups) c.chunk = (size_t)p->chunk * t->groups;
         p->base = t->base;
         p->base.row_stride = (size_t)(a->dilations.h * fr->wp * t->channels) * sizeof(float);
         int64_t ox0, ox1; /* output columns whose taps stay inside */
         inside_range(t->in_h, t->out_h, a->strides.h, fr->top, fr->span, &p->oy0, &p->oy1);
-        inside_range(t->in_w, t->out_w, a->strides.w, fr->left, span_w, &ox0, &ox1);
+        inside_range(t->in_w, t->out_w, a->strides.w, fr->left, fr->span_w, &ox0, &ox1);
         /* the edge tiles (as the kernels cut a row) and the columns they
          * read: the left ones end at the first tile boundary at or past ox0,
          * the right ones start at the tile holding ox1 (none if ox1 is the
@@ -1297,7 +1299,7 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
          * all of them if no tile reads only the input */
         p->full_end = !p->middle ? fr->hp : p->oy0 > 0 ? (p->oy0 - 1) * a->strides.h + fr->span : 0;
         p->full_begin = p->middle && p->oy1 < t->out_h ? p->oy1 * a->strides.h : fr->hp;
-        p->lcols = p->lx > 0 ? (p->lx - 1) * a->strides.w + span_w : 0;
+        p->lcols = p->lx > 0 ? (p->lx - 1) * a->strides.w + fr->span_w : 0;
         p->rcols = p->rx < t->out_w ? p->rx * a->strides.w : fr->wp;
     }
     atomic_init(&c.next, 0);
