@@ -3,7 +3,6 @@
 #include <math.h>
 #include <pthreadpool.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "pack/pack.h"
+#include "runtime/share.h"
 #include "scope/graph.h"
 
 /* Where a value's data lives during a run. */
@@ -74,7 +74,8 @@ struct sn_session {
     /* A part for each thread: Winograd's V and M of one work item (see
      * winograd_conv), or a band of a conv's padded input (conv_simd) */
     float *parts;
-    size_t part_floats; /* of each part */
+    size_t part_floats;            /* of each part: the stride from one to the next */
+    struct sn_share_range *ranges; /* one per thread (runtime/share.h) */
     int64_t max_batch;
     pthreadpool_t pool;
     uint32_t pool_flags; /* yield the workers when there are more than CPUs */
@@ -420,6 +421,22 @@ static size_t winograd_floats(size_t per_item, size_t c) {
     return (36 * per_item * c + 15) / 16 * 16;
 }
 
+/* Floats from one thread's part of the scratch to the next: a part rounded
+ * up to whole 4 KB pages, then a gap of 256 KB that no thread touches.
+ * With the parts end to end, two threads running Winograd on the 2-core
+ * EPYC VM ran 20-45% slower for seconds at a time, although either thread
+ * alone ran at full speed; the input transforms of one thread took twice
+ * as long. In those slow stretches (seed_filter, 2 threads, medians of
+ * interleaved runs) it took 0.34 ms end to end, 0.28 with the gap (0.26
+ * usually), and 0.26 with the gap and each thread's own range of items
+ * (runtime/share.h); a 64 KB gap gave half the gain of 256 KB. Why is not
+ * known: the parts shared no cache line even end to end. With the default
+ * allocator the gap is address space only: nothing writes its pages, so
+ * they are never backed. */
+static size_t part_stride(size_t floats, size_t threads) {
+    return threads > 1 && floats ? (floats + 1023) / 1024 * 1024 + 65536 : floats;
+}
+
 /* Strassen's largest chunk: rows of the top half taken together, each
  * giving a row of its 4 sums ([k/2] floats) and of its 7 products ([n2]
  * floats), about 768 KB in all (dense_mm's 32 rows: one chunk, so the
@@ -571,6 +588,7 @@ void sn_session_destroy(sn_session *s) {
         sn_aligned_free(s->nodes[i].bias_scratch);
     }
     sn_aligned_free(s->parts);
+    sn_aligned_free(s->ranges);
     sn_aligned_free(s->strassen);
     sn_aligned_free(s->zeros);
     sn_free(s->nodes);
@@ -650,8 +668,10 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         if (pthreadpool_get_threads_count(s->pool) <= 1)
             pthreadpool_destroy(s->pool), s->pool = NULL;
     }
+    if (!(s->ranges = sn_aligned_alloc(64, threads_of(s) * sizeof *s->ranges))) goto oom;
+    s->part_floats = part_stride(s->part_floats, threads_of(s));
     if (s->part_floats &&
-        !(s->parts = sn_aligned_alloc(64, s->part_floats * sizeof(float) * threads_of(s))))
+        !(s->parts = sn_aligned_alloc(4096, s->part_floats * sizeof(float) * threads_of(s))))
         goto oom;
     if (s->strassen_floats &&
         !(s->strassen = sn_aligned_alloc(64, s->strassen_floats * sizeof(float))))
@@ -778,6 +798,11 @@ static void parallel(sn_session *s, pthreadpool_task_1d_tile_1d_t fn, void *cont
     }
     size_t tile = count / (threads_of(s) * 4);
     pthreadpool_parallelize_1d_tile_1d(s->pool, fn, context, count, tile ? tile : 1, s->pool_flags);
+}
+
+/* The session's threads share `items`, `chunk` at a time (runtime/share.h). */
+static struct sn_share share_of(const sn_session *s, size_t items, size_t chunk) {
+    return sn_share_init(s->ranges, threads_of(s), items, chunk);
 }
 
 /* ---- the kernel set's tile kernels (conv2d and matmul on blocked weights) */
@@ -929,24 +954,25 @@ static void conv_chunk(const struct tile_task *t, float *band, size_t begin, siz
     }
 }
 
-/* A conv's work items, taken `chunk` at a time by the threads as they
- * come free. Call k of [begin, begin + count) owns part k of the scratch
- * for its bands: there are as many calls as threads, and no two run the
- * same k. */
+/* A conv's work items, shared among the threads (runtime/share.h). Call k
+ * of [begin, begin + count) owns part k of the scratch for its bands:
+ * there are as many calls as threads, and no two run the same k. */
 struct conv_task {
     struct tile_task t;
     float *parts; /* NULL if no conv of the session pads, nor runs as Winograd */
-    size_t part, items, chunk;
-    atomic_size_t next; /* the next item to take */
+    size_t part;
+    size_t chunk; /* items per conv_chunk call: what a band holds, at most */
+    struct sn_share items;
 };
 
 static void conv_threads(void *context, size_t begin, size_t count) {
     struct conv_task *c = context;
     for (size_t k = begin; k < begin + count; k++) {
         float *band = c->parts ? c->parts + k * c->part : NULL;
-        for (size_t i;
-             (i = atomic_fetch_add_explicit(&c->next, c->chunk, memory_order_relaxed)) < c->items;)
-            conv_chunk(&c->t, band, i, i + c->chunk < c->items ? i + c->chunk : c->items);
+        /* the share's chunks are c->chunk items, or more past 2^32 chunks */
+        for (size_t i, end; sn_share_take(&c->items, k, &i, &end);)
+            for (; i < end; i += c->chunk)
+                conv_chunk(&c->t, band, i, i + c->chunk < end ? i + c->chunk : end);
     }
 }
 
@@ -1274,8 +1300,8 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
     clamp_of(nd->act, &t->base.min, &t->base.max);
     const size_t rows = (size_t)(x->dims[0] * t->out_h), threads = threads_of(s);
     t->groups = block_groups(s, rows, (size_t)t->out_c, t->cc->nr);
-    c.items = rows * t->groups;
-    c.chunk = c.items / (threads * 4) ? c.items / (threads * 4) : 1;
+    const size_t items = rows * t->groups;
+    c.chunk = items / (threads * 4) ? items / (threads * 4) : 1;
     struct pad *p = &t->pad;
     if (padded(nd->op, x, f, &p->frame)) {
         const struct padded *fr = &p->frame;
@@ -1302,7 +1328,7 @@ static void conv_simd(sn_session *s, const struct node *nd, const struct value *
         p->lcols = p->lx > 0 ? (p->lx - 1) * a->strides.w + fr->span_w : 0;
         p->rcols = p->rx < t->out_w ? p->rx * a->strides.w : fr->wp;
     }
-    atomic_init(&c.next, 0);
+    c.items = share_of(s, items, c.chunk);
     parallel(s, conv_threads, &c, threads);
 }
 
@@ -1314,11 +1340,11 @@ struct winograd_task {
     const float *input, *bias;
     float *output;
     float lo, hi;
-    size_t tiles;       /* T */
-    size_t per_item;    /* tiles per work item */
-    size_t items;       /* work items: T / per_item, rounded up */
-    atomic_size_t next; /* the next work item to take */
-    float *scratch;     /* a V and an M per thread, `part` floats apart */
+    size_t tiles;          /* T */
+    size_t per_item;       /* tiles per work item */
+    size_t items;          /* work items: T / per_item, rounded up */
+    struct sn_share share; /* of the items among the threads */
+    float *scratch;        /* a V and an M per thread, `part` floats apart */
     size_t part;
     size_t matrix;             /* floats of each of the 36 packed weight matrices */
     size_t blocks;             /* of NR channels in each */
@@ -1365,22 +1391,22 @@ static float *part_m(const struct winograd_task *w, size_t k) {
     return part_v(w, k) + winograd_floats(w->per_item, (size_t)w->geo.channels);
 }
 
-/* Work items taken in turn, each through the input transform, the 36
- * products and the output transform, with V and M in this thread's part
- * of the scratch, which stays in cache from one step and one item to the
- * next. Call k of [begin, begin + count) owns part k: there are as many
- * calls as threads, and no two run the same k. */
+/* Work items taken in turn (runtime/share.h), each through the input
+ * transform, the 36 products and the output transform, with V and M in
+ * this thread's part of the scratch, which stays in cache from one step
+ * and one item to the next. Call k of [begin, begin + count) owns part k:
+ * there are as many calls as threads, and no two run the same k. */
 static void winograd_items(void *context, size_t begin, size_t count) {
     struct winograd_task *w = context;
     struct tile_task x = w->products;
     for (size_t k = begin; k < begin + count; k++) {
         float *v = part_v(w, k), *m = part_m(w, k);
-        for (size_t i;
-             (i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed)) < w->items;) {
-            winograd_input(w, i, v);
-            for (size_t xi = 0; xi < 36; xi++) winograd_product(w, &x, i, xi, v, m);
-            winograd_output(w, i, m);
-        }
+        for (size_t i, end; sn_share_take(&w->share, k, &i, &end);)
+            for (; i < end; i++) {
+                winograd_input(w, i, v);
+                for (size_t xi = 0; xi < 36; xi++) winograd_product(w, &x, i, xi, v, m);
+                winograd_output(w, i, m);
+            }
     }
 }
 
@@ -1449,7 +1475,6 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
     /* the same number of items, evened out: 9 tiles as 5 and 4, not as 8
      * and a lone one for the slow row kernel */
     w.per_item = (w.tiles + w.items - 1) / w.items;
-    atomic_init(&w.next, 0);
     const size_t threads = threads_of(s);
     if (threads > 1 && w.items <= threads) { /* 8x8x256 on 2 threads: 1.6x faster */
         parallel(s, winograd_inputs, &w, w.items);
@@ -1457,6 +1482,7 @@ static void winograd_conv(sn_session *s, const struct node *nd, const struct val
         parallel(s, winograd_outputs, &w, w.items);
         return;
     }
+    w.share = share_of(s, w.items, 1);
     parallel(s, winograd_items, &w, w.items < threads ? w.items : threads);
 }
 
