@@ -122,26 +122,31 @@ static void test_share_owns_then_steals(void **state) {
     assert_int_equal(seen[2][1], 10);
 }
 
-/* Past 2^32 chunks the chunk grows until they fit 32 bits, and the takes
- * still cover every item: the last one ends at the last item. */
-static void test_share_counts_past_32_bits(void **state) {
+/* Past 65535 chunks a range the chunk grows until they fit, and the
+ * takes still cover every item: a range's first starts at its first
+ * item, the last one ends at the last item. */
+static void test_share_grows_chunks_to_fit(void **state) {
     (void)state;
-    if (SIZE_MAX <= UINT32_MAX) skip(); /* no such counts on 32-bit targets */
-    struct sn_share_range ranges[2];
-    const size_t items = (size_t)((uint64_t)1 << 40) + 5;
-    struct sn_share w = sn_share_init(ranges, 2, items, 1);
-    const uint64_t n = items, chunk = w.chunk;
-    assert_true((n + chunk - 1) / chunk <= UINT32_MAX);
-    assert_true((n + chunk / 2 - 1) / (chunk / 2) > UINT32_MAX); /* the least that fits */
-    size_t begin, end;
-    assert_true(sn_share_take(&w, 0, &begin, &end));
-    assert_int_equal(begin, 0);
-    assert_int_equal(end, w.chunk);
-    w = sn_share_init(ranges, 2, items, 1);
-    atomic_store(&ranges[0].span, 0); /* call 0's range taken: it steals call 1's last */
-    assert_true(sn_share_take(&w, 0, &begin, &end));
-    assert_int_equal(end, items);
-    assert_true(end > begin && end - begin <= w.chunk);
+    const size_t counts[] = {65535, 65536, 2 * 65535 + 1, (size_t)1 << 30, SIZE_MAX / 2};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        const size_t items = counts[c];
+        struct sn_share_range ranges[2];
+        struct sn_share w = sn_share_init(ranges, 2, items, 1);
+        const uint64_t n = items, chunk = w.chunk, per = ((n + chunk - 1) / chunk + 1) / 2;
+        assert_true(per <= 65535);
+        if (chunk > 1) /* the least chunk that fits */
+            assert_true(((n + chunk / 2 - 1) / (chunk / 2) + 1) / 2 > 65535);
+        size_t begin, end;
+        assert_true(sn_share_take(&w, 1, &begin, &end));
+        assert_int_equal(begin, (size_t)(((n + chunk - 1) / chunk / 2) * chunk));
+        assert_true(sn_share_take(&w, 0, &begin, &end));
+        assert_int_equal(begin, 0);
+        assert_int_equal(end, w.chunk < items ? w.chunk : items);
+        atomic_store(&ranges[0].span, 0); /* call 0's range taken: it steals call 1's last */
+        assert_true(sn_share_take(&w, 0, &begin, &end));
+        assert_int_equal(end, items);
+        assert_true(end > begin && end - begin <= w.chunk);
+    }
 }
 
 int main(void) {
@@ -149,7 +154,7 @@ int main(void) {
         cmocka_unit_test(test_pool_runs_every_item_once),
         cmocka_unit_test(test_share_takes_every_item_once),
         cmocka_unit_test(test_share_owns_then_steals),
-        cmocka_unit_test(test_share_counts_past_32_bits),
+        cmocka_unit_test(test_share_grows_chunks_to_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,9 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One call's range, on a cache line of its own. */
+/* One call's range, on a cache line of its own: 32-bit atomics, which
+ * every target has without libatomic (armv6 has no 64-bit ones). */
 struct sn_share_range {
-    _Alignas(64) _Atomic uint64_t span; /* first << 32 | end, in chunks */
+    _Alignas(64) _Atomic uint32_t span; /* first << 16 | end, in chunks from base */
+    uint64_t base;                      /* the range's first chunk */
 };
 
 struct sn_share {
@@ -31,9 +33,9 @@ struct sn_share {
 };
 
 /* Shares `items` among `ranges` calls (>= 1), `chunk` (>= 1) at a time, in
- * the caller's `range` array of that many. The chunk doubles until the
- * chunks fit 32 bits (over 2^32 items): the caller's loop over a take
- * must accept any length. */
+ * the caller's `range` array of that many. The chunk doubles until no
+ * range holds more than 65535 chunks (so with chunk 1, past 65535 items a
+ * thread): the caller's loop over a take must accept any length. */
 struct sn_share sn_share_init(struct sn_share_range *range, size_t ranges, size_t items,
                               size_t chunk);
 
