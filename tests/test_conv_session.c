@@ -1,6 +1,6 @@
 /* Conv2d (and matmul, test_matmul_shapes) through sessions: one conv (+
  * bias + activation, fused) on placeholders, run with every kernel set
- * this CPU has (up to the SCOPENN_ISA cap), on 1 and 2 threads, against
+ * this CPU has (up to the SCOPENN_ISA cap), on 1, 2 and 3 threads, against
  * the reference convolution called directly. The shapes are drawn to
  * cross what the session decides per tile: rows cut into MR tiles (and
  * their short last tile), NR blocks split over threads, and SAME padding,

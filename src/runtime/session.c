@@ -976,7 +976,8 @@ static void conv_threads(void *context, size_t begin, size_t count) {
     struct conv_task *c = context;
     for (size_t k = begin; k < begin + count; k++) {
         float *band = c->parts ? c->parts + k * c->part : NULL;
-        /* the share's chunks are c->chunk items, or more past 2^32 chunks */
+        /* the share's chunks are c->chunk items, or more past 65535 chunks a
+         * range: walked in pieces a band holds */
         for (size_t i, end; sn_share_take(&c->items, k, &i, &end);)
             for (; i < end; i += c->chunk)
                 conv_chunk(&c->t, band, i, i + c->chunk < end ? i + c->chunk : end);
