@@ -493,7 +493,11 @@ SN_API sn_variable *sn_get_variable_dtype(sn_graph *graph, const char *name, sn_
 
 /* The full name, "foo/v" (S1). Owned by the graph. */
 SN_API const char *sn_variable_name(const sn_variable *variable);
-/* The tensor name, "foo/v:0". Owned by the graph. */
+/* The tensor name, "foo/v:0". Variables' ops share one namespace with
+ * every other op (S20), as in TensorFlow: when an op already has the name
+ * foo/v (case-insensitively), the variable's op is foo/v_1 and its tensor
+ * "foo/v_1:0", while the variable keeps its name foo/v for reuse and
+ * checkpoints. Owned by the graph. */
 SN_API const char *sn_variable_tensor_name(const sn_variable *variable);
 SN_API sn_shape sn_variable_shape(const sn_variable *variable);
 SN_API sn_dtype sn_variable_dtype(const sn_variable *variable);
@@ -509,7 +513,8 @@ SN_API uint64_t sn_variable_id(const sn_variable *variable);
 SN_API uint64_t sn_variable_version(const sn_variable *variable);
 
 /* Sets the value from `count` floats (row-major). `count` must equal
- * sn_variable_size() (SN_ERR_SHAPE_MISMATCH otherwise; nothing changes).
+ * sn_variable_size() (SN_ERR_SHAPE_MISMATCH otherwise; nothing changes);
+ * `values` may be NULL only when `count` is 0 (SN_ERR_INVALID_ARGUMENT).
  * Bumps the version. Not a builder call: it works after a sticky error, and
  * its own errors are returned, not recorded. */
 SN_API sn_status sn_variable_assign(sn_variable *variable, const float *values, int64_t count);
@@ -520,8 +525,9 @@ SN_API sn_status sn_variable_assign(sn_variable *variable, const float *values, 
 SN_API size_t sn_graph_variable_count(const sn_graph *graph);
 SN_API sn_variable *sn_graph_variable(const sn_graph *graph, size_t index);
 
-/* The variable with full name `name` ("foo/v", or the tensor name
- * "foo/v:0"), or NULL. */
+/* The variable with full name `name` ("foo/v"), or whose tensor is named
+ * `name` ("foo/v:0", or "foo/v_1:0": see sn_variable_tensor_name), or
+ * NULL. */
 SN_API sn_variable *sn_graph_find_variable(const sn_graph *graph, const char *name);
 
 /* Sets the value of the variable named `name` (S22), checking the shape:
@@ -540,7 +546,13 @@ SN_API sn_status sn_graph_assign(sn_graph *graph, const char *name, sn_shape sha
  * "Relu", "Maximum", ...), or an explicit name (S3 rules). Either is put
  * under the current name scope and made unique ("foo/add", "foo/add_1").
  * Shapes are inferred as ops are added; a mismatch is an error at that op
- * naming the op and both shapes. Builders return NULL on error (sticky). */
+ * naming the op and both shapes. A shape whose known dimensions hold more
+ * elements than the target can address (2^61 - 16 floats on 64-bit
+ * targets, 2^29 - 16 on 32-bit ones) is refused the same way, naming the
+ * dimension (SN_ERR_INVALID_ARGUMENT). Builders return NULL on error
+ * (sticky); a failed call takes no name. Names in messages are escaped:
+ * quotes and backslashes as \" and \\, control characters as \u00XX,
+ * bytes that are not UTF-8 as \xXX, so a message is one line of UTF-8. */
 typedef struct sn_tensor sn_tensor;
 
 /* A value fed at run time. A dimension may be -1 (unknown, e.g. batch).

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "scopenn.h"
@@ -140,12 +142,60 @@ static void test_reshape_and_lrn(void **state) {
     expect_mismatch("rank 4");
 }
 
+static void expect_too_large(const char *part) {
+    assert_int_equal(sn_graph_status(g), SN_ERR_INVALID_ARGUMENT);
+    if (!strstr(sn_graph_error(g), part) || !strstr(sn_graph_error(g), "too large"))
+        fail_msg("'%s' lacks '%s' and 'too large'", sn_graph_error(g), part);
+    sn_graph_clear_error(g);
+}
+
+/* Shape inference is checked arithmetic: a shape too large to run is
+ * refused when built, naming the op and the dimension, never computed
+ * with a signed overflow (a [1, INT64_MAX, 1, 1] placeholder through a
+ * SAME max_pool of stride 2 inferred a height of about -4.6e18). */
+static void test_huge_shapes(void **state) {
+    (void)state;
+    assert_null(sn_placeholder(g, "huge", SN_SHAPE(1, INT64_MAX, 1, 1)));
+    expect_too_large("Placeholder huge: its shape (1, 9223372036854775807, 1, 1) is too large: up "
+                     "to dimension 1");
+    /* the most elements a tensor may hold: 2^61 - 16 on 64-bit targets,
+     * 2^29 - 16 on 32-bit ones */
+    const int64_t most = (int64_t)((PTRDIFF_MAX - 63) / 4), root = (int64_t)sqrt((double)most);
+    assert_null(sn_placeholder(g, "huge", SN_SHAPE(-1, 2 * root, 2 * root, 4)));
+    expect_too_large("up to dimension 2");
+    /* the largest sizes that may run still infer exactly */
+    sn_tensor *tall = sn_placeholder(g, "tall", SN_SHAPE(1, most, 1, 1));
+    assert_shape(tall, SN_SHAPE(1, most, 1, 1));
+    assert_shape(sn_max_pool(g, tall, SN_HW(2, 1), SN_STRIDES(2, 1), SN_PADDING_SAME, NULL),
+                 SN_SHAPE(1, most / 2 + most % 2, 1, 1));
+    assert_shape(
+        sn_max_pool(g, tall, SN_HW(INT32_MAX, 1), SN_STRIDES(INT32_MAX, 1), SN_PADDING_SAME, NULL),
+        SN_SHAPE(1, (most + INT32_MAX - 1) / INT32_MAX, 1, 1));
+    const int dilation = most / 4 < INT32_MAX ? (int)(most / 4) : INT32_MAX;
+    assert_shape(sn_conv2d_dilated(g, tall, sn_placeholder(g, "f1", SN_SHAPE(3, 1, 1, 1)),
+                                   SN_STRIDES(1, 1), SN_PADDING_VALID, SN_HW(dilation, 1), NULL),
+                 SN_SHAPE(1, most - 2 * (int64_t)dilation, 1, 1));
+    /* ops whose outputs outgrow their inputs */
+    sn_tensor *a = sn_placeholder(g, "ma", SN_SHAPE(2 * root, 4)),
+              *b = sn_placeholder(g, "mb", SN_SHAPE(4, 2 * root));
+    assert_null(sn_matmul(g, a, b, false, false, "outer"));
+    expect_too_large("MatMul outer: its shape (");
+    sn_tensor *col = sn_placeholder(g, "col", SN_SHAPE(2 * root, 1)),
+              *row = sn_placeholder(g, "row", SN_SHAPE(1, 2 * root));
+    assert_null(sn_add(g, col, row, NULL));
+    expect_too_large("Add add");
+    sn_tensor *img = sn_placeholder(g, "img", SN_SHAPE(-1, root / 2, root / 2, 1));
+    assert_null(sn_conv2d(g, img, sn_placeholder(g, "wide", SN_SHAPE(1, 1, 1, 8)), SN_STRIDES(1, 1),
+                          SN_PADDING_SAME, "c"));
+    expect_too_large("up to dimension 3");
+    assert_int_equal(sn_graph_status(g), SN_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv2d_shapes),
-        cmocka_unit_test(test_pool_shapes),
-        cmocka_unit_test(test_matmul_and_friends),
-        cmocka_unit_test(test_reshape_and_lrn),
+        cmocka_unit_test(test_conv2d_shapes),      cmocka_unit_test(test_pool_shapes),
+        cmocka_unit_test(test_matmul_and_friends), cmocka_unit_test(test_reshape_and_lrn),
+        cmocka_unit_test(test_huge_shapes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

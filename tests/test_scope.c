@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scopenn.h"
 
@@ -96,7 +97,9 @@ static void test_scope_S3_names_are_validated(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t before = sn_graph_variable_count(g);
         assert_null(var1(g, bad[i]));
-        expect_error_has(g, SN_ERR_INVALID_ARGUMENT, bad[i][0] ? bad[i] : "name is empty");
+        /* the message quotes the name escaped (test_errors_escape_names) */
+        const char *shown = strcmp(bad[i], "v\n") == 0 ? "'v\\u000a'" : bad[i];
+        expect_error_has(g, SN_ERR_INVALID_ARGUMENT, bad[i][0] ? shown : "name is empty");
         assert_int_equal(sn_graph_variable_count(g), before); /* nothing half-made */
         assert_null(sn_variable_scope_open(g, bad[i], SN_REUSE_INHERIT));
         expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "variable scope");
@@ -850,6 +853,155 @@ static void test_scope_closing_rules(void **state) {
     sn_graph_destroy(g);
 }
 
+/* Every op name of the graph differs from every other, case-insensitively
+ * (S20), and so do their tensors' names. */
+static void assert_op_names_unique(const sn_graph *g) {
+    size_t n = sn_graph_op_count(g);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const char *a = sn_tensor_op_name(sn_graph_op(g, i)),
+                       *b = sn_tensor_op_name(sn_graph_op(g, j));
+            if (strcasecmp(a, b) == 0) fail_msg("ops %zu and %zu are both named %s", i, j, a);
+            if (strcasecmp(sn_tensor_name(sn_graph_op(g, i)), sn_tensor_name(sn_graph_op(g, j))) ==
+                0)
+                fail_msg("ops %zu and %zu both output %s", i, j, sn_tensor_name(sn_graph_op(g, i)));
+        }
+}
+
+/* S20 with variables: their ops share the one namespace of op names, as
+ * in TensorFlow, where a variable named like an existing op gets an op
+ * (and tensor) with a suffix; the variable keeps its name for reuse and
+ * checkpoints. */
+static void test_scope_S20_variables_share_the_op_namespace(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(2));
+    sn_variable *vx = var1(g, "x");
+    assert_ok(g);
+    assert_string_equal(sn_tensor_name(x), "x:0");
+    assert_string_equal(sn_variable_name(vx), "x");
+    assert_string_equal(sn_variable_tensor_name(vx), "x_1:0");
+    assert_string_equal(sn_tensor_op_name(sn_var(g, vx)), "x_1");
+    assert_ptr_equal(sn_graph_find_variable(g, "x"), vx);
+    assert_ptr_equal(sn_graph_find_variable(g, "x_1:0"), vx);
+    assert_null(sn_graph_find_variable(g, "x:0")); /* the placeholder's tensor */
+    /* case-insensitively: op w, then variable W */
+    assert_non_null(sn_relu(g, x, "w"));
+    sn_variable *vw = var1(g, "W");
+    assert_ok(g);
+    assert_string_equal(sn_variable_name(vw), "W");
+    assert_string_equal(sn_variable_tensor_name(vw), "W_1:0");
+    /* and the other way round: an op after a variable takes a suffix */
+    sn_variable *v = var1(g, "v");
+    sn_tensor *pv = sn_placeholder(g, "V", SN_SHAPE(1));
+    assert_ok(g);
+    assert_string_equal(sn_variable_tensor_name(v), "v:0");
+    assert_string_equal(sn_tensor_name(pv), "V_1:0");
+    assert_op_names_unique(g);
+    sn_graph_destroy(g);
+}
+
+/* A builder call that fails creates nothing, not even its name: after a
+ * failed matmul named mm, a good one is mm, not mm_1. Out of memory at any
+ * allocation of a call gives the name back too. */
+static void test_failed_calls_take_no_name(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *a = sn_placeholder(g, "a", SN_SHAPE(2, 3)),
+              *b = sn_placeholder(g, "b", SN_SHAPE(4, 5)),
+              *c = sn_placeholder(g, "c", SN_SHAPE(3, 5));
+    assert_null(sn_matmul(g, a, b, false, false, "mm"));
+    expect_error_has(g, SN_ERR_SHAPE_MISMATCH, "MatMul mm: inner dimensions 3 and 4");
+    sn_tensor *mm = sn_matmul(g, a, c, false, false, "mm");
+    assert_ok(g);
+    assert_string_equal(sn_tensor_op_name(mm), "mm");
+    /* default names too, and placeholders */
+    assert_null(sn_add(g, a, b, NULL));
+    expect_error_has(g, SN_ERR_SHAPE_MISMATCH, "Add add:");
+    assert_string_equal(sn_tensor_op_name(sn_add(g, a, a, NULL)), "add");
+    assert_null(sn_placeholder(g, "p", SN_SHAPE(-2)));
+    sn_graph_clear_error(g);
+    assert_string_equal(sn_tensor_op_name(sn_placeholder(g, "p", SN_SHAPE(1))), "p");
+    /* a variable whose creation fails (a bad initializer) */
+    assert_null(sn_get_variable(g, "q", SN_SHAPE(1), sn_random_uniform_initializer(1, 0)));
+    sn_graph_clear_error(g);
+    assert_string_equal(sn_variable_tensor_name(var1(g, "q")), "q:0");
+    assert_op_names_unique(g);
+    sn_graph_destroy(g);
+}
+
+/* Names in builder messages are escaped: whatever bytes a caller passes,
+ * sn_graph_error() is one line of valid UTF-8 (a newline came through
+ * raw, and "ok\xff" put invalid UTF-8 there). */
+static bool valid_utf8_line(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f) return false;
+        int len = *p < 0x80             ? 1
+                  : (*p & 0xe0) == 0xc0 ? 2
+                  : (*p & 0xf0) == 0xe0 ? 3
+                  : (*p & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        if (len == 0 || (len == 2 && *p < 0xc2)) return false;
+        for (int i = 1; i < len; i++)
+            if ((p[i] & 0xc0) != 0x80) return false;
+        p += len;
+    }
+    return true;
+}
+
+static void test_errors_escape_names(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1));
+    const char *names[] = {"a\n",      "ok\xff",       "tab\there",   "\xc3", "q\"uote\\",
+                           "\xc0\xaf", "\xed\xa0\x80", "\x1b[31mred", "é\x7f"};
+    const char *shown[] = {"a\\u000a",        "ok\\xff",        "tab\\u0009here",
+                           "\\xc3",           "q\\\"uote\\\\",  "\\xc0\\xaf",
+                           "\\xed\\xa0\\x80", "\\u001b[31mred", "é\\u007f"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        for (int call = 0; call < 6; call++) {
+            switch (call) {
+            case 0: assert_null(var1(g, names[i])); break;
+            case 1: assert_null(sn_placeholder(g, names[i], SN_SHAPE(1))); break;
+            case 2: assert_null(sn_relu(g, x, names[i])); break;
+            case 3: assert_null(sn_variable_scope_open(g, names[i], SN_REUSE_INHERIT)); break;
+            case 4: assert_null(sn_name_scope_open(g, names[i])); break;
+            case 5: assert_null(sn_reshape(g, x, SN_SHAPE(1), names[i])); break;
+            }
+            if (!valid_utf8_line(sn_graph_error(g)))
+                fail_msg("call %d, name %zu: the message is not one line of UTF-8: %s", call, i,
+                         sn_graph_error(g));
+            expect_error_has(g, SN_ERR_INVALID_ARGUMENT, shown[i]);
+        }
+    }
+    /* past its buffer a name is cut with "...", never inside a character */
+    char longname[1000];
+    for (size_t i = 0; i + 2 < sizeof longname; i += 2) memcpy(longname + i, "é", 2);
+    longname[sizeof longname - 2] = '\n', longname[sizeof longname - 1] = '\0';
+    assert_null(var1(g, longname));
+    assert_true(valid_utf8_line(sn_graph_error(g)));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "...'");
+    sn_graph_destroy(g);
+}
+
+/* Assigning no values to a variable of no elements is fine, NULL included
+ * (it reached memmove(dst, NULL, 0), undefined behaviour). */
+static void test_assign_empty_variable(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *v = sn_get_variable(g, "empty", SN_SHAPE(0, 3), SN_NO_INITIALIZER);
+    assert_ok(g);
+    uint64_t version = sn_variable_version(v);
+    assert_int_equal(sn_variable_assign(v, NULL, 0), SN_OK);
+    assert_true(sn_variable_version(v) > version);
+    assert_int_equal(sn_variable_assign(v, NULL, 1), SN_ERR_INVALID_ARGUMENT);
+    float one = 1;
+    assert_int_equal(sn_variable_assign(v, &one, 1), SN_ERR_SHAPE_MISMATCH);
+    assert_int_equal(sn_graph_assign(g, "empty", SN_SHAPE(0, 3), &one), SN_OK);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scope_S1_full_and_tensor_names),
@@ -877,6 +1029,10 @@ int main(void) {
         cmocka_unit_test(test_errors_are_sticky),
         cmocka_unit_test(test_errors_bad_shapes),
         cmocka_unit_test(test_scope_closing_rules),
+        cmocka_unit_test(test_scope_S20_variables_share_the_op_namespace),
+        cmocka_unit_test(test_failed_calls_take_no_name),
+        cmocka_unit_test(test_errors_escape_names),
+        cmocka_unit_test(test_assign_empty_variable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * builders and the runtime. */
 #include <stdio.h>
 
+#include "base/checked.h"
 #include "graph/op.h"
 #include "scope/graph.h"
 
@@ -9,15 +10,20 @@
 
 bool sn_window(int64_t in, int k, int stride, int dilation, sn_padding padding, int64_t *out,
                int64_t *pad_before) {
-    int64_t effective = (int64_t)(k - 1) * dilation + 1;
+    int64_t effective, total;
+    if (k < 1 || stride < 1 || dilation < 1 || !sn_mul_i64(k - 1, dilation, &effective) ||
+        !sn_add_i64(effective, 1, &effective))
+        return false;
     if (in < 0) { /* unknown until run time */
         *out = -1;
         *pad_before = 0;
         return true;
     }
     if (padding == SN_PADDING_SAME) {
-        *out = (in + stride - 1) / stride;
-        int64_t total = (*out - 1) * stride + effective - in;
+        *out = in / stride + (in % stride != 0);
+        if (!sn_mul_i64(*out - 1, stride, &total) || !sn_add_i64(total, effective, &total) ||
+            !sn_sub_i64(total, in, &total))
+            return false;
         *pad_before = total > 0 ? total / 2 : 0;
         return true;
     }
@@ -53,14 +59,23 @@ static bool known(int64_t d) { return d >= 0; }
 static bool spatial(const struct sn_op_attrs *at, const sn_shape *in, int kh, int kw,
                     int64_t channels, sn_shape *out, char *why, size_t why_size) {
     int64_t oh, ow, pad;
+    /* with VALID padding the window does not fit; with SAME (an int64
+     * overflow), the padding it needs is past any size that could run */
+    bool valid = at->padding == SN_PADDING_VALID;
     if (!sn_window(in->dims[1], kh, at->strides.h, at->dilations.h, at->padding, &oh, &pad))
-        return WHY("the window (height %d, dilation %d) is taller than the input (%lld) with VALID "
-                   "padding",
-                   kh, at->dilations.h, (long long)in->dims[1]);
+        return valid ? WHY("the window (height %d, dilation %d) is taller than the input "
+                           "(%lld) with VALID padding",
+                           kh, at->dilations.h, (long long)in->dims[1])
+                     : WHY("the window (height %d, dilation %d) needs padding too large for "
+                           "the input's height (%lld)",
+                           kh, at->dilations.h, (long long)in->dims[1]);
     if (!sn_window(in->dims[2], kw, at->strides.w, at->dilations.w, at->padding, &ow, &pad))
-        return WHY(
-            "the window (width %d, dilation %d) is wider than the input (%lld) with VALID padding",
-            kw, at->dilations.w, (long long)in->dims[2]);
+        return valid ? WHY("the window (width %d, dilation %d) is wider than the input "
+                           "(%lld) with VALID padding",
+                           kw, at->dilations.w, (long long)in->dims[2])
+                     : WHY("the window (width %d, dilation %d) needs padding too large for "
+                           "the input's width (%lld)",
+                           kw, at->dilations.w, (long long)in->dims[2]);
     *out = (sn_shape){4, {in->dims[0], oh, ow, channels}};
     return true;
 }

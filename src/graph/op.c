@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "base/checked.h"
 #include "scope/graph.h"
 
 static const struct {
@@ -71,25 +72,47 @@ oom:
     return NULL;
 }
 
-/* The unique name of a new op: `name` (validated) or the type's default,
- * under the current name scope. NULL on error (recorded). */
-static const char *op_name(sn_graph *g, sn_op_type type, const char *name) {
+/* The name a new op asks for: `name` (validated) or the type's default,
+ * under the current name scope. A heap string, or NULL (error recorded). */
+static char *wanted_name(sn_graph *g, sn_op_type type, const char *name) {
     if (name && !sn_check_name(g, name, op_names[type].type)) return NULL;
     char *wanted =
         sn_join_name(sn_graph_top(g).name_scope, name ? name : op_names[type].default_name);
-    if (!wanted) {
+    if (!wanted)
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory naming a %s op", op_names[type].type);
+    return wanted;
+}
+
+/* Makes an op named uniquely after `wanted` (S20), once everything else
+ * about it is known to be good: a shape too large to ever run is refused,
+ * naming the dimension, and a call that fails takes no name. */
+static struct sn_op *make_op(sn_graph *g, sn_op_type type, const char *wanted, sn_shape shape,
+                             sn_tensor *const *inputs, int input_count,
+                             const struct sn_op_attrs *attrs) {
+    int big = sn_shape_too_large(&shape);
+    if (big >= 0) {
+        char text[160];
+        sn_shape_format(&shape, text, sizeof text);
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                      "%s %s: its shape %s is too large: up to dimension %d it holds more than "
+                      "%lld elements",
+                      op_names[type].type, wanted, text, big, (long long)SN_MAX_ELEMENTS);
         return NULL;
     }
-    const char *unique = sn_unique_name(g, wanted);
-    sn_free(wanted);
-    return unique;
+    struct sn_name_claim claim;
+    const char *unique = sn_unique_name(g, wanted, &claim);
+    struct sn_op *op = unique ? add_op(g, type, unique, shape, inputs, input_count, attrs) : NULL;
+    if (op)
+        sn_name_keep(&claim);
+    else
+        sn_name_release(g, &claim);
+    return op;
 }
 
 sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v) {
-    if (!sn_mark_name_used(g, v->name)) return NULL;
-    const char *name = sn_graph_intern(g, v->name);
-    struct sn_op *op = name ? add_op(g, SN_OP_VARIABLE, name, v->shape, NULL, 0, NULL) : NULL;
+    /* One namespace for ops and variables' ops, as in TensorFlow: the op
+     * takes the variable's full name, or a suffixed one if an op has it */
+    struct sn_op *op = make_op(g, SN_OP_VARIABLE, v->name, v->shape, NULL, 0, NULL);
     if (!op) return NULL;
     op->variable = v;
     return &op->output;
@@ -106,12 +129,13 @@ static sn_tensor *build(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, 
                           inputs[i] ? "a tensor of another graph" : "NULL");
             return NULL;
         }
-    const char *unique = op_name(g, type, name);
-    if (!unique) return NULL;
+    char *wanted = wanted_name(g, type, name);
+    if (!wanted) return NULL;
+    struct sn_op *op = NULL;
     sn_shape small[4], *shapes = count <= 4 ? small : sn_malloc((size_t)count * sizeof *shapes);
     if (!shapes) {
-        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory adding op %s", unique);
-        return NULL;
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory adding op %s", wanted);
+        goto done;
     }
     for (int i = 0; i < count; i++) shapes[i] = inputs[i]->shape;
     sn_shape out = {0};
@@ -119,6 +143,11 @@ static sn_tensor *build(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, 
     bool ok = sn_infer_shape(type, attrs, shapes, count, &out, why, sizeof why);
     if (shapes != small) sn_free(shapes);
     if (!ok) {
+        /* the message names the op as it would have been named */
+        struct sn_name_claim claim;
+        const char *would = sn_unique_name(g, wanted, &claim);
+        sn_name_release(g, &claim);
+        if (!would) goto done;
         char text[600];
         size_t used = 0;
         for (int i = 0; i < count && i < 4 && used < sizeof text; i++) {
@@ -128,10 +157,12 @@ static sn_tensor *build(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, 
                                      inputs[i]->name, s);
         }
         sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH, "%s %s: %s (inputs: %s%s)", op_names[type].type,
-                      unique, why, text, count > 4 ? ", ..." : "");
-        return NULL;
+                      would, why, text, count > 4 ? ", ..." : "");
+        goto done;
     }
-    struct sn_op *op = add_op(g, type, unique, out, inputs, count, attrs);
+    op = make_op(g, type, wanted, out, inputs, count, attrs);
+done:
+    sn_free(wanted);
     return op ? &op->output : NULL;
 }
 
@@ -218,6 +249,7 @@ sn_tensor *sn_avg_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn
 
 sn_tensor *sn_reshape(sn_graph *g, sn_tensor *x, sn_shape shape, const char *name) {
     if (!g || sn_graph_failed(g)) return NULL;
+    if (name && !sn_check_name(g, name, "Reshape")) return NULL;
     if (shape.rank < 0 || shape.rank > SN_MAX_RANK) {
         sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Reshape %s: rank %d is not in [0, %d]",
                       name ? name : "", shape.rank, SN_MAX_RANK);
@@ -236,28 +268,33 @@ sn_tensor *sn_lrn(sn_graph *g, sn_tensor *x, int depth_radius, float bias, float
 
 sn_tensor *sn_placeholder(sn_graph *g, const char *name, sn_shape shape) {
     if (!g || sn_graph_failed(g)) return NULL;
+    char *wanted = wanted_name(g, SN_OP_PLACEHOLDER, name);
+    struct sn_op *op = NULL;
+    if (!wanted) return NULL;
     if (shape.rank < 0 || shape.rank > SN_MAX_RANK) {
         sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Placeholder %s: rank %d is not in [0, %d]",
-                      name ? name : "", shape.rank, SN_MAX_RANK);
-        return NULL;
+                      wanted, shape.rank, SN_MAX_RANK);
+        goto done;
     }
     for (int i = 0; i < shape.rank; i++)
         if (shape.dims[i] < -1) {
             sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
                           "Placeholder %s: dimension %d is %lld; sizes are >= 0, or -1 for unknown",
-                          name ? name : "", i, (long long)shape.dims[i]);
-            return NULL;
+                          wanted, i, (long long)shape.dims[i]);
+            goto done;
         }
-    const char *unique = op_name(g, SN_OP_PLACEHOLDER, name);
-    struct sn_op *op = unique ? add_op(g, SN_OP_PLACEHOLDER, unique, shape, NULL, 0, NULL) : NULL;
+    op = make_op(g, SN_OP_PLACEHOLDER, wanted, shape, NULL, 0, NULL);
+done:
+    sn_free(wanted);
     return op ? &op->output : NULL;
 }
 
 sn_tensor *sn_scalar(sn_graph *g, float value, const char *name) {
     if (!g || sn_graph_failed(g)) return NULL;
-    const char *unique = op_name(g, SN_OP_CONST, name);
+    char *wanted = wanted_name(g, SN_OP_CONST, name);
     struct sn_op_attrs at = {.value = value};
-    struct sn_op *op = unique ? add_op(g, SN_OP_CONST, unique, SN_SCALAR, NULL, 0, &at) : NULL;
+    struct sn_op *op = wanted ? make_op(g, SN_OP_CONST, wanted, SN_SCALAR, NULL, 0, &at) : NULL;
+    sn_free(wanted);
     return op ? &op->output : NULL;
 }
 

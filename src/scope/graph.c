@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "base/checked.h"
+#include "base/text.h"
 #include "graph/op.h"
 #include "pack/pack.h"
 
@@ -36,7 +38,6 @@ void sn_graph_destroy(sn_graph *g) {
     for (size_t i = 0; i < g->variable_count; i++) {
         sn_variable *v = g->variables[i];
         sn_free(v->name);
-        sn_free(v->tensor_name);
         sn_aligned_free(v->value);
         sn_free(v);
     }
@@ -126,6 +127,12 @@ static bool name_char(char c, bool first) {
     return !first && (c == '_' || c == '-' || c == '/');
 }
 
+const char *sn_escape_name(char buf[SN_ESCAPED_NAME], const char *name) {
+    buf[0] = '\0';
+    sn_append_escaped(buf, SN_ESCAPED_NAME, name ? name : "");
+    return buf;
+}
+
 bool sn_check_name(sn_graph *g, const char *name, const char *what) {
     if (!name) {
         sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s name is NULL", what);
@@ -139,10 +146,12 @@ bool sn_check_name(sn_graph *g, const char *name, const char *what) {
         bool ok =
             name_char(name[i], i == 0) && !(name[i] == '/' && (name[i + 1] == '/' || !name[i + 1]));
         if (!ok) {
+            char quoted[SN_ESCAPED_NAME], c[SN_ESCAPED_NAME];
             sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
                           "%s name '%s' is not valid: names match [A-Za-z0-9.][A-Za-z0-9_.\\-/]* "
-                          "(no empty or trailing '/' component); character %zu is '%c'",
-                          what, name, i + 1, name[i]);
+                          "(no empty or trailing '/' component); character %zu is '%s'",
+                          what, sn_escape_name(quoted, name), i + 1,
+                          sn_escape_name(c, (char[]){name[i], '\0'}));
             return false;
         }
     }
@@ -169,27 +178,22 @@ static char *lowercase(const char *s) {
 }
 
 /* The use count of a lowercased name lives in the map as a pointer-sized
- * integer. */
+ * integer; 0 is the same as absent. */
 static size_t uses(const sn_graph *g, const char *key) {
     return (size_t)(uintptr_t)sn_map_get(&g->names_in_use, key);
 }
 
-bool sn_mark_name_used(sn_graph *g, const char *name) {
-    char *key = lowercase(name);
-    bool ok = key && sn_map_put(&g->names_in_use, key, (void *)(uintptr_t)(uses(g, key) + 1));
-    sn_free(key);
-    if (!ok) sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
-    return ok;
+static bool set_uses(sn_graph *g, const char *key, size_t n) {
+    return sn_map_put(&g->names_in_use, key, (void *)(uintptr_t)n);
 }
 
-const char *sn_unique_name(sn_graph *g, const char *name) {
+const char *sn_unique_name(sn_graph *g, const char *name, struct sn_name_claim *claim) {
     char *key = lowercase(name), *candidate = NULL, *result = NULL;
     const char *interned = NULL;
-    if (!key) goto error;
-    size_t i = uses(g, key);
-    if (!sn_map_put(&g->names_in_use, key, (void *)(uintptr_t)(i + 1))) goto error;
+    size_t i = key ? uses(g, key) : 0;
+    if (!key || !set_uses(g, key, i + 1)) goto error;
     if (i == 0) {
-        interned = sn_graph_intern(g, name);
+        if (!(interned = sn_graph_intern(g, name))) goto error;
         goto done;
     }
     /* As TensorFlow: try key_i, key_(i+1), ... until unused; mark it used;
@@ -200,17 +204,37 @@ const char *sn_unique_name(sn_graph *g, const char *name) {
         snprintf(candidate, n, "%s_%zu", key, i);
         if (uses(g, candidate) == 0) break;
     }
-    if (!sn_map_put(&g->names_in_use, candidate, (void *)(uintptr_t)1)) goto error;
+    if (!set_uses(g, candidate, 1)) goto error;
     snprintf(result, strlen(name) + 24, "%s_%zu", name, i);
-    interned = sn_graph_intern(g, result);
+    if (!(interned = sn_graph_intern(g, result))) goto error;
     goto done;
 error:
+    /* Nothing stays marked: a failed call takes no name. Lowering a count
+     * of a key now in the map allocates nothing, so cannot fail. */
+    if (candidate && uses(g, candidate)) set_uses(g, candidate, 0);
+    if (key && uses(g, key)) set_uses(g, key, uses(g, key) - 1);
+    sn_free(key), key = NULL;
+    sn_free(candidate), candidate = NULL;
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
 done:
-    sn_free(key);
-    sn_free(candidate);
+    if (claim)
+        *claim = (struct sn_name_claim){key, candidate};
+    else
+        sn_free(key), sn_free(candidate);
     sn_free(result);
     return interned;
+}
+
+void sn_name_release(sn_graph *g, struct sn_name_claim *claim) {
+    if (claim->candidate) set_uses(g, claim->candidate, 0);
+    if (claim->key && uses(g, claim->key)) set_uses(g, claim->key, uses(g, claim->key) - 1);
+    sn_name_keep(claim);
+}
+
+void sn_name_keep(struct sn_name_claim *claim) {
+    sn_free(claim->key);
+    sn_free(claim->candidate);
+    *claim = (struct sn_name_claim){0};
 }
 
 /* ---- shapes --------------------------------------------------------------- */
@@ -225,6 +249,15 @@ int64_t sn_shape_elements(const sn_shape *s) {
         n *= d;
     }
     return n;
+}
+
+int sn_shape_too_large(const sn_shape *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->rank && i < SN_MAX_RANK; i++) {
+        if (s->dims[i] < 0) continue; /* known at run time, and checked then */
+        if (!sn_mul_i64(n, s->dims[i], &n) || n > SN_MAX_ELEMENTS) return i;
+    }
+    return -1;
 }
 
 void sn_shape_format(const sn_shape *s, char *buf, size_t size) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/text.h"
 #include "scope/map.h"
 #include "scopenn.h"
 
@@ -28,14 +29,14 @@ struct sn_frame {
 
 struct sn_variable {
     sn_graph *graph;
-    char *name;        /* "foo/v" */
-    char *tensor_name; /* "foo/v:0" */
+    char *name; /* "foo/v" */
     sn_shape shape;
     sn_dtype dtype;
     int64_t size;
     float *value; /* 64-byte aligned, `size` floats */
     uint64_t id, version;
-    sn_tensor *tensor; /* the VariableV2 op's output */
+    sn_tensor *tensor; /* the VariableV2 op's output: "foo/v:0", or "foo/v_1:0" if an op
+                        * was named foo/v first (one namespace, S20) */
 };
 
 struct sn_graph {
@@ -93,15 +94,26 @@ struct sn_frame sn_graph_top(const sn_graph *graph);
  * SN_ERR_INVALID_ARGUMENT naming `what` and the name, and returns false. */
 bool sn_check_name(sn_graph *graph, const char *name, const char *what);
 
+/* What sn_unique_name marked, so that a call that fails later can give
+ * the name back (a failed builder call creates nothing, its name
+ * included): the lowercased name and the generated one, or NULL. */
+struct sn_name_claim {
+    char *key, *candidate;
+};
+
 /* TensorFlow's Graph.unique_name: `name` (already prefixed by its name
  * scope) if unused, else name_1, name_2, ... (case-insensitively unique,
  * never handed out twice); marks the result used. Returns an interned
- * string, or NULL (error recorded) when out of memory. */
-const char *sn_unique_name(sn_graph *graph, const char *name);
+ * string, or NULL (error recorded, nothing marked) when out of memory.
+ * With `claim`, the caller must end it with sn_name_release (the call
+ * failed: the name is free again) or sn_name_keep; NULL keeps the name. */
+const char *sn_unique_name(sn_graph *graph, const char *name, struct sn_name_claim *claim);
+void sn_name_release(sn_graph *graph, struct sn_name_claim *claim);
+void sn_name_keep(struct sn_name_claim *claim);
 
-/* Marks `name` used in the op namespace as unique_name would, without
- * renaming (a variable's op keeps its full name). False when out of memory. */
-bool sn_mark_name_used(sn_graph *graph, const char *name);
+/* `name` escaped for a message (quotes, backslashes, control characters
+ * and bytes that are not UTF-8: see base/text.h), in `buf`; returns buf. */
+const char *sn_escape_name(char buf[SN_ESCAPED_NAME], const char *name);
 
 /* "a/b" from "a" and "b"; "b" when `prefix` is empty. Heap string (sn_free),
  * or NULL when out of memory. */
@@ -111,6 +123,11 @@ char *sn_join_name(const char *prefix, const char *name);
  * out of [0, SN_MAX_RANK], a dimension is negative, or the product
  * overflows int64. */
 int64_t sn_shape_elements(const sn_shape *shape);
+
+/* -1 if the known dimensions of `shape` (-1s skipped) hold at most
+ * SN_MAX_ELEMENTS elements; else the first dimension at which their
+ * product passes it: a tensor of that shape could never run. */
+int sn_shape_too_large(const sn_shape *shape);
 
 /* Formats a shape as TensorFlow prints it in S7's message: "(2)", "(2, 3)",
  * "()"; unknown dimensions as "?". Writes at most `size` bytes, always

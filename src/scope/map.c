@@ -45,6 +45,13 @@ static bool grow(sn_map *m) {
 }
 
 bool sn_map_put(sn_map *m, const char *key, void *value) {
+    if (m->capacity) { /* a key already there takes its new value in place */
+        size_t i = slot(m, key);
+        if (m->keys[i]) {
+            m->values[i] = value;
+            return true;
+        }
+    }
     if ((m->count + 1) * 4 > m->capacity * 3 && !grow(m)) return false;
     size_t i = slot(m, key);
     if (!m->keys[i]) {

@@ -15,7 +15,8 @@ typedef struct sn_map {
 /* The value stored under `key`, or NULL. */
 void *sn_map_get(const sn_map *map, const char *key);
 /* Stores `value` under `key`, replacing any value there. Returns false
- * (and changes nothing) when out of memory. */
+ * (and changes nothing) when out of memory; replacing the value of a key
+ * already in the map allocates nothing, so cannot fail. */
 bool sn_map_put(sn_map *map, const char *key, void *value);
 /* Frees the keys and tables (not the values). */
 void sn_map_free(sn_map *map);

@@ -94,11 +94,15 @@ sn_scope *sn_variable_scope_open_init(sn_graph *g, const char *name, sn_reuse re
     sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : top.scope->initializer;
     if (!(s = new_scope(g, full, effective, effective_init))) goto done;
     /* Also a name scope of the same name, made unique (S19, S20). */
-    const char *ns = sn_unique_name(g, ns_wanted);
+    struct sn_name_claim claim;
+    const char *ns = sn_unique_name(g, ns_wanted, &claim);
     if (!ns || !push_frame(g, (struct sn_frame){s, ns, false})) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
+        sn_name_release(g, &claim);
         drop_last_scope(g);
         s = NULL;
+    } else {
+        sn_name_keep(&claim);
     }
 done:
     sn_free(full);
@@ -171,6 +175,7 @@ const char *sn_name_scope_open(sn_graph *g, const char *name) {
     struct sn_frame top = sn_graph_top(g);
     size_t n = name ? strlen(name) : 0;
     const char *ns;
+    struct sn_name_claim claim = {0};
     if (n > 1 && name[n - 1] == '/') {
         /* "foo/bar/": re-enter that exact name scope, as TensorFlow does. */
         char *exact = sn_strdup(name);
@@ -185,7 +190,7 @@ const char *sn_name_scope_open(sn_graph *g, const char *name) {
     } else {
         if (!sn_check_name(g, name, "name scope")) return NULL;
         char *wanted = sn_join_name(top.name_scope, name);
-        ns = wanted ? sn_unique_name(g, wanted) : NULL;
+        ns = wanted ? sn_unique_name(g, wanted, &claim) : NULL;
         if (!wanted)
             sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
         sn_free(wanted);
@@ -193,8 +198,10 @@ const char *sn_name_scope_open(sn_graph *g, const char *name) {
     if (!ns) return NULL;
     if (!push_frame(g, (struct sn_frame){top.scope, ns, true})) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+        sn_name_release(g, &claim);
         return NULL;
     }
+    sn_name_keep(&claim);
     return ns;
 }
 

@@ -85,7 +85,6 @@ static bool check_shared(sn_graph *g, const sn_variable *v, const sn_shape *shap
 static void variable_free(sn_variable *v) {
     if (!v) return;
     sn_free(v->name);
-    sn_free(v->tensor_name);
     sn_aligned_free(v->value);
     sn_free(v);
 }
@@ -134,9 +133,7 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
     v->size = n;
     v->id = g->variable_count;
     v->version = 1;
-    if (!(v->name = sn_strdup(full)) || !(v->tensor_name = sn_malloc(strlen(full) + 3))) goto oom;
-    strcpy(v->tensor_name, full);
-    strcat(v->tensor_name, ":0");
+    if (!(v->name = sn_strdup(full))) goto oom;
     /* Round up to whole cache lines so vector kernels may read the tail. */
     size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
     if (!(v->value = sn_aligned_alloc(64, bytes))) goto oom;
@@ -213,7 +210,7 @@ sn_variable *sn_get_variable(sn_graph *g, const char *name, sn_shape shape, sn_i
 }
 
 const char *sn_variable_name(const sn_variable *v) { return v ? v->name : ""; }
-const char *sn_variable_tensor_name(const sn_variable *v) { return v ? v->tensor_name : ""; }
+const char *sn_variable_tensor_name(const sn_variable *v) { return v ? v->tensor->name : ""; }
 sn_shape sn_variable_shape(const sn_variable *v) { return v ? v->shape : SN_SHAPE_UNKNOWN; }
 sn_dtype sn_variable_dtype(const sn_variable *v) { return v ? v->dtype : SN_DTYPE_UNSPECIFIED; }
 int64_t sn_variable_size(const sn_variable *v) { return v ? v->size : 0; }
@@ -229,7 +226,8 @@ float *sn_variable_begin_write(sn_variable *v) {
 sn_status sn_variable_assign(sn_variable *v, const float *values, int64_t count) {
     if (!v || (!values && count != 0)) return SN_ERR_INVALID_ARGUMENT;
     if (count != v->size) return SN_ERR_SHAPE_MISMATCH;
-    memmove(sn_variable_begin_write(v), values, (size_t)count * sizeof(float));
+    float *dst = sn_variable_begin_write(v);
+    if (count) memmove(dst, values, (size_t)count * sizeof(float)); /* values may be NULL if 0 */
     return SN_OK;
 }
 
@@ -242,13 +240,10 @@ sn_variable *sn_graph_variable(const sn_graph *g, size_t i) {
 sn_variable *sn_graph_find_variable(const sn_graph *g, const char *name) {
     if (!g || !name) return NULL;
     size_t n = strlen(name);
-    if (n > 2 && strcmp(name + n - 2, ":0") == 0) { /* a tensor name */
-        char *base = sn_strdup(name);
-        if (!base) return NULL;
-        base[n - 2] = '\0';
-        sn_variable *v = sn_map_get(&g->variables_by_name, base);
-        sn_free(base);
-        return v;
+    if (n > 2 && strcmp(name + n - 2, ":0") == 0) { /* a tensor name: "x_1:0" if an op was x */
+        for (size_t i = 0; i < g->variable_count; i++)
+            if (strcmp(g->variables[i]->tensor->name, name) == 0) return g->variables[i];
+        return NULL;
     }
     return sn_map_get(&g->variables_by_name, name);
 }
