@@ -375,6 +375,97 @@ static void test_isa_cap_option(void **state) {
     sn_graph_destroy(m.g);
 }
 
+/* Runs y (one feed x of `shape` holding `in`) on every kernel set this CPU
+ * runs and 1 to 3 threads, and checks the output against `want`. */
+static void run_everywhere(sn_graph *g, sn_tensor *x, sn_shape shape, const float *in, sn_tensor *y,
+                           const float *want, size_t count, float tolerance) {
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    for (int isa = 0; isa < SN_ISA_COUNT; isa++) {
+        if (!(info.isas & (1u << isa))) continue;
+        for (int threads = 1; threads <= 3; threads++) {
+            sn_session *s = sn_session_create(
+                g, SN_FETCH(y),
+                &(sn_session_options){
+                    .threads = threads, .max_batch = 8, .limit_isa = true, .max_isa = (sn_isa)isa});
+            if (!s) fail_msg("isa %d: %s", isa, sn_graph_error(g));
+            sn_output out;
+            sn_status st = sn_session_run(s, &(sn_feed){x, in, shape}, 1, &out);
+            if (st != SN_OK) fail_msg("isa %d: %s", isa, sn_session_error(s));
+            for (size_t i = 0; i < count; i++)
+                if (!(fabsf(out.data[i] - want[i]) <= tolerance))
+                    fail_msg("isa %d, %d threads: element %zu is %g, expected %g", isa, threads, i,
+                             (double)out.data[i], (double)want[i]);
+            sn_session_destroy(s);
+        }
+    }
+}
+
+/* A product with no inner dimension (a matmul with k = 0, a conv with no
+ * input channels) is its bias, or zeros, then the activation: no kernel
+ * set may divide by k (it raised SIGFPE on AVX2 and AVX-512). */
+static void test_empty_products(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    const float bias[19] = {-3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, -9, 10, 11, 12, 13, 14, -15};
+    sn_tensor *a = sn_placeholder(g, "a", SN_SHAPE(-1, 0));
+    sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(0, 19), sn_ones_initializer());
+    sn_variable *b =
+        sn_get_variable(g, "b", SN_SHAPE(19), sn_values_initializer(bias, SN_SHAPE(19)));
+    sn_tensor *mm = sn_matmul(g, a, sn_var(g, w), false, false, NULL);
+    sn_tensor *mm_bias = sn_relu(g, sn_bias_add(g, mm, sn_var(g, b), NULL), NULL);
+    /* 1x1 and 3x3 convs with no input channels, batch 2 */
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, 5, 6, 0));
+    sn_variable *f1 = sn_get_variable(g, "f1", SN_SHAPE(1, 1, 0, 19), sn_ones_initializer());
+    sn_variable *f3 = sn_get_variable(g, "f3", SN_SHAPE(3, 3, 0, 19), sn_ones_initializer());
+    sn_tensor *c1 = sn_relu(
+        g,
+        sn_bias_add(g, sn_conv2d(g, x, sn_var(g, f1), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL),
+                    sn_var(g, b), NULL),
+        NULL);
+    sn_tensor *c3 = sn_conv2d(g, x, sn_var(g, f3), SN_STRIDES(2, 2), SN_PADDING_SAME, NULL);
+    assert_int_equal(sn_graph_status(g), SN_OK);
+    float want[2 * 5 * 6 * 19], zeros[2 * 5 * 6 * 19] = {0}, none[1] = {0}; /* a feed of 0 */
+    for (int i = 0; i < 2 * 5 * 6 * 19; i++) want[i] = bias[i % 19] > 0 ? bias[i % 19] : 0;
+    run_everywhere(g, a, SN_SHAPE(7, 0), none, mm, zeros, 7 * 19, 0);
+    run_everywhere(g, a, SN_SHAPE(7, 0), none, mm_bias, want, 7 * 19, 0);
+    run_everywhere(g, x, SN_SHAPE(2, 5, 6, 0), none, c1, want, 2 * 5 * 6 * 19, 0);
+    run_everywhere(g, x, SN_SHAPE(2, 5, 6, 0), none, c3, zeros, 2 * 3 * 3 * 19, 0);
+    sn_graph_destroy(g);
+}
+
+/* A huge dilation with SAME padding: the frame of zeros around the image
+ * would be the window's size (it overflowed from about 2^27, and asked
+ * for gigabytes well before). The taps that land in the image are all
+ * that count. */
+static void test_huge_dilation(void **state) {
+    (void)state;
+    enum { N = 2, IH = 5, IW = 4, IC = 3, OC = 17 };
+    const int dilations[] = {1000, 1 << 20, 1 << 27, INT32_MAX};
+    float in[N * IH * IW * IC], filter[3 * 3 * IC * OC];
+    fill(in, sizeof in / sizeof *in, 3);
+    fill(filter, sizeof filter / sizeof *filter, 4);
+    for (size_t d = 0; d < sizeof dilations / sizeof *dilations; d++) {
+        sn_graph *g = sn_graph_create(NULL);
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(N, IH, IW, IC));
+        sn_variable *f = sn_get_variable(g, "f", SN_SHAPE(3, 3, IC, OC),
+                                         sn_values_initializer(filter, SN_SHAPE(3, 3, IC, OC)));
+        sn_tensor *y = sn_conv2d_dilated(g, x, sn_var(g, f), SN_STRIDES(1, 1), SN_PADDING_SAME,
+                                         SN_HW(dilations[d], dilations[d]), NULL);
+        if (!y) fail_msg("dilation %d: %s", dilations[d], sn_graph_error(g));
+        /* every tap but the centre falls outside a 5x4 image */
+        float want[N * IH * IW * OC];
+        for (int p = 0; p < N * IH * IW; p++)
+            for (int o = 0; o < OC; o++) {
+                float sum = 0;
+                for (int c = 0; c < IC; c++) sum += in[p * IC + c] * filter[(4 * IC + c) * OC + o];
+                want[p * OC + o] = sum;
+            }
+        run_everywhere(g, x, SN_SHAPE(N, IH, IW, IC), in, y, want, N * IH * IW * OC, 1e-5f);
+        sn_graph_destroy(g);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_filter_end_to_end),
@@ -385,6 +476,8 @@ int main(void) {
         cmocka_unit_test(test_arena_holds_the_largest_adjacent_pair),
         cmocka_unit_test(test_batch_dependent_broadcast),
         cmocka_unit_test(test_isa_cap_option),
+        cmocka_unit_test(test_empty_products),
+        cmocka_unit_test(test_huge_dilation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

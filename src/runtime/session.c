@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "base/checked.h"
 #include "cpu/cpu.h"
 #include "graph/op.h"
 #include "kernels/kernels.h"
@@ -212,9 +213,11 @@ static bool build_nodes(sn_session *s, struct usage *u, int *value_of_op) {
     return true;
 }
 
+/* A tensor's bytes rounded up to a cache line, or -1 past SN_MAX_ELEMENTS
+ * (a -1 batch planned at max_batch can get there). */
 static int64_t bytes_of(const sn_shape *shape) {
     int64_t n = sn_shape_elements(shape);
-    return n < 0 || n > INT64_MAX / 4 ? -1 : n * 4;
+    return n < 0 || n > SN_MAX_ELEMENTS ? -1 : (n * 4 + 63) & ~(int64_t)63;
 }
 
 /* Shapes with max_batch, liveness, and the arena: the largest tensors are
@@ -274,7 +277,7 @@ static bool plan(sn_session *s) {
             return FAIL(s, SN_ERR_INVALID_ARGUMENT, "session: tensor %s is too large",
                         v->tensor->name);
         }
-        v->bytes = ((size_t)b + 63) & ~(size_t)63;
+        v->bytes = (size_t)b;
         if (v->fetched || v->last < v->first) v->last = (int)s->node_count;
         /* largest first; equal sizes in order of first use, so a chain
          * alternates between two slots */
@@ -301,7 +304,13 @@ static bool plan(sn_session *s) {
             }
         }
         v->offset = offset;
-        if (offset + v->bytes > s->arena_bytes) s->arena_bytes = offset + v->bytes;
+        size_t end;
+        if (!sn_add_size(offset, v->bytes, &end) || end > (size_t)PTRDIFF_MAX) {
+            sn_free(order);
+            return FAIL(s, SN_ERR_OUT_OF_MEMORY, "session: the arena would pass %zu bytes",
+                        (size_t)PTRDIFF_MAX);
+        }
+        if (end > s->arena_bytes) s->arena_bytes = end;
     }
     sn_free(order);
     if (s->arena_bytes && !(s->arena = sn_aligned_alloc(64, s->arena_bytes)))
@@ -354,12 +363,26 @@ static int64_t band_chunk(const struct padded *pd) {
     return chunk < 1 ? 1 : chunk;
 }
 
-/* The floats of the largest band of this frame, and of any narrower one:
- * a width inferred from a -1 batch (a reshape) is at most the planned
- * one. */
-static size_t band_floats(const struct padded *pd) {
-    const int64_t two = (pd->stride + pd->span) * pd->wp * pd->c;
-    return (size_t)(two > 65536 ? two : 65536);
+/* The most floats a thread's band may take: 64 MB. */
+#define BAND_MAX_FLOATS ((int64_t)1 << 24)
+
+/* The floats of the largest band of this frame, and of any narrower one
+ * (a width inferred from a -1 batch, by a reshape, is at most the planned
+ * one). False past BAND_MAX_FLOATS, or past 16 times the image when that
+ * is more than the usual 64 Ki: a large dilation's frame (from about 100
+ * on small images) is then mostly zeros that its taps skip over, and the
+ * conv runs on the reference kernel, which skips them without a frame (a
+ * dilation of 2^27 overflowed the band's size; 1000 asked for 48 MB a
+ * thread for a 5x4x3 image). */
+static bool band_floats(const struct padded *pd, size_t *floats) {
+    int64_t two, image;
+    if (!sn_add_i64(pd->stride, pd->span, &two) || !sn_mul_i64(two, pd->wp, &two) ||
+        !sn_mul_i64(two, pd->c, &two) || two > BAND_MAX_FLOATS)
+        return false;
+    if (two > 65536 && (!sn_mul_i64(pd->h * pd->w, pd->c, &image) || two / 16 > image))
+        return false;
+    *floats = (size_t)(two > 65536 ? two : 65536);
+    return true;
 }
 
 /* Winograd's output tile: 4 for 3x3 filters, 2 for 5x5. */
@@ -488,6 +511,20 @@ static bool use_strassen(const sn_session *s, const struct node *n) {
            rows * k * cols >= ((int64_t)1 << 25);
 }
 
+/* Whether weighted node n runs on the kernel set's tile kernels. Not a
+ * matmul of a transposed a, which the reference reads as it is; not an
+ * empty product (no input channels, or k = 0), whose output is its bias
+ * (or zeros), activated, as the reference gives it, and which the tiling
+ * cannot cut (it divides by k); not a conv whose padded band would pass
+ * BAND_MAX_FLOATS. */
+static bool tile_path(const sn_session *s, const struct node *n) {
+    const sn_shape *x = &s->values[n->inputs[0]].planned, *f = &s->values[n->inputs[1]].planned;
+    if (n->op->type == SN_OP_MATMUL) return !n->op->attrs.transpose_a && x->dims[1] > 0;
+    struct padded pd;
+    size_t floats;
+    return x->dims[3] > 0 && (!padded(n->op, x, f, &pd) || band_floats(&pd, &floats));
+}
+
 /* Where a conv2d or matmul gets its weights and bias: the graph's pack
  * cache for variables, in the layout of the session's kernels; a buffer
  * of the session, packed at each run, for computed ones. */
@@ -505,7 +542,7 @@ static bool prepare_weights(sn_session *s) {
             size_t c = (size_t)out->dims[out->rank - 1], padded = (c + nr - 1) / nr * nr;
             if (padded > zeros) zeros = padded;
         }
-        n->simd = cc->tile && !(n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_a);
+        n->simd = cc->tile && tile_path(s, n);
         n->winograd = n->simd && use_winograd(s, n);
         n->strassen = n->simd && use_strassen(s, n);
         const bool transposed = n->op->type == SN_OP_MATMUL && n->op->attrs.transpose_b;
@@ -563,10 +600,11 @@ static bool prepare_weights(sn_session *s) {
             if (floats > s->strassen_floats) s->strassen_floats = floats;
         } else if (n->simd && n->op->type == SN_OP_CONV2D) {
             struct padded pd;
+            size_t floats;
             if (padded(n->op, &s->values[n->inputs[0]].planned, &s->values[n->inputs[1]].planned,
-                       &pd)) {
-                if (band_floats(&pd) > s->part_floats) s->part_floats = band_floats(&pd);
-            }
+                       &pd) &&
+                band_floats(&pd, &floats) && floats > s->part_floats)
+                s->part_floats = floats;
         }
     }
     if (!(s->zeros = sn_aligned_alloc(64, (zeros * sizeof(float) + 63) & ~(size_t)63)))
