@@ -60,9 +60,10 @@ static inline int redo(uint32x4_t tiny, uint32x4_t ord) {
 #endif
 }
 
-/* Channels [c, c + nc) in plain C: the reference's loop. */
-static void plain(int average, const struct window *w, size_t channels, size_t c, size_t nc,
-                  float *out) {
+/* Channels [c, c + nc) in plain C: the reference's loop. Rare, so kept
+ * out of line. */
+static __attribute__((noinline)) void plain(int average, const struct window *w, size_t channels,
+                                            size_t c, size_t nc, float *out) {
     const float count = (float)(w->rows * w->cols);
     for (size_t j = c; j < c + nc; j++) {
         float acc = average ? 0.0f : -INFINITY;
@@ -80,7 +81,11 @@ static void plain(int average, const struct window *w, size_t channels, size_t c
     }
 }
 
-static inline void pixel(int average, const struct window *w, size_t channels, float *out) {
+/* Always inlined, as pool-window.h wants: with `average` a constant the
+ * branches in the loops go (GCC 12 inlined it on aarch64 but not on armv7,
+ * and the other way round once redo() came). */
+static inline __attribute__((always_inline)) void pixel(int average, const struct window *w,
+                                                        size_t channels, float *out) {
     const size_t taps = w->rows * w->cols;
     const float count = taps ? (float)taps : 1.0f; /* no tap: 0 / 1 */
     const float32x4_t start = vdupq_n_f32(average ? 0.0f : -INFINITY);
