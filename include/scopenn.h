@@ -619,7 +619,15 @@ SN_API sn_tensor *sn_conv2d_dilated(sn_graph *graph, sn_tensor *input, sn_tensor
 
 /* Max and average pooling over NHWC windows. Average pooling with SAME
  * padding divides by the number of input pixels in the window, as
- * TensorFlow does. Default names "MaxPool", "AvgPool". */
+ * TensorFlow does. Max pooling: padding never wins (it is not 0); a window
+ * of -inf only gives -inf; a NaN in a window gives NaN: the last one in
+ * window order (rows, then columns), bit for bit, on every kernel set.
+ * Ties give the first value (-0 before +0 gives -0). That is PyTorch's
+ * max_pool2d; TensorFlow's CPU kernel starts from -FLT_MAX instead (so -inf
+ * only gives -FLT_MAX there) and promises nothing for NaN. Every window
+ * holds at least one input pixel (SAME pads less than a window), and a
+ * window costs the pixels it covers, not ksize: a huge ksize is cheap.
+ * Default names "MaxPool", "AvgPool". */
 SN_API sn_tensor *sn_max_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
                        sn_padding padding, const char *name);
 SN_API sn_tensor *sn_avg_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,

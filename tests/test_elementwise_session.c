@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -257,6 +258,13 @@ static void test_pool_paths(void **state) {
         POOL("max_pool 2x2/2 VALID", MAX_POOL, SN_SHAPE(1, 32, 32, 64), 2, 2, SN_PADDING_VALID),
         POOL("avg_pool 5x5/1 SAME", AVG_POOL, SN_SHAPE(2, 12, 12, 67), 5, 1, SN_PADDING_SAME),
         POOL("avg_pool 1x1 image", AVG_POOL, SN_SHAPE(3, 1, 1, 5), 3, 2, SN_PADDING_SAME),
+        /* windows and strides of INT_MAX cost the part inside the image */
+        POOL("max_pool INT_MAX/1 SAME", MAX_POOL, SN_SHAPE(2, 4, 4, 19), INT_MAX, 1,
+             SN_PADDING_SAME),
+        POOL("avg_pool INT_MAX/INT_MAX SAME", AVG_POOL, SN_SHAPE(1, 3, 5, 35), INT_MAX, INT_MAX,
+             SN_PADDING_SAME),
+        POOL("max_pool 4x4/INT_MAX VALID", MAX_POOL, SN_SHAPE(2, 4, 4, 19), 4, INT_MAX,
+             SN_PADDING_VALID),
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
 }

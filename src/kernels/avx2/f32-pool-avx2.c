@@ -4,8 +4,8 @@
  * added in the reference's order (window rows, then columns) and divided by
  * the same count, so both kernels give the reference's floats bit for bit,
  * NaN payloads included. */
-#include <float.h>
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,15 +14,15 @@
 #include "kernels/pool-window.h"
 
 /* One window's accumulator. Max: the reference keeps the largest value
- * (starting from -FLT_MAX, as TensorFlow does) unless a NaN comes, and then
- * the last NaN; VMAXPS(v, acc) gives v > acc ? v : acc, so NaNs are kept
- * apart in `nan` and win at the end. */
+ * (starting from -inf: a window of -inf only gives -inf) unless a NaN
+ * comes, and then the last NaN; VMAXPS(v, acc) gives v > acc ? v : acc,
+ * so NaNs are kept apart in `nan` and win at the end. */
 struct acc {
     __m256 v, nan;
 };
 
 static inline struct acc start(int average) {
-    return (struct acc){average ? _mm256_setzero_ps() : _mm256_set1_ps(-FLT_MAX),
+    return (struct acc){average ? _mm256_setzero_ps() : _mm256_set1_ps(-INFINITY),
                         _mm256_setzero_ps()};
 }
 

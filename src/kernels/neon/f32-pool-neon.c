@@ -3,14 +3,14 @@
  * accumulators) over the part of the window inside the input, then 4, then
  * the last 1 to 3 channels in plain C. Each sum is added in the reference's
  * order (window rows, then columns) and divided by the same count, so both
- * kernels give the reference's floats bit for bit (any NaN for a NaN).
+ * kernels give the reference's floats bit for bit, NaN payloads included.
  *
  * armv7 has no vector division: the average's accumulators are divided
  * lane by lane in VFP, once per output float. And a channel block whose
  * window holds a tiny number, where flush to zero could change a compare or
  * a sum, is done in plain C (ieee-neon.h). */
 #include <arm_neon.h>
-#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +18,9 @@
 #include "kernels/pool-window.h"
 #include "kernels/neon/ieee-neon.h"
 
-/* Max: the reference takes v when v > acc or v is NaN, from -FLT_MAX (as
- * TensorFlow does), so a NaN stays and ties keep the first value (+0 or
- * -0). FMAX / VMAX gives that, NaN for a NaN, but for ties: +0. */
+/* Max: the reference takes v when v > acc or v is NaN, from -inf, so the
+ * last NaN stays and ties keep the first value (+0 or -0). FMAX / VMAX
+ * gives that but for ties (+0) and for which NaN: see redo(). */
 static inline float32x4_t take(int average, float32x4_t acc, float32x4_t v) {
     if (average) return vaddq_f32(acc, v);
     return vbslq_f32(vceqq_f32(acc, v), acc, vmaxq_f32(acc, v));
@@ -39,12 +39,34 @@ static inline void store(int average, float *out, float32x4_t acc, float count) 
 #endif
 }
 
-/* Channels [c, c + nc) in plain C: the reference's loop. */
-static void plain(int average, const struct window *w, size_t channels, size_t c, size_t nc,
-                  float *out) {
+/* All ones in the lanes of `a` that are not NaN. */
+static inline uint32x4_t ordered(float32x4_t a) { return vceqq_f32(a, a); }
+
+/* Whether a channel block must be redone in plain C: a tiny input (armv7,
+ * ieee-neon.h), or a NaN in an accumulator (`ord`: the AND of ordered(a)
+ * over them). FMAX / VMAX and FADD let any NaN through, and a
+ * NaN accumulator stays NaN, but as another NaN than the reference's: the
+ * default NaN on armv7, on aarch64 a quieted one, or the first of two where
+ * the reference keeps the last. NaNs are rare in real data: the common
+ * block pays one compare per accumulator, once per window. */
+static inline int redo(uint32x4_t tiny, uint32x4_t ord) {
+    if (sn_tiny_any_neon(tiny)) return 1;
+#if SN_ARCH_ARM64
+    return vminvq_u32(ord) == 0;
+#else
+    uint32x2_t m = vmin_u32(vget_low_u32(ord), vget_high_u32(ord));
+    m = vpmin_u32(m, m);
+    return vget_lane_u32(m, 0) == 0;
+#endif
+}
+
+/* Channels [c, c + nc) in plain C: the reference's loop. Rare, so kept
+ * out of line. */
+static __attribute__((noinline)) void plain(int average, const struct window *w, size_t channels,
+                                            size_t c, size_t nc, float *out) {
     const float count = (float)(w->rows * w->cols);
     for (size_t j = c; j < c + nc; j++) {
-        float acc = average ? 0.0f : -FLT_MAX;
+        float acc = average ? 0.0f : -INFINITY;
         for (size_t ky = 0; ky < w->rows; ky++) {
             const float *p = w->origin + ky * w->row_stride + j;
             for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
@@ -59,10 +81,14 @@ static void plain(int average, const struct window *w, size_t channels, size_t c
     }
 }
 
-static inline void pixel(int average, const struct window *w, size_t channels, float *out) {
+/* Always inlined, as pool-window.h wants: with `average` a constant the
+ * branches in the loops go (GCC 12 inlined it on aarch64 but not on armv7,
+ * and the other way round once redo() came). */
+static inline __attribute__((always_inline)) void pixel(int average, const struct window *w,
+                                                        size_t channels, float *out) {
     const size_t taps = w->rows * w->cols;
     const float count = taps ? (float)taps : 1.0f; /* no tap: 0 / 1 */
-    const float32x4_t start = vdupq_n_f32(average ? 0.0f : -FLT_MAX);
+    const float32x4_t start = vdupq_n_f32(average ? 0.0f : -INFINITY);
     size_t c = 0;
     for (; c + 16 <= channels; c += 16) {
         float32x4_t a0 = start, a1 = start, a2 = start, a3 = start;
@@ -80,7 +106,9 @@ static inline void pixel(int average, const struct window *w, size_t channels, f
                 a3 = take(average, a3, v3);
             }
         }
-        if (sn_tiny_any_neon(tiny)) {
+        const uint32x4_t ord =
+            vandq_u32(vandq_u32(ordered(a0), ordered(a1)), vandq_u32(ordered(a2), ordered(a3)));
+        if (redo(tiny, ord)) {
             plain(average, w, channels, c, 16, out);
             continue;
         }
@@ -100,7 +128,7 @@ static inline void pixel(int average, const struct window *w, size_t channels, f
                 a = take(average, a, v);
             }
         }
-        if (sn_tiny_any_neon(tiny))
+        if (redo(tiny, ordered(a)))
             plain(average, w, channels, c, 4, out);
         else
             store(average, out + c, a, count);

@@ -35,8 +35,12 @@ void sn_f32_matmul_ref(int64_t m, int64_t k, int64_t n, const float *a, int tran
                        float *c, int64_t row_begin, int64_t row_end);
 
 /* Max or average pooling, output rows [row_begin, row_end) of batch *
- * out_h (geometry: kh, kw are the window; in_c == out_c channels). Average
- * pooling divides by the number of input pixels inside the window. */
+ * out_h (geometry: kh, kw are the window; in_c == out_c channels), over
+ * the part of each window inside the input only (its cost does not grow
+ * with the window). Max: the largest value, the first of equal ones, or
+ * the last NaN in window order (rows, then columns) if there is one, bit
+ * for bit; -inf for a window of -inf only or of no pixel. Average pooling
+ * divides by the number of input pixels inside the window (0 for none). */
 void sn_f32_max_pool_ref(const sn_conv2d_geometry *g, const float *input, float *output,
                          int64_t row_begin, int64_t row_end);
 void sn_f32_avg_pool_ref(const sn_conv2d_geometry *g, const float *input, float *output,
