@@ -15,4 +15,9 @@
  * names are anything JSON can spell, newlines included. */
 void sn_checkpoint_append_name(char *buf, size_t size, const char *name);
 
+/* "a directory", "a FIFO", "a character device", ... for a file whose
+ * st_mode is `mode` and which is not a regular file, for messages that
+ * refuse it. */
+const char *sn_file_kind(unsigned mode);
+
 #endif
