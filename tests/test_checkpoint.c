@@ -653,6 +653,58 @@ static void test_open_file_errors(void **state) {
     unlink(path);
 }
 
+/* A path that is not UTF-8 is named in the message with U+FFFD's escape
+ * for each stray byte, and a long one is cut between characters, never
+ * inside a character or an escape. */
+static void test_messages_name_paths_in_utf8(void **state) {
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "a\xff\xc3(\xe2\x82\xf0\x9f\x98\x80\"\n.st");
+    sn_checkpoint *ck = NULL;
+    assert_int_equal(sn_checkpoint_open(path, &ck), SN_ERR_IO);
+    assert_non_null(
+        strstr(sn_checkpoint_error(ck),
+               "/a\\ufffd\\ufffd(\\ufffd\\ufffd\xf0\x9f\x98\x80\\\"\\u000a.st: cannot open"));
+    sn_checkpoint_close(ck);
+
+    enum { LONG = 6000 };
+    char *name = malloc(LONG + 1);
+    assert_non_null(name);
+    for (size_t cut = 0; cut < 8; cut++) { /* shifts the cut across a piece */
+        size_t n = 0;
+        for (size_t i = 0; i < cut; i++) name[n++] = 'x';
+        while (n + 4 <= LONG) {
+            memcpy(name + n, n % 3 ? "\xe2\x82\xac" : "\xff\n", n % 3 ? 3 : 2);
+            n += n % 3 ? 3 : 2;
+        }
+        name[n] = '\0';
+        assert_int_equal(sn_graph_load_checkpoint(NULL, name, false, NULL),
+                         SN_ERR_INVALID_ARGUMENT);
+        sn_graph *g = sn_graph_create(NULL);
+        assert_non_null(g);
+        assert_int_equal(sn_graph_load_checkpoint(g, name, false, NULL), SN_ERR_IO);
+        const char *message = sn_graph_error(g);
+        const char *dots = strstr(message, "...");
+        assert_non_null(dots);
+        /* what comes before "..." ends with a whole piece */
+        const char *p = message + strlen("checkpoint ");
+        while (p < dots) {
+            if (*p == 'x')
+                p += 1;
+            else if (strncmp(p, "\xe2\x82\xac", 3) == 0)
+                p += 3;
+            else if (strncmp(p, "\\ufffd", 6) == 0 || strncmp(p, "\\u000a", 6) == 0)
+                p += 6;
+            else
+                fail_msg("cut %zu: stray text at offset %zu of the message", cut,
+                         (size_t)(p - message));
+        }
+        assert_ptr_equal(p, dots);
+        sn_graph_destroy(g);
+    }
+    free(name);
+}
+
 /* ---- files that are not regular files --------------------------------------- */
 
 static sn_graph *model(uint64_t seed, sn_initializer init);
@@ -1222,6 +1274,7 @@ int main(void) {
         cmocka_unit_test(test_hostile_sizes),
         cmocka_unit_test(test_open_file_errors),
         cmocka_unit_test(test_special_files),
+        cmocka_unit_test(test_messages_name_paths_in_utf8),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_save_failures),
         cmocka_unit_test(test_strict_and_non_strict),

@@ -90,29 +90,36 @@ struct sn_checkpoint {
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* Escapes and cuts names for messages; see safetensors.h. */
+static size_t utf8_length(const unsigned char *s, size_t n);
+
+/* Escapes and cuts names for messages; see safetensors.h. One piece at a
+ * time (a character, its escape, or U+FFFD's for a byte that is not
+ * UTF-8), so a cut never splits a character. */
 void sn_checkpoint_append_name(char *buf, size_t size, const char *name) {
     size_t start = strlen(buf), n = start;
-    for (size_t i = 0; name[i]; i++) {
+    for (size_t i = 0; name[i];) {
         unsigned char c = (unsigned char)name[i];
         char piece[8];
-        size_t len = 1;
-        if (c == '"' || c == '\\')
+        size_t len, used = 1;
+        if (c == '"' || c == '\\') {
             len = (size_t)snprintf(piece, sizeof piece, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
+        } else if (c < 0x20 || c == 0x7f) {
             len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
-        else
-            piece[0] = (char)c;
-        if (n + len + 4 > size) {     /* no room for the piece and "...": cut here */
-            if ((c & 0xc0) == 0x80) { /* inside a UTF-8 sequence: drop its start */
-                while (n > start && ((unsigned char)buf[n - 1] & 0xc0) == 0x80) n--;
-                if (n > start) n--;
-            }
+        } else if ((used = utf8_length((const unsigned char *)name + i, 4)) != 0) {
+            /* the NUL ends a sequence cut short, so 4 reads no further */
+            memcpy(piece, name + i, used);
+            len = used;
+        } else {
+            len = (size_t)snprintf(piece, sizeof piece, "\\ufffd");
+            used = 1;
+        }
+        if (n + len + 4 > size) { /* no room for the piece and "...": cut here */
             if (n + 4 <= size) memcpy(buf + n, "...", 3), n += 3;
             break;
         }
         memcpy(buf + n, piece, len);
         n += len;
+        i += used;
     }
     if (n < size) buf[n] = '\0';
 }
