@@ -103,34 +103,35 @@ static long libc_watch_stop(void) { return 0; }
 
 /* ---- the hook: counts, fails on demand, knows what it made ---------------------- */
 
+/* The pointers a hook made and has not freed. */
+struct made {
+    void **p;
+    size_t count, size;
+};
+
 struct counting {
     long live;       /* allocations not yet freed */
     long calls;      /* allocations asked for */
     long fail_after; /* fail every allocation after this many; -1: never */
-    long foreign;    /* frees and reallocations of pointers the hook did not make */
+    long foreign;    /* frees and reallocations of pointers this hook did not make */
+    struct made made;
 };
 
-/* The pointers the hook made and has not freed. */
-static struct {
-    void **p;
-    size_t count, size;
-} made;
-
-static void remember(void *p) {
-    if (made.count == made.size) {
-        size_t size = made.size ? 2 * made.size : 1024;
-        void **grown = REAL_REALLOC(made.p, size * sizeof *grown);
+static void remember(struct made *m, void *p) {
+    if (m->count == m->size) {
+        size_t size = m->size ? 2 * m->size : 1024;
+        void **grown = REAL_REALLOC(m->p, size * sizeof *grown);
         assert_non_null(grown);
-        made.p = grown, made.size = size;
+        m->p = grown, m->size = size;
     }
-    made.p[made.count++] = p;
+    m->p[m->count++] = p;
 }
 
 /* Forgets p; false if the hook did not make it. */
-static bool forget(void *p) {
-    for (size_t i = made.count; i-- > 0;)
-        if (made.p[i] == p) {
-            made.p[i] = made.p[--made.count];
+static bool forget(struct made *m, void *p) {
+    for (size_t i = m->count; i-- > 0;)
+        if (m->p[i] == p) {
+            m->p[i] = m->p[--m->count];
             return true;
         }
     return false;
@@ -145,25 +146,25 @@ static void *count_allocate(void *user, size_t size) {
     struct counting *c = user;
     if (refuse(c)) return NULL;
     void *p = REAL_MALLOC(size);
-    if (p) c->live++, remember(p);
+    if (p) c->live++, remember(&c->made, p);
     return p;
 }
 
 static void *count_reallocate(void *user, void *ptr, size_t size) {
     struct counting *c = user;
     if (refuse(c)) return NULL;
-    if (!forget(ptr)) {
+    if (!forget(&c->made, ptr)) {
         c->foreign++;
         return NULL;
     }
     void *p = REAL_REALLOC(ptr, size);
-    remember(p ? p : ptr);
+    remember(&c->made, p ? p : ptr);
     return p;
 }
 
 static void count_free(void *user, void *ptr) {
     struct counting *c = user;
-    if (!forget(ptr)) {
+    if (!forget(&c->made, ptr)) {
         c->foreign++; /* not ours: leave it alone */
         return;
     }
@@ -175,11 +176,18 @@ static void *count_allocate_aligned(void *user, size_t alignment, size_t size) {
     struct counting *c = user;
     if (refuse(c)) return NULL;
     void *p = REAL_MEMALIGN(alignment, size);
-    if (p) c->live++, remember(p);
+    if (p) c->live++, remember(&c->made, p);
     return p;
 }
 
 static struct counting counter;
+
+/* Starts counting afresh; the table of pointers made is kept (empty when
+ * nothing is live). */
+static void reset(struct counting *c, long fail_after) {
+    struct made made = c->made;
+    *c = (struct counting){0, 0, fail_after, 0, made};
+}
 static const sn_allocator counting_allocator = {
     count_allocate, count_reallocate, count_free, count_allocate_aligned, count_free, &counter};
 
@@ -208,7 +216,7 @@ static void test_out_of_memory_everywhere(void **state) {
     assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
     long n;
     for (n = 0;; n++) {
-        counter = (struct counting){0, 0, n, 0};
+        reset(&counter, n);
         sn_graph *g = sn_graph_create(NULL);
         if (!g) {
             assert_int_equal(counter.live, 0);
@@ -239,7 +247,7 @@ static void test_out_of_memory_everywhere(void **state) {
 
 static void test_hook_sees_every_allocation(void **state) {
     (void)state;
-    counter = (struct counting){0, 0, -1, 0};
+    reset(&counter, -1);
     assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
     sn_graph *g = sn_graph_create(NULL);
     build(g);
@@ -404,7 +412,7 @@ static void without_libc_malloc(sn_status (*call)(struct checkpoint_case *),
 
 static void test_checkpoints_out_of_memory(void **state) {
     (void)state;
-    counter = (struct counting){0, 0, -1, 0};
+    reset(&counter, -1);
     assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
 #if SN_TEST_WATCH_LIBC
     /* the watch sees what the C library allocates for itself */
@@ -443,9 +451,44 @@ static void test_checkpoints_out_of_memory(void **state) {
     sn_graph_destroy(c.loaded);
     assert_int_equal(counter.live, 0);
     assert_int_equal(counter.foreign, 0);
-    assert_int_equal(made.count, 0);
+    assert_int_equal(counter.made.count, 0);
     assert_int_equal(sn_set_allocator(NULL), SN_OK);
     unlink(c.path);
+}
+
+/* The hook may change between calls (with nothing live): each call
+ * allocates through the hook in force, and frees through it, keeping no
+ * memory of an earlier one. */
+static struct counting other;
+
+static void test_checkpoints_follow_the_hook_in_force(void **state) {
+    (void)state;
+    static const sn_allocator first = {count_allocate,         count_reallocate, count_free,
+                                       count_allocate_aligned, count_free,       &counter};
+    static const sn_allocator second = {count_allocate,         count_reallocate, count_free,
+                                        count_allocate_aligned, count_free,       &other};
+    char path[300];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    for (int round = 0; round < 2; round++) {
+        struct counting *now = round ? &other : &counter, *before = round ? &counter : &other;
+        reset(now, -1);
+        long calls_before = before->calls;
+        assert_int_equal(sn_set_allocator(round ? &second : &first), SN_OK);
+        sn_graph *g = many_variables(1.0f);
+        assert_non_null(g);
+        if (round) assert_int_equal(sn_graph_load_checkpoint(g, path, true, NULL), SN_OK);
+        assert_int_equal(sn_graph_save_checkpoint(g, path), SN_OK);
+        sn_checkpoint *ck = NULL;
+        assert_int_equal(sn_checkpoint_open(path, &ck), SN_OK);
+        sn_checkpoint_close(ck);
+        sn_graph_destroy(g);
+        assert_int_equal(sn_set_allocator(NULL), SN_OK);
+        assert_true(now->calls > MANY);
+        assert_int_equal(now->live, 0);
+        assert_int_equal(now->foreign, 0);
+        assert_int_equal(before->calls, calls_before); /* the other hook is not called */
+    }
+    unlink(path);
 }
 
 static int make_tmpdir(void **state) {
@@ -465,6 +508,7 @@ int main(void) {
         cmocka_unit_test(test_hook_sees_every_allocation),
         cmocka_unit_test(test_out_of_memory_everywhere),
         cmocka_unit_test(test_checkpoints_out_of_memory),
+        cmocka_unit_test(test_checkpoints_follow_the_hook_in_force),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
