@@ -439,6 +439,25 @@ static void test_checkpoints_out_of_memory(void **state) {
     without_libc_malloc(open_memory, &c, "open_memory");
     without_libc_malloc(load, &c, "load");
     without_libc_malloc(save, &c, "save");
+    /* and the message of a failure: a corrupt copy, a missing file */
+    unsigned char *corrupt = REAL_MALLOC(c.size);
+    assert_non_null(corrupt);
+    memcpy(corrupt, c.bytes, c.size);
+    corrupt[20] = '[';
+    sn_checkpoint *ck = NULL;
+    libc_watch_start(true);
+    sn_status status = sn_checkpoint_open_memory(corrupt, c.size, &ck);
+    long calls = libc_watch_stop();
+    assert_int_equal(status, SN_ERR_CORRUPT);
+    assert_int_equal(calls, 0);
+    sn_checkpoint_close(ck);
+    REAL_FREE(corrupt);
+    libc_watch_start(true);
+    status = sn_checkpoint_open("/nonexistent/m.safetensors", &ck);
+    calls = libc_watch_stop();
+    assert_int_equal(status, SN_ERR_IO);
+    assert_int_equal(calls, 0);
+    sn_checkpoint_close(ck);
 
     print_message("open: %ld allocations, open_memory: %ld, load: %ld, save: %ld; each one "
                   "failing was handled\n",
