@@ -100,13 +100,23 @@ SN_API const char *sn_status_string(sn_status status);
 /* Memory                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* An allocator for every allocation the library makes (an embedding app's
- * pool, a counting allocator in a test). Each function gets `user` first.
+/* An allocator for the library's memory (an embedding app's pool, a
+ * counting allocator in a test). Each function gets `user` first.
  * `allocate` and `reallocate` follow malloc and realloc (never called with
  * size 0); `allocate_aligned` returns `size` bytes aligned to `alignment`, a
  * power of two >= sizeof(void *), released by `free_aligned`. Any function
  * may return NULL: the call that needed it fails with SN_ERR_OUT_OF_MEMORY
- * and leaves nothing half-made. */
+ * and leaves nothing half-made.
+ *
+ * Every allocation scopenn's own code makes goes through it, and each is
+ * freed through it. That includes checkpoints: their JSON headers are read
+ * and written by scopenn itself, not by cJSON (whose allocator hooks are
+ * process-wide, and belong to the host program if it uses cJSON), and
+ * files are written without stdio (whose buffers come from malloc). What
+ * it does not see:
+ *  - what the C library allocates for itself: a checkpoint file's mapping
+ *    (mmap), and the translated text strerror() may load for an I/O error
+ *    message under a locale other than C. */
 typedef struct sn_allocator {
     void *(*allocate)(void *user, size_t size);
     void *(*reallocate)(void *user, void *ptr, size_t size);
@@ -794,7 +804,9 @@ typedef struct sn_checkpoint_tensor {
 /* Opens and validates the safetensors file at `path`. As with sqlite3_open,
  * *checkpoint is set even on failure (except when out of memory, when it is
  * NULL): sn_checkpoint_error() then says what is wrong, and the handle must
- * still be closed. Returns SN_OK, SN_ERR_IO (cannot open or map),
+ * still be closed. Returns SN_OK, SN_ERR_IO (cannot open or map, or not a
+ * regular file: a directory, FIFO, device or socket is refused at once,
+ * without waiting for a FIFO's writer),
  * SN_ERR_CORRUPT (not a valid safetensors file; the message names the
  * problem and the tensor), SN_ERR_UNSUPPORTED (a valid file with a dtype
  * scopenn does not read, e.g. I64, or a rank above SN_MAX_RANK; a corrupt
@@ -870,7 +882,10 @@ SN_API void sn_load_report_free(sn_load_report *report);
  * "PATH.tmp-XXXXXX", synced and renamed, so a failed save leaves no
  * half-written file). Tensors are in creation order, the header carries
  * "__metadata__": {"format": "scopenn"}, and the file keeps the mode of the
- * file it replaces (0644 for a new one). Returns SN_OK, SN_ERR_IO,
+ * file it replaces (0644 for a new one). A `path` that exists and is not a
+ * regular file (a directory, FIFO, device or socket, also through a
+ * symbolic link) is refused with SN_ERR_IO before anything is written.
+ * Returns SN_OK, SN_ERR_IO,
  * SN_ERR_OUT_OF_MEMORY or SN_ERR_INVALID_ARGUMENT (NULL), recorded on the
  * graph and sticky, as for a load. */
 SN_API sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path);

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "scopenn.h"
@@ -311,6 +314,8 @@ struct hostile {
 };
 
 #define T(name, body) "{\"" name "\":" body "}"
+#define Z10 "0000000000"
+#define Z100 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10
 #define F32_8 "\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]"
 
 static const struct hostile hostile[] = {
@@ -411,6 +416,39 @@ static const struct hostile hostile[] = {
      T("w", "{\"dtype\":\"F32\",\"shape\":[02],\"data_offsets\":[0,8]}"), 8, SN_ERR_CORRUPT,
      "invalid number", NULL},
     {"unterminated string", "{\"w", 0, SN_ERR_CORRUPT, "unterminated string", NULL},
+    {"lone high surrogate", T("w\\ud800", "{" F32_8 "}"), 8, SN_ERR_CORRUPT,
+     "unpaired UTF-16 surrogate", NULL},
+    {"lone low surrogate", T("w\\udc00", "{" F32_8 "}"), 8, SN_ERR_CORRUPT,
+     "unpaired UTF-16 surrogate", NULL},
+    {"high surrogate then a letter", T("w\\ud800\\u0041", "{" F32_8 "}"), 8, SN_ERR_CORRUPT,
+     "unpaired UTF-16 surrogate", NULL},
+    {"surrogates reversed", T("w\\udc00\\ud800", "{" F32_8 "}"), 8, SN_ERR_CORRUPT,
+     "unpaired UTF-16 surrogate", NULL},
+    {"trailing comma in an object", "{\"w\":{" F32_8 "},}", 8, SN_ERR_CORRUPT,
+     "header is not JSON: expected a name in quotes", NULL},
+    {"trailing comma in an array",
+     T("w", "{\"dtype\":\"F32\",\"shape\":[2,],\"data_offsets\":[0,8]}"), 8, SN_ERR_CORRUPT,
+     "header is not JSON: expected a value", NULL},
+    {"missing colon", "{\"w\" {" F32_8 "}}", 8, SN_ERR_CORRUPT, "header is not JSON: expected ':'",
+     NULL},
+    {"missing comma", T("w", "{\"dtype\":\"F32\" \"shape\":[2],\"data_offsets\":[0,8]}"), 8,
+     SN_ERR_CORRUPT, "header is not JSON: expected ',' or '}'", NULL},
+    {"brackets mismatched", T("w", "{\"dtype\":\"F32\",\"shape\":[2},\"data_offsets\":[0,8]}"), 8,
+     SN_ERR_CORRUPT, "header is not JSON: expected ',' or ']'", NULL},
+    {"unclosed object", "{\"w\":{" F32_8 "}", 8, SN_ERR_CORRUPT,
+     "header is not JSON: unexpected end", NULL},
+    {"a key not a string", "{1:{" F32_8 "}}", 8, SN_ERR_CORRUPT,
+     "header is not JSON: expected a name in quotes", NULL},
+    {"a lone comma", ",", 0, SN_ERR_CORRUPT, "header is not JSON: expected a value", NULL},
+    {"a number of 301 digits",
+     T("w", "{\"dtype\":\"F32\",\"shape\":[1" Z100 Z100 Z100 "],\"data_offsets\":[0,8]}"), 8,
+     SN_ERR_CORRUPT, "dimension 0 (1e+300) is too large", NULL},
+    {"a fraction of 400 digits",
+     T("w", "{\"dtype\":\"F32\",\"shape\":[2.5" Z100 Z100 Z100 Z100 "1],\"data_offsets\":[0,8]}"),
+     8, SN_ERR_CORRUPT, "dimension 0 (2.5) is not an integer", NULL},
+    {"a huge exponent",
+     T("w", "{\"dtype\":\"F32\",\"shape\":[1e99999999999999999999],\"data_offsets\":[0,8]}"), 8,
+     SN_ERR_CORRUPT, "dimension 0 (inf) is too large", NULL},
     /* valid files scopenn does not read; corruption elsewhere wins */
     {"I64", T("step", "{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}"), 8,
      SN_ERR_UNSUPPORTED, "tensor \"step\": ", "dtype I64 is not supported"},
@@ -443,6 +481,40 @@ static void test_hostile_headers(void **state) {
             expect_open_fails(h->what, bytes, size, h->status, h->want1);
         free(bytes);
     }
+}
+
+/* Escapes and numbers as JSON spells them, read as they mean. */
+static void test_json_spellings(void **state) {
+    (void)state;
+    size_t size;
+    unsigned char *bytes = st_file(
+        "{\"a\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\\b\\f\\r\\u0041z\" : { \"dtype\" : \"F32\" ,"
+        "\"shape\":[ 2.0e0 , 1 ], \"data_offsets\":[0, 0.8E+1]},"
+        "\"\\u00ff\":{\"dtype\":\"F32\",\"shape\":[-0],\"data_offsets\":[8,8]},"
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[1" Z10 Z10 Z10 "e-30],"
+        "\"data_offsets\":[80e-1,12]},"
+        "\"c\":{\"dtype\":\"F32\",\"shape\":[1" Z10 Z10 Z10 Z10 Z10 "e-50],"
+        "\"data_offsets\":[12,16]}}\r\n\t ",
+        NULL, 16, &size);
+    sn_checkpoint *ck = NULL;
+    assert_int_equal(sn_checkpoint_open_memory(bytes, size, &ck), SN_OK);
+    assert_int_equal(sn_checkpoint_tensor_count(ck), 4);
+    sn_checkpoint_tensor info;
+    assert_int_equal(sn_checkpoint_tensor_info(ck, 0, &info), SN_OK);
+    assert_string_equal(info.name, "a\xc3\xa9\xf0\x9f\x98\x80\n\t\"\\/\b\f\rAz");
+    assert_int_equal(info.shape.rank, 2);
+    assert_int_equal(info.shape.dims[0], 2);
+    assert_int_equal(info.nbytes, 8);
+    assert_int_equal(sn_checkpoint_tensor_info(ck, 1, &info), SN_OK);
+    assert_string_equal(info.name, "\xc3\xbf");
+    assert_int_equal(info.shape.dims[0], 0);
+    assert_int_equal(sn_checkpoint_find(ck, "\xc3\xbf"), 1);
+    assert_int_equal(sn_checkpoint_tensor_info(ck, 2, &info), SN_OK);
+    assert_int_equal(info.shape.dims[0], 1);
+    assert_int_equal(sn_checkpoint_tensor_info(ck, 3, &info), SN_OK);
+    assert_int_equal(info.shape.dims[0], 1);
+    sn_checkpoint_close(ck);
+    free(bytes);
 }
 
 static void test_hostile_lengths(void **state) {
@@ -581,6 +653,150 @@ static void test_open_file_errors(void **state) {
     unlink(path);
 }
 
+/* A path that is not UTF-8 is named in the message with U+FFFD's escape
+ * for each stray byte, and a long one is cut between characters, never
+ * inside a character or an escape. */
+static void test_messages_name_paths_in_utf8(void **state) {
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "a\xff\xc3(\xe2\x82\xf0\x9f\x98\x80\"\n.st");
+    sn_checkpoint *ck = NULL;
+    assert_int_equal(sn_checkpoint_open(path, &ck), SN_ERR_IO);
+    assert_non_null(
+        strstr(sn_checkpoint_error(ck),
+               "/a\\ufffd\\ufffd(\\ufffd\\ufffd\xf0\x9f\x98\x80\\\"\\u000a.st: cannot open"));
+    sn_checkpoint_close(ck);
+
+    enum { LONG = 6000 };
+    char *name = malloc(LONG + 1);
+    assert_non_null(name);
+    for (size_t cut = 0; cut < 8; cut++) { /* shifts the cut across a piece */
+        size_t n = 0;
+        for (size_t i = 0; i < cut; i++) name[n++] = 'x';
+        while (n + 4 <= LONG) {
+            memcpy(name + n, n % 3 ? "\xe2\x82\xac" : "\xff\n", n % 3 ? 3 : 2);
+            n += n % 3 ? 3 : 2;
+        }
+        name[n] = '\0';
+        assert_int_equal(sn_graph_load_checkpoint(NULL, name, false, NULL),
+                         SN_ERR_INVALID_ARGUMENT);
+        sn_graph *g = sn_graph_create(NULL);
+        assert_non_null(g);
+        assert_int_equal(sn_graph_load_checkpoint(g, name, false, NULL), SN_ERR_IO);
+        const char *message = sn_graph_error(g);
+        const char *dots = strstr(message, "...");
+        assert_non_null(dots);
+        /* what comes before "..." ends with a whole piece */
+        const char *p = message + strlen("checkpoint ");
+        while (p < dots) {
+            if (*p == 'x')
+                p += 1;
+            else if (strncmp(p, "\xe2\x82\xac", 3) == 0)
+                p += 3;
+            else if (strncmp(p, "\\ufffd", 6) == 0 || strncmp(p, "\\u000a", 6) == 0)
+                p += 6;
+            else
+                fail_msg("cut %zu: stray text at offset %zu of the message", cut,
+                         (size_t)(p - message));
+        }
+        assert_ptr_equal(p, dots);
+        sn_graph_destroy(g);
+    }
+    free(name);
+}
+
+/* ---- files that are not regular files --------------------------------------- */
+
+static sn_graph *model(uint64_t seed, sn_initializer init);
+
+/* A FIFO, a device, a directory and a socket are refused at once with
+ * SN_ERR_IO, by open and load (no waiting for a FIFO's writer) and by save
+ * (no waiting, nothing written, the special file left as it was). The
+ * alarm turns a regression that blocks into a failure. */
+static void expect_refused(const char *path, const char *kind) {
+    sn_checkpoint *ck = NULL;
+    assert_int_equal(sn_checkpoint_open(path, &ck), SN_ERR_IO);
+    const char *message = sn_checkpoint_error(ck);
+    if (kind && !strstr(message, kind))
+        fail_msg("open %s: \"%s\" lacks \"%s\"", path, message, kind);
+    assert_int_equal(sn_checkpoint_tensor_count(ck), 0);
+    sn_checkpoint_close(ck);
+
+    sn_graph *g = sn_graph_create(NULL);
+    assert_non_null(g);
+    sn_variable *v = sn_get_variable(g, "v", SN_SHAPE(2), sn_constant_initializer(3.0f));
+    assert_non_null(v);
+    sn_load_report *report = (sn_load_report *)&report; /* must be reset */
+    assert_int_equal(sn_graph_load_checkpoint(g, path, false, &report), SN_ERR_IO);
+    assert_null(report);
+    if (kind && !strstr(sn_graph_error(g), kind))
+        fail_msg("load %s: \"%s\" lacks \"%s\"", path, sn_graph_error(g), kind);
+    assert_int_equal(sn_variable_version(v), 1);
+    assert_true(sn_variable_value(v)[0] == 3.0f);
+    sn_graph_destroy(g);
+}
+
+static void expect_save_refused(const char *path, const char *kind) {
+    struct stat before, after;
+    assert_int_equal(lstat(path, &before), 0);
+    size_t files = count_files(tmpdir);
+    sn_graph *g = model(3, SN_NO_INITIALIZER);
+    assert_int_equal(sn_graph_save_checkpoint(g, path), SN_ERR_IO);
+    if (!strstr(sn_graph_error(g), kind))
+        fail_msg("save %s: \"%s\" lacks \"%s\"", path, sn_graph_error(g), kind);
+    assert_non_null(strstr(sn_graph_error(g), "not a regular file"));
+    sn_graph_destroy(g);
+    assert_int_equal(count_files(tmpdir), files); /* no temporary file left */
+    assert_int_equal(lstat(path, &after), 0);     /* the same file, untouched */
+    assert_int_equal(after.st_ino, before.st_ino);
+    assert_int_equal(after.st_mode, before.st_mode);
+}
+
+static void test_special_files(void **state) {
+    (void)state;
+    alarm(30);
+    char path[512];
+
+    path_in(path, sizeof path, "fifo");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    expect_refused(path, "is a FIFO, not a regular file");
+    expect_save_refused(path, "is a FIFO");
+    unlink(path);
+
+    expect_refused("/dev/null", "is a character device, not a regular file");
+    expect_refused("/dev/zero", "is a character device, not a regular file");
+    /* saving to a device, through a link so that a regression replaces the
+     * link, never /dev/null */
+    path_in(path, sizeof path, "null-link");
+    assert_int_equal(symlink("/dev/null", path), 0);
+    expect_refused(path, "is a character device");
+    expect_save_refused(path, "is a character device");
+    unlink(path);
+
+    path_in(path, sizeof path, "dir");
+    assert_int_equal(mkdir(path, 0700), 0);
+    expect_refused(path, "is a directory, not a regular file");
+    expect_save_refused(path, "is a directory");
+    rmdir(path);
+
+    /* a listening socket: open(2) itself fails (ENXIO) */
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    path_in(path, sizeof path, "socket");
+    if (strlen(path) < sizeof address.sun_path) {
+        strcpy(address.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (const struct sockaddr *)&address, sizeof address), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        expect_refused(path, NULL);
+        expect_save_refused(path, "is a socket");
+        close(fd);
+        unlink(path);
+    }
+    assert_int_equal(count_files(tmpdir), 0);
+    alarm(0);
+}
+
 /* ---- graphs -------------------------------------------------------------- */
 
 static sn_graph *model(uint64_t seed, sn_initializer init) {
@@ -682,12 +898,11 @@ static void test_save_failures(void **state) {
     assert_non_null(strstr(sn_graph_error(g), "no-such-dir/m.safetensors: cannot create"));
     sn_graph_clear_error(g);
 
-    /* the target is a directory: the rename fails and the temporary file
-     * goes away */
+    /* the target is a directory: refused before anything is written */
     path_in(path, sizeof path, "a-directory");
     assert_int_equal(mkdir(path, 0700), 0);
     assert_int_equal(sn_graph_save_checkpoint(g, path), SN_ERR_IO);
-    assert_non_null(strstr(sn_graph_error(g), "a-directory: cannot rename"));
+    assert_non_null(strstr(sn_graph_error(g), "a-directory: is a directory, not a regular file"));
     assert_int_equal(count_files(tmpdir), 1);
     assert_int_equal(rmdir(path), 0);
     sn_graph_clear_error(g);
@@ -1054,9 +1269,12 @@ int main(void) {
         cmocka_unit_test(test_f16_to_f32),
         cmocka_unit_test(test_bf16_to_f32),
         cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_json_spellings),
         cmocka_unit_test(test_hostile_lengths),
         cmocka_unit_test(test_hostile_sizes),
         cmocka_unit_test(test_open_file_errors),
+        cmocka_unit_test(test_special_files),
+        cmocka_unit_test(test_messages_name_paths_in_utf8),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_save_failures),
         cmocka_unit_test(test_strict_and_non_strict),

@@ -243,6 +243,94 @@ static void test_inspect_invalid_files(void **state) {
     expect_inspect_fails(path, "none.safetensors: cannot open");
 }
 
+/* Strict JSON, as any parser takes it: valid UTF-8, no raw control
+ * character (the newline that ends the output aside), and cJSON reads it
+ * whole. cJSON alone would take bytes that are not UTF-8. Returns the
+ * tree. */
+static cJSON *parse_strict_json(const char *text) {
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = strlen(text);
+    assert_true(n > 0 && s[n - 1] == '\n');
+    for (size_t i = 0; i < n - 1;) {
+        if (s[i] < 0x20) fail_msg("raw control character 0x%02x at byte %zu: %s", s[i], i, text);
+        size_t len = s[i] < 0x80             ? 1
+                     : (s[i] & 0xe0) == 0xc0 ? 2
+                     : (s[i] & 0xf0) == 0xe0 ? 3
+                     : (s[i] & 0xf8) == 0xf0 ? 4
+                                             : 0;
+        uint32_t cp = len == 1   ? s[i]
+                      : len == 2 ? s[i] & 0x1fu
+                      : len == 3 ? s[i] & 0x0fu
+                                 : s[i] & 0x07u;
+        for (size_t k = 1; k < len; k++) {
+            if (i + k >= n || (s[i + k] & 0xc0) != 0x80) len = 0;
+            if (len) cp = cp << 6 | (s[i + k] & 0x3fu);
+        }
+        static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (len == 0 || cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            fail_msg("not UTF-8 at byte %zu: %s", i, text);
+        i += len;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) fail_msg("not JSON: %s", text);
+    return root;
+}
+
+/* inspect --json on a file whose name is not UTF-8 and holds quotes,
+ * backslashes and control characters, with tensor names a hostile file
+ * can spell: the output is valid JSON that reads back as the names, with
+ * U+FFFD for each byte of the file name that is not UTF-8. */
+static void test_inspect_json_hostile_names(void **state) {
+    (void)state;
+    static const char header[] =
+        "{\"q\\\"uote\\\\back\\/slash\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+        "\"ctl\\u0001\\u001f\\n\\t\\r\\b\\f\\u007f\":{\"dtype\":\"F32\",\"shape\":[1],"
+        "\"data_offsets\":[4,8]},"
+        "\"uni\\u00e9\\u2028\\ud83d\\ude00\xe2\x82\xac\":{\"dtype\":\"F32\",\"shape\":[1],"
+        "\"data_offsets\":[8,12]}}";
+    static const char *const names[] = {"q\"uote\\back/slash", "ctl\x01\x1f\n\t\r\b\f\x7f",
+                                        "uni\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80\xe2\x82\xac"};
+    char path[512];
+    write_checkpoint(path, sizeof path, "x\xff\xfe\"y\\z\n\t\x01\xc3(\xe2\x82.st", header, 12);
+    struct run r;
+    run(&r, "inspect", "--json", path, NULL);
+    assert_int_equal(r.code, 0);
+    cJSON *root = parse_strict_json(r.out);
+    char want[600];
+    snprintf(want, sizeof want,
+             "%s/x\xef\xbf\xbd\xef\xbf\xbd\"y\\z\n\t\x01\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd.st",
+             tmpdir);
+    assert_string_equal(cJSON_GetObjectItem(root, "file")->valuestring, want);
+    cJSON *tensors = cJSON_GetObjectItem(root, "tensors");
+    assert_int_equal(cJSON_GetArraySize(tensors), 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(tensors, i), "name")->valuestring, names[i]);
+    cJSON_Delete(root);
+
+    /* the message of a failure names the file in valid UTF-8 too */
+    unlink(path);
+    write_checkpoint(path, sizeof path, "x\xff\xfe\"y\\z\n\t\x01\xc3(\xe2\x82.st", "[]", 0);
+    expect_inspect_fails(
+        path, "/x\\ufffd\\ufffd\\\"y\\\\z\\u000a\\u0009\\u0001\\ufffd(\\ufffd\\ufffd.st: ");
+    unlink(path);
+}
+
+/* A FIFO without a writer is refused at once (it used to block forever in
+ * open); the alarm makes a regression fail instead of hang. */
+static void test_inspect_special_files(void **state) {
+    (void)state;
+    alarm(30);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    expect_inspect_fails(path, "fifo: is a FIFO, not a regular file");
+    unlink(path);
+    expect_inspect_fails("/dev/null", "is a character device, not a regular file");
+    alarm(0);
+}
+
 static void test_inspect_usage(void **state) {
     (void)state;
     struct run r;
@@ -316,6 +404,8 @@ int main(void) {
         cmocka_unit_test(test_inspect_json),
         cmocka_unit_test(test_inspect_invalid_files),
         cmocka_unit_test(test_inspect_usage),
+        cmocka_unit_test(test_inspect_json_hostile_names),
+        cmocka_unit_test(test_inspect_special_files),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -4,7 +4,6 @@
  * beside the target and renames it over the target. */
 #define _FILE_OFFSET_BITS 64
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,63 +186,134 @@ void sn_load_report_free(sn_load_report *report) { sn_free(report); }
 
 /* ---- save ------------------------------------------------------------------ */
 
-/* Adds an integer as raw JSON text: cJSON prints numbers of 1e15 and more
- * with an exponent, which safetensors readers refuse. */
-static bool add_integer(cJSON *array, uint64_t value) {
-    char text[24];
-    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
-    cJSON *item = cJSON_CreateRaw(text);
-    if (item && cJSON_AddItemToArray(array, item)) return true;
-    cJSON_Delete(item);
-    return false;
+/* JSON text built in two passes: with buf NULL only `len` counts, so the
+ * header is one allocation of the right size. The header is written here
+ * rather than with cJSON: cJSON allocates through its own process-wide
+ * hooks, which sn_set_allocator cannot reach (see safetensors.c). */
+struct text {
+    char *buf;
+    size_t len;
+};
+
+static void put(struct text *t, const char *s, size_t n) {
+    if (t->buf) memcpy(t->buf + t->len, s, n);
+    t->len += n;
 }
 
-/* The JSON header for the graph's variables, in creation order, laid out
- * one after the other; NULL when out of memory. */
-static char *make_header(const sn_graph *graph) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *metadata = cJSON_AddObjectToObject(root, "__metadata__");
-    bool ok = metadata && cJSON_AddStringToObject(metadata, "format", "scopenn");
+static void put_cstr(struct text *t, const char *s) { put(t, s, strlen(s)); }
+
+/* An integer in digits: safetensors readers refuse exponents. */
+static void put_integer(struct text *t, uint64_t value) {
+    char digits[24];
+    put(t, digits, (size_t)snprintf(digits, sizeof digits, "%llu", (unsigned long long)value));
+}
+
+/* A JSON string. Variable names are ASCII (sn_check_name), but quotes,
+ * backslashes and control characters would be escaped all the same. */
+static void put_string(struct text *t, const char *s) {
+    put(t, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char escape[8];
+        if (*p == '"' || *p == '\\')
+            put(t, escape, (size_t)snprintf(escape, sizeof escape, "\\%c", *p));
+        else if (*p < 0x20)
+            put(t, escape, (size_t)snprintf(escape, sizeof escape, "\\u%04x", *p));
+        else
+            put(t, (const char *)p, 1);
+    }
+    put(t, "\"", 1);
+}
+
+/* The header for the graph's variables, in creation order, laid out one
+ * after the other. */
+static void header_text(const sn_graph *graph, struct text *t) {
+    put_cstr(t, "{\"__metadata__\":{\"format\":\"scopenn\"}");
     uint64_t offset = 0;
-    for (size_t i = 0; ok && i < sn_graph_variable_count(graph); i++) {
+    for (size_t i = 0; i < sn_graph_variable_count(graph); i++) {
         const sn_variable *v = sn_graph_variable(graph, i);
         sn_shape shape = sn_variable_shape(v);
         uint64_t nbytes = (uint64_t)sn_variable_size(v) * sizeof(float);
-        cJSON *entry = cJSON_AddObjectToObject(root, sn_variable_name(v));
-        cJSON *dims = entry ? cJSON_CreateArray() : NULL;
-        cJSON *offsets = dims ? cJSON_CreateArray() : NULL;
-        ok = entry && cJSON_AddStringToObject(entry, "dtype", "F32");
-        ok = ok && dims && cJSON_AddItemToObject(entry, "shape", dims);
-        if (!ok) cJSON_Delete(dims);
-        ok = ok && offsets && cJSON_AddItemToObject(entry, "data_offsets", offsets);
-        if (!ok) cJSON_Delete(offsets);
-        for (int d = 0; ok && d < shape.rank; d++) ok = add_integer(dims, (uint64_t)shape.dims[d]);
-        ok = ok && add_integer(offsets, offset) && add_integer(offsets, offset + nbytes);
+        put(t, ",", 1);
+        put_string(t, sn_variable_name(v));
+        put_cstr(t, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (int d = 0; d < shape.rank; d++) {
+            if (d) put(t, ",", 1);
+            put_integer(t, (uint64_t)shape.dims[d]);
+        }
+        put_cstr(t, "],\"data_offsets\":[");
+        put_integer(t, offset);
+        put(t, ",", 1);
+        put_integer(t, offset + nbytes);
+        put_cstr(t, "]}");
         offset += nbytes;
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    return text;
+    put(t, "}", 1);
+}
+
+/* The header, NUL-terminated; NULL when out of memory. */
+static char *make_header(const sn_graph *graph) {
+    struct text t = {NULL, 0};
+    header_text(graph, &t);
+    t.buf = sn_malloc(t.len + 1);
+    if (!t.buf) return NULL;
+    t.len = 0;
+    header_text(graph, &t);
+    t.buf[t.len] = '\0';
+    return t.buf;
+}
+
+/* Output to a file descriptor through a buffer of our own: stdio (fdopen)
+ * would allocate its buffer with malloc, out of the allocator hook's
+ * sight. */
+struct output {
+    int fd;
+    unsigned char *buf;
+    size_t len, size;
+};
+
+/* Writes the whole buffer out; false with errno set on failure. */
+static bool drain(struct output *o) {
+    size_t done = 0;
+    while (done < o->len) {
+        ssize_t n = write(o->fd, o->buf + done, o->len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;
+            return false;
+        }
+        done += (size_t)n;
+    }
+    o->len = 0;
+    return true;
+}
+
+static bool emit(struct output *o, const void *bytes, size_t n) {
+    const unsigned char *p = bytes;
+    while (n) {
+        if (o->len == o->size && !drain(o)) return false;
+        size_t k = o->size - o->len < n ? o->size - o->len : n;
+        memcpy(o->buf + o->len, p, k);
+        o->len += k, p += k, n -= k;
+    }
+    return true;
 }
 
 /* Writes the 8-byte length, the header padded with spaces to a multiple
  * of 8 (as the reference writer does, so F32 data is aligned), and the
  * values. Returns false with errno set on failure. */
-static bool write_file(FILE *f, const sn_graph *graph, const char *header) {
+static bool write_file(struct output *o, const sn_graph *graph, const char *header) {
     size_t n = strlen(header), padded = (n + 7) & ~(size_t)7;
     unsigned char length[8];
     for (int i = 0; i < 8; i++) length[i] = (unsigned char)((uint64_t)padded >> (8 * i));
-    if (fwrite(length, 1, 8, f) != 8 || fwrite(header, 1, n, f) != n) return false;
-    for (size_t i = n; i < padded; i++)
-        if (fputc(' ', f) == EOF) return false;
+    if (!emit(o, length, 8) || !emit(o, header, n) || !emit(o, "       ", padded - n)) return false;
     for (size_t i = 0; i < sn_graph_variable_count(graph); i++) {
         const sn_variable *v = sn_graph_variable(graph, i);
-        size_t count = (size_t)sn_variable_size(v);
         /* little-endian floats, as safetensors stores them (checked in
          * safetensors.c) */
-        if (count && fwrite(sn_variable_value(v), sizeof(float), count, f) != count) return false;
+        if (!emit(o, sn_variable_value(v), sizeof(float) * (size_t)sn_variable_size(v)))
+            return false;
     }
-    return true;
+    return drain(o);
 }
 
 /* Records a failed write, naming the file and errno's reason. */
@@ -261,21 +331,33 @@ sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path) {
     sn_status status = SN_OK;
     char *header = NULL, *temp = NULL;
     bool temp_exists = false;
-    FILE *f = NULL;
-    int fd = -1;
+    struct output out = {-1, NULL, 0, 64 * 1024};
     char source[SN_PATH_BUFFER] = "";
     sn_checkpoint_append_name(source, sizeof source, path);
 
+    /* Only a regular file is replaced: the rename would put the checkpoint
+     * in place of a FIFO or a device node (/dev/null, as root), and fail
+     * on a directory only after the whole file was written. (A race with
+     * another process changing the path between here and the rename is
+     * not guarded against.) */
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+        status = sn_graph_fail(graph, SN_ERR_IO, "checkpoint %s: is %s, not a regular file", source,
+                               sn_file_kind(st.st_mode));
+        goto error;
+    }
     header = make_header(graph);
     temp = sn_malloc(strlen(path) + sizeof ".tmp-XXXXXX");
-    if (!header || !temp) {
+    out.buf = sn_malloc(out.size);
+    if (!header || !temp || !out.buf) {
         status = sn_graph_fail(graph, SN_ERR_OUT_OF_MEMORY, "checkpoint %s: out of memory", source);
         goto error;
     }
     strcpy(temp, path);
     strcat(temp, ".tmp-XXXXXX");
-    fd = mkstemp(temp);
-    if (fd < 0) {
+    out.fd = mkstemp(temp);
+    if (out.fd < 0) {
         status = sn_graph_fail(graph, SN_ERR_IO,
                                "checkpoint %s: cannot create a temporary file beside it: %s",
                                source, strerror(errno));
@@ -284,19 +366,13 @@ sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path) {
     temp_exists = true;
     /* mkstemp makes the file 0600; give it the mode of the file it replaces,
      * or what open(2) gives under the usual umask. */
-    struct stat st;
-    (void)fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
-    if (!(f = fdopen(fd, "wb"))) {
+    (void)fchmod(out.fd, exists ? st.st_mode & 07777 : 0644);
+    if (!write_file(&out, graph, header) || fsync(out.fd) != 0) {
         status = write_failed(graph, source);
         goto error;
     }
-    fd = -1; /* f owns it now */
-    if (!write_file(f, graph, header) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        status = write_failed(graph, source);
-        goto error;
-    }
-    int closed = fclose(f);
-    f = NULL;
+    int closed = close(out.fd);
+    out.fd = -1;
     if (closed != 0) {
         status = write_failed(graph, source);
         goto error;
@@ -310,10 +386,10 @@ sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path) {
     temp_exists = false;
 
 error:
-    if (f) fclose(f);
-    if (fd >= 0) close(fd);
+    if (out.fd >= 0) close(out.fd);
     if (temp_exists) unlink(temp);
+    sn_free(out.buf);
     sn_free(temp);
-    cJSON_free(header);
+    sn_free(header);
     return status;
 }

@@ -6,12 +6,10 @@
  * end]}, plus an optional "__metadata__" object of strings), then the tensor
  * bytes; offsets count from the first byte after the header. Everything is
  * checked at open, so the reads afterwards need no checks beyond their
- * arguments. cJSON is lenient where JSON is not (it takes "\uZZZZ" as NUL,
- * "+1" as a number, and cuts a name at an escaped NUL), so a small lexer
- * checks the header's tokens and its UTF-8 before cJSON builds the tree. */
+ * arguments. A lexer checks the header's tokens and its UTF-8, then a small
+ * parser builds the tree (why not cJSON: see "the header's tree"). */
 #define _FILE_OFFSET_BITS 64 /* files over 2 GiB on 32-bit ARM */
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -92,31 +90,49 @@ struct sn_checkpoint {
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* Escapes and cuts names for messages; see safetensors.h. */
+static size_t utf8_length(const unsigned char *s, size_t n);
+
+/* Escapes and cuts names for messages; see safetensors.h. One piece at a
+ * time (a character, its escape, or U+FFFD's for a byte that is not
+ * UTF-8), so a cut never splits a character. */
 void sn_checkpoint_append_name(char *buf, size_t size, const char *name) {
     size_t start = strlen(buf), n = start;
-    for (size_t i = 0; name[i]; i++) {
+    for (size_t i = 0; name[i];) {
         unsigned char c = (unsigned char)name[i];
         char piece[8];
-        size_t len = 1;
-        if (c == '"' || c == '\\')
+        size_t len, used = 1;
+        if (c == '"' || c == '\\') {
             len = (size_t)snprintf(piece, sizeof piece, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
+        } else if (c < 0x20 || c == 0x7f) {
             len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
-        else
-            piece[0] = (char)c;
-        if (n + len + 4 > size) {     /* no room for the piece and "...": cut here */
-            if ((c & 0xc0) == 0x80) { /* inside a UTF-8 sequence: drop its start */
-                while (n > start && ((unsigned char)buf[n - 1] & 0xc0) == 0x80) n--;
-                if (n > start) n--;
-            }
+        } else if ((used = utf8_length((const unsigned char *)name + i, 4)) != 0) {
+            /* the NUL ends a sequence cut short, so 4 reads no further */
+            memcpy(piece, name + i, used);
+            len = used;
+        } else {
+            len = (size_t)snprintf(piece, sizeof piece, "\\ufffd");
+            used = 1;
+        }
+        if (n + len + 4 > size) { /* no room for the piece and "...": cut here */
             if (n + 4 <= size) memcpy(buf + n, "...", 3), n += 3;
             break;
         }
         memcpy(buf + n, piece, len);
         n += len;
+        i += used;
     }
     if (n < size) buf[n] = '\0';
+}
+
+/* What a file that is not a regular file is; see safetensors.h. */
+const char *sn_file_kind(unsigned mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "a special file";
 }
 
 /* Sets the checkpoint's message to "checkpoint SOURCE: [tensor "NAME": ]..."
@@ -177,12 +193,30 @@ struct lex_result {
      * quotes, and whether it is an object key */
     size_t nul_begin, nul_end;
     int nul_found, nul_is_key;
+    size_t values; /* strings, numbers, literals, arrays and objects */
 };
 
 static int is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/* The value of 4 hex digits (checked by the caller). */
+static unsigned hex4(const unsigned char *s) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 4 | (unsigned)(is_digit(s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+    return v;
+}
+
+/* Whether s[0..n) starts with a \u escape of a UTF-16 low surrogate. */
+static int low_surrogate_escape(const unsigned char *s, size_t n) {
+    if (n < 6 || s[0] != '\\' || s[1] != 'u') return 0;
+    for (int i = 2; i < 6; i++)
+        if (!is_hex(s[i])) return 0;
+    unsigned v = hex4(s + 2);
+    return v >= 0xdc00 && v <= 0xdfff;
+}
 
 /* Length of the UTF-8 sequence at s[0..n), or 0 if it is not valid UTF-8
  * (overlong forms, surrogates and code points above U+10FFFF are not). */
@@ -208,7 +242,8 @@ static size_t utf8_length(const unsigned char *s, size_t n) {
 }
 
 /* Checks the header's bytes as JSON tokens (strings, numbers, literals,
- * punctuation, whitespace) and UTF-8, leaving the structure to cJSON. */
+ * punctuation, whitespace) and UTF-8, leaving the structure to parse_json;
+ * counts the values, for parse_json's nodes. */
 static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
     memset(r, 0, sizeof *r);
     size_t i = 0;
@@ -216,8 +251,10 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
         unsigned char c = h[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '{' || c == '}' || c == '[' ||
             c == ']' || c == ':' || c == ',') {
+            r->values += c == '{' || c == '[';
             i++;
         } else if (c == '"') {
+            r->values++;
             size_t begin = ++i;
             int has_nul = 0;
             for (;;) {
@@ -247,7 +284,19 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
                             return;
                         }
                         if (memcmp(h + i + 2, "0000", 4) == 0) has_nul = 1;
-                        i += 6;
+                        /* UTF-16 surrogates come in pairs: what a lone one
+                         * stands for has no UTF-8 */
+                        unsigned unit = hex4(h + i + 2);
+                        if (unit >= 0xd800 && unit <= 0xdbff &&
+                            low_surrogate_escape(h + i + 6, n - i - 6)) {
+                            i += 12;
+                        } else if (unit >= 0xd800 && unit <= 0xdfff) {
+                            r->problem = "unpaired UTF-16 surrogate in a \\u escape";
+                            r->at = i;
+                            return;
+                        } else {
+                            i += 6;
+                        }
                     } else {
                         i += 2;
                     }
@@ -272,6 +321,7 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
             i++; /* the closing quote */
         } else if (c == '-' || is_digit(c)) {
             /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+            r->values++;
             size_t begin = i;
             if (h[i] == '-') i++;
             if (i < n && h[i] == '0') {
@@ -308,8 +358,10 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
                 return;
             }
         } else if (n - i >= 4 && (memcmp(h + i, "true", 4) == 0 || memcmp(h + i, "null", 4) == 0)) {
+            r->values++;
             i += 4;
         } else if (n - i >= 5 && memcmp(h + i, "false", 5) == 0) {
+            r->values++;
             i += 5;
         } else {
             r->problem = c >= 0x80 && utf8_length(h + i, n - i) == 0 ? "invalid UTF-8"
@@ -320,20 +372,243 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
     }
 }
 
+/* ---- the header's tree ----------------------------------------------------- */
+
+/* The header as a tree, parsed here rather than by cJSON: cJSON allocates
+ * through process-wide hooks (cJSON_InitHooks) that scopenn cannot point
+ * at sn_set_allocator's allocator without taking them from a host program
+ * that uses cJSON itself (its objects would then be freed by the wrong
+ * allocator, and the hooks cannot be read back to restore them), and it
+ * reports a failed allocation as a parse error. All nodes are one
+ * allocation, sized by the lexer's count of values; strings are unescaped
+ * in place in the header's copy. */
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
+
+struct json {
+    enum json_type type;
+    const char *key;    /* a member of an object: its name */
+    const char *string; /* JSON_STRING */
+    double number;      /* JSON_NUMBER */
+    size_t count;       /* arrays and objects: their members */
+    struct json *child, *next, *last, *parent;
+};
+
+/* Deeper nesting is refused, as cJSON refused it; a valid header is 3
+ * deep. */
+#define SN_ST_MAX_DEPTH 1000
+
+static size_t skip_space(const char *s, size_t n, size_t i) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* Unescapes the string whose opening quote is at s[*at], in place (an
+ * escape is never shorter than what it stands for), terminates it with NUL
+ * where its closing quote was at the latest, and moves *at past it. The
+ * lexer has checked the escapes and that surrogates are paired. */
+static const char *unescape(char *s, size_t *at) {
+    size_t i = *at + 1;
+    char *begin = s + i, *w = begin;
+    while (s[i] != '"') {
+        if (s[i] != '\\') {
+            *w++ = s[i++];
+            continue;
+        }
+        char e = s[i + 1];
+        i += 2;
+        if (e != 'u') {
+            *w++ = e == 'b'   ? '\b'
+                   : e == 'f' ? '\f'
+                   : e == 'n' ? '\n'
+                   : e == 'r' ? '\r'
+                   : e == 't' ? '\t'
+                              : e;
+            continue;
+        }
+        uint32_t cp = hex4((const unsigned char *)s + i);
+        i += 4;
+        if (cp >= 0xd800 && cp <= 0xdbff) { /* the lexer saw its low half */
+            cp =
+                0x10000 + ((cp - 0xd800) << 10) + (hex4((const unsigned char *)s + i + 2) - 0xdc00);
+            i += 6;
+        }
+        if (cp < 0x80) {
+            *w++ = (char)cp;
+        } else if (cp < 0x800) {
+            *w++ = (char)(0xc0 | cp >> 6);
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            *w++ = (char)(0xe0 | cp >> 12);
+            *w++ = (char)(0x80 | (cp >> 6 & 0x3f));
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+            *w++ = (char)(0xf0 | cp >> 18);
+            *w++ = (char)(0x80 | (cp >> 12 & 0x3f));
+            *w++ = (char)(0x80 | (cp >> 6 & 0x3f));
+            *w++ = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    *w = '\0';
+    *at = i + 1;
+    return begin;
+}
+
+/* The double nearest a JSON number (checked by the lexer) of s[0..n),
+ * without the locale: strtod reads a decimal point as LC_NUMERIC says, so
+ * the number is handed over as "[-]DIGITSeEXPONENT", its first 40
+ * significant digits (more than a double holds) and no point. */
+static double number_value(const char *s, size_t n) {
+    char buf[64];
+    size_t k = 0, i = 0;
+    long exponent = 0; /* of the digits kept, as an integer */
+    int digits = 0, fraction = 0;
+    if (s[i] == '-') buf[k++] = s[i++];
+    for (; i < n && (is_digit((unsigned char)s[i]) || s[i] == '.'); i++) {
+        if (s[i] == '.') {
+            fraction = 1;
+            continue;
+        }
+        if (digits == 0 && s[i] == '0') { /* a leading zero */
+            exponent -= fraction;
+        } else if (digits < 40) {
+            buf[k++] = s[i];
+            digits++;
+            exponent -= fraction;
+        } else {
+            exponent += !fraction; /* a digit dropped from the integer part */
+        }
+    }
+    if (i < n) { /* the exponent, saturated: beyond it the double is 0 or inf */
+        i++;
+        int negative = s[i] == '-';
+        if (s[i] == '-' || s[i] == '+') i++;
+        long e = 0;
+        for (; i < n; i++) e = e < 100000 ? e * 10 + (s[i] - '0') : e;
+        exponent += negative ? -e : e;
+    }
+    if (digits == 0) buf[k++] = '0';
+    snprintf(buf + k, sizeof buf - k, "e%ld", exponent);
+    return strtod(buf, NULL);
+}
+
+/* Reads a member's name and its colon at s[*at]; false with *problem set
+ * if they are not there. */
+static int read_key(char *s, size_t n, size_t *at, const char **key, const char **problem) {
+    if (*at >= n || s[*at] != '"') {
+        *problem = "expected a name in quotes";
+        return 0;
+    }
+    *key = unescape(s, at);
+    *at = skip_space(s, n, *at);
+    if (*at >= n || s[*at] != ':') {
+        *problem = "expected ':'";
+        return 0;
+    }
+    *at = skip_space(s, n, *at + 1);
+    return 1;
+}
+
+/* Parses the lexed JSON text s[0..n) into `nodes` (as many as the lexer
+ * counted values), without recursion. Returns the root, with *end the
+ * offset past it and its trailing spaces; or NULL, with *problem and *end
+ * saying what is wrong where. */
+static struct json *parse_json(char *s, size_t n, struct json *nodes, const char **problem,
+                               size_t *end) {
+    size_t i = skip_space(s, n, 0), used = 0;
+    struct json *root = NULL, *parent = NULL;
+    const char *key = NULL;
+    int depth = 0;
+    for (;;) {
+        /* a value */
+        if (i >= n) {
+            *problem = "unexpected end";
+            goto error;
+        }
+        char c = s[i];
+        if (c != '{' && c != '[' && c != '"' && c != 't' && c != 'f' && c != 'n' && c != '-' &&
+            !is_digit((unsigned char)c)) {
+            *problem = "expected a value";
+            goto error;
+        }
+        struct json *v = &nodes[used++];
+        *v = (struct json){.key = key, .parent = parent};
+        key = NULL;
+        if (!parent)
+            root = v;
+        else {
+            *(parent->last ? &parent->last->next : &parent->child) = v;
+            parent->last = v;
+            parent->count++;
+        }
+        if (c == '{' || c == '[') {
+            v->type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
+            if (++depth > SN_ST_MAX_DEPTH) {
+                *problem = "nested more than 1000 deep";
+                goto error;
+            }
+            i = skip_space(s, n, i + 1);
+            if (i < n && s[i] == (c == '{' ? '}' : ']')) { /* empty */
+                depth--;
+                i++;
+            } else {
+                parent = v;
+                if (c == '{' && !read_key(s, n, &i, &key, problem)) goto error;
+                continue;
+            }
+        } else if (c == '"') {
+            v->type = JSON_STRING;
+            v->string = unescape(s, &i);
+        } else if (c == 't' || c == 'f' || c == 'n') { /* the lexer saw the whole word */
+            v->type = c == 'n' ? JSON_NULL : JSON_BOOL;
+            i += c == 'f' ? 5 : 4;
+        } else {
+            size_t begin = i;
+            while (i < n && (is_digit((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' ||
+                             s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+                i++;
+            v->type = JSON_NUMBER;
+            v->number = number_value(s + begin, i - begin);
+        }
+        /* after a value: the containers it closes, then a comma or the end */
+        for (;;) {
+            i = skip_space(s, n, i);
+            if (!parent) {
+                *end = i;
+                return root;
+            }
+            char close = parent->type == JSON_OBJECT ? '}' : ']';
+            if (i < n && s[i] == close) {
+                depth--;
+                i++;
+                parent = parent->parent;
+                continue;
+            }
+            if (i >= n || s[i] != ',') {
+                *problem = i >= n                        ? "unexpected end"
+                           : parent->type == JSON_OBJECT ? "expected ',' or '}'"
+                                                         : "expected ',' or ']'";
+                goto error;
+            }
+            i = skip_space(s, n, i + 1);
+            if (parent->type == JSON_OBJECT && !read_key(s, n, &i, &key, problem)) goto error;
+            break;
+        }
+    }
+error:
+    *end = i;
+    return NULL;
+}
+
 /* ---- entries --------------------------------------------------------------- */
 
 /* Reads a non-negative integer below 2^53 from `item`; on failure describes
  * the problem in `why` ("is negative", ...) and returns 0. */
-static int read_integer(const cJSON *item, uint64_t *value, const char **why) {
-    if (!cJSON_IsNumber(item)) {
+static int read_integer(const struct json *item, uint64_t *value, const char **why) {
+    if (item->type != JSON_NUMBER) {
         *why = "is not a number";
         return 0;
     }
-    double v = item->valuedouble;
-    if (isnan(v)) { /* not from valid JSON, but cJSON is not the spec */
-        *why = "is not a number";
-        return 0;
-    }
+    double v = item->number;
     if (v < 0) {
         *why = "is negative";
         return 0;
@@ -351,39 +626,35 @@ static int read_integer(const cJSON *item, uint64_t *value, const char **why) {
 }
 
 /* The text of a JSON number, or of a non-number's type, for messages. */
-static void describe_item(const cJSON *item, char *buf, size_t size) {
-    if (cJSON_IsNumber(item))
-        format_number(item->valuedouble, buf, size);
-    else if (cJSON_IsString(item))
-        snprintf(buf, size, "a string");
-    else if (cJSON_IsArray(item))
-        snprintf(buf, size, "an array");
-    else if (cJSON_IsObject(item))
-        snprintf(buf, size, "an object");
-    else if (cJSON_IsBool(item))
-        snprintf(buf, size, "a boolean");
-    else
-        snprintf(buf, size, "null");
+static void describe_item(const struct json *item, char *buf, size_t size) {
+    switch (item->type) {
+    case JSON_NUMBER: format_number(item->number, buf, size); break;
+    case JSON_STRING: snprintf(buf, size, "a string"); break;
+    case JSON_ARRAY: snprintf(buf, size, "an array"); break;
+    case JSON_OBJECT: snprintf(buf, size, "an object"); break;
+    case JSON_BOOL: snprintf(buf, size, "a boolean"); break;
+    case JSON_NULL: snprintf(buf, size, "null"); break;
+    }
 }
 
 /* Validates one tensor entry and fills *t (but not t->name). `unsupported`
  * is set when the entry is valid but scopenn cannot read it. */
-static sn_status parse_entry(sn_checkpoint *ck, const char *name, const cJSON *entry,
+static sn_status parse_entry(sn_checkpoint *ck, const char *name, const struct json *entry,
                              struct st_tensor *t, int *unsupported) {
-    if (!cJSON_IsObject(entry)) return fail(ck, SN_ERR_CORRUPT, name, "entry is not an object");
-    const cJSON *dtype = NULL, *shape = NULL, *offsets = NULL;
-    for (const cJSON *field = entry->child; field; field = field->next) {
-        const cJSON **slot = strcmp(field->string, "dtype") == 0          ? &dtype
-                             : strcmp(field->string, "shape") == 0        ? &shape
-                             : strcmp(field->string, "data_offsets") == 0 ? &offsets
-                                                                          : NULL;
+    if (entry->type != JSON_OBJECT) return fail(ck, SN_ERR_CORRUPT, name, "entry is not an object");
+    const struct json *dtype = NULL, *shape = NULL, *offsets = NULL;
+    for (const struct json *field = entry->child; field; field = field->next) {
+        const struct json **slot = strcmp(field->key, "dtype") == 0          ? &dtype
+                                   : strcmp(field->key, "shape") == 0        ? &shape
+                                   : strcmp(field->key, "data_offsets") == 0 ? &offsets
+                                                                             : NULL;
         if (!slot) {
             char field_name[SN_NAME_BUFFER] = "";
-            sn_checkpoint_append_name(field_name, sizeof field_name, field->string);
+            sn_checkpoint_append_name(field_name, sizeof field_name, field->key);
             return fail(ck, SN_ERR_CORRUPT, name,
                         "unknown field \"%s\" (expected dtype, shape, data_offsets)", field_name);
         }
-        if (*slot) return fail(ck, SN_ERR_CORRUPT, name, "field \"%s\" twice", field->string);
+        if (*slot) return fail(ck, SN_ERR_CORRUPT, name, "field \"%s\" twice", field->key);
         *slot = field;
     }
     if (!dtype) return fail(ck, SN_ERR_CORRUPT, name, "missing \"dtype\"");
@@ -391,22 +662,24 @@ static sn_status parse_entry(sn_checkpoint *ck, const char *name, const cJSON *e
     if (!offsets) return fail(ck, SN_ERR_CORRUPT, name, "missing \"data_offsets\"");
 
     /* dtype */
-    if (!cJSON_IsString(dtype)) return fail(ck, SN_ERR_CORRUPT, name, "\"dtype\" is not a string");
+    if (dtype->type != JSON_STRING)
+        return fail(ck, SN_ERR_CORRUPT, name, "\"dtype\" is not a string");
     t->dtype = NULL;
     for (size_t i = 0; i < sizeof st_dtypes / sizeof st_dtypes[0]; i++)
-        if (strcmp(dtype->valuestring, st_dtypes[i].name) == 0) t->dtype = &st_dtypes[i];
+        if (strcmp(dtype->string, st_dtypes[i].name) == 0) t->dtype = &st_dtypes[i];
     if (!t->dtype) {
         char dtype_name[SN_NAME_BUFFER] = "";
-        sn_checkpoint_append_name(dtype_name, sizeof dtype_name, dtype->valuestring);
+        sn_checkpoint_append_name(dtype_name, sizeof dtype_name, dtype->string);
         return fail(ck, SN_ERR_CORRUPT, name, "unknown dtype \"%s\"", dtype_name);
     }
 
     /* shape: dims checked one by one, then their product */
-    if (!cJSON_IsArray(shape)) return fail(ck, SN_ERR_CORRUPT, name, "\"shape\" is not an array");
+    if (shape->type != JSON_ARRAY)
+        return fail(ck, SN_ERR_CORRUPT, name, "\"shape\" is not an array");
     int64_t dims[SN_MAX_RANK];
     int rank = 0, zero = 0;
     uint64_t elements = 1, product_overflow = 0;
-    for (const cJSON *d = shape->child; d; d = d->next) {
+    for (const struct json *d = shape->child; d; d = d->next) {
         uint64_t v;
         const char *why;
         if (!read_integer(d, &v, &why)) {
@@ -438,13 +711,12 @@ static sn_status parse_entry(sn_checkpoint *ck, const char *name, const cJSON *e
     }
 
     /* data_offsets */
-    if (!cJSON_IsArray(offsets))
+    if (offsets->type != JSON_ARRAY)
         return fail(ck, SN_ERR_CORRUPT, name, "\"data_offsets\" is not an array");
-    int count = cJSON_GetArraySize(offsets);
-    if (count != 2)
+    if (offsets->count != 2)
         return fail(ck, SN_ERR_CORRUPT, name,
-                    "\"data_offsets\" has %d elements; expected [begin, end]", count);
-    const cJSON *items[2] = {offsets->child, offsets->child->next};
+                    "\"data_offsets\" has %zu elements; expected [begin, end]", offsets->count);
+    const struct json *items[2] = {offsets->child, offsets->child->next};
     uint64_t range[2];
     for (int i = 0; i < 2; i++) {
         const char *why;
@@ -485,27 +757,52 @@ static sn_status parse_entry(sn_checkpoint *ck, const char *name, const cJSON *e
     return SN_OK;
 }
 
-static int by_name(const void *a, const void *b) {
-    return strcmp((*(const struct st_tensor *const *)a)->name,
-                  (*(const struct st_tensor *const *)b)->name);
+static int by_name(const struct st_tensor *x, const struct st_tensor *y) {
+    return strcmp(x->name, y->name);
 }
 
-static int by_offset(const void *a, const void *b) {
-    const struct st_tensor *x = *(const struct st_tensor *const *)a;
-    const struct st_tensor *y = *(const struct st_tensor *const *)b;
+static int by_offset(const struct st_tensor *x, const struct st_tensor *y) {
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
     return 0;
 }
 
+typedef int (*tensor_order)(const struct st_tensor *, const struct st_tensor *);
+
+static void sift_down(struct st_tensor **a, size_t root, size_t n, tensor_order compare) {
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n) return;
+        if (child + 1 < n && compare(a[child], a[child + 1]) < 0) child++;
+        if (compare(a[root], a[child]) >= 0) return;
+        struct st_tensor *t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+/* Sorts a[0..n) by `compare`, in place. Not qsort: glibc's allocates its
+ * merge buffer with malloc (for arrays over 1 KiB), out of the allocator
+ * hook's sight. A heapsort allocates nothing and needs no recursion. */
+static void sort_tensors(struct st_tensor **a, size_t n, tensor_order compare) {
+    for (size_t root = n / 2; root-- > 0;) sift_down(a, root, n, compare);
+    for (size_t end = n; end-- > 1;) {
+        struct st_tensor *t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_down(a, 0, end, compare);
+    }
+}
+
 /* Checks a "__metadata__" entry: an object whose values are strings. */
-static sn_status check_metadata(sn_checkpoint *ck, const cJSON *metadata) {
-    if (!cJSON_IsObject(metadata))
+static sn_status check_metadata(sn_checkpoint *ck, const struct json *metadata) {
+    if (metadata->type != JSON_OBJECT)
         return fail(ck, SN_ERR_CORRUPT, NULL, "header: \"__metadata__\" is not an object");
-    for (const cJSON *m = metadata->child; m; m = m->next)
-        if (!cJSON_IsString(m)) {
+    for (const struct json *m = metadata->child; m; m = m->next)
+        if (m->type != JSON_STRING) {
             char key[SN_NAME_BUFFER] = "";
-            sn_checkpoint_append_name(key, sizeof key, m->string);
+            sn_checkpoint_append_name(key, sizeof key, m->key);
             return fail(ck, SN_ERR_CORRUPT, NULL,
                         "header: \"__metadata__\" value \"%s\" is not a string", key);
         }
@@ -517,7 +814,7 @@ static sn_status check_metadata(sn_checkpoint *ck, const cJSON *metadata) {
 static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t size) {
     sn_status status = SN_OK;
     char *text = NULL;
-    cJSON *root = NULL;
+    struct json *nodes = NULL;
     struct st_tensor **order = NULL;
 
     if (size < 8) {
@@ -550,30 +847,29 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
                       lex.at);
         goto error;
     }
-    /* cJSON gets a terminated copy: the mapped header is not terminated. */
+    /* A copy, since the strings are unescaped in place and the mapped file
+     * is read-only. */
     text = sn_malloc(n + 1);
-    if (!text) {
+    nodes = sn_calloc(lex.values ? lex.values : 1, sizeof *nodes);
+    if (!text || !nodes) {
         status = SN_ERR_OUT_OF_MEMORY;
         goto error;
     }
     memcpy(text, header, n);
     text[n] = '\0';
-    const char *end = NULL;
-    root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-    if (!root) { /* cJSON reports a failed malloc the same way */
-        status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not JSON (at byte %zu)",
-                      end && end >= text && end <= text + n ? (size_t)(end - text) : n);
+    const char *problem = NULL;
+    size_t end = 0;
+    const struct json *root = parse_json(text, n, nodes, &problem, &end);
+    if (!root) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not JSON: %s at byte %zu", problem, end);
         goto error;
     }
-    for (const char *p = end; p < text + n; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            status = fail(ck, SN_ERR_CORRUPT, NULL,
-                          "header is not JSON: text after the object "
-                          "at byte %zu",
-                          (size_t)(p - text));
-            goto error;
-        }
-    if (!cJSON_IsObject(root)) {
+    if (end < n) {
+        status = fail(ck, SN_ERR_CORRUPT, NULL,
+                      "header is not JSON: text after the object at byte %zu", end);
+        goto error;
+    }
+    if (root->type != JSON_OBJECT) {
         status = fail(ck, SN_ERR_CORRUPT, NULL, "header is not a JSON object");
         goto error;
     }
@@ -589,8 +885,7 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
         goto error;
     }
 
-    size_t entries = 0;
-    for (const cJSON *e = root->child; e; e = e->next) entries++;
+    size_t entries = root->count;
     ck->tensors = sn_calloc(entries, sizeof *ck->tensors);
     order = sn_malloc(sizeof *order * (entries ? entries : 1));
     if (!ck->tensors || !order) {
@@ -599,8 +894,8 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
     }
     int metadata_seen = 0;
     size_t unsupported = SIZE_MAX;
-    for (const cJSON *e = root->child; e; e = e->next) {
-        if (strcmp(e->string, "__metadata__") == 0) {
+    for (const struct json *e = root->child; e; e = e->next) {
+        if (strcmp(e->key, "__metadata__") == 0) {
             if (metadata_seen++) {
                 status = fail(ck, SN_ERR_CORRUPT, NULL, "header: \"__metadata__\" twice");
                 goto error;
@@ -608,14 +903,14 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
             if ((status = check_metadata(ck, e)) != SN_OK) goto error;
             continue;
         }
-        if (e->string[0] == '\0') {
+        if (e->key[0] == '\0') {
             status = fail(ck, SN_ERR_CORRUPT, "", "empty name");
             goto error;
         }
         struct st_tensor *t = &ck->tensors[ck->count];
         int is_unsupported = 0;
-        if ((status = parse_entry(ck, e->string, e, t, &is_unsupported)) != SN_OK) goto error;
-        if (!(t->name = sn_strdup(e->string))) {
+        if ((status = parse_entry(ck, e->key, e, t, &is_unsupported)) != SN_OK) goto error;
+        if (!(t->name = sn_strdup(e->key))) {
             status = SN_ERR_OUT_OF_MEMORY;
             goto error;
         }
@@ -623,14 +918,14 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
         ck->count++;
     }
 
-    /* duplicate names (cJSON keeps every copy) */
+    /* duplicate names (the tree keeps every copy) */
     ck->by_name = sn_malloc(sizeof *ck->by_name * (ck->count ? ck->count : 1));
     if (!ck->by_name) {
         status = SN_ERR_OUT_OF_MEMORY;
         goto error;
     }
     for (size_t i = 0; i < ck->count; i++) ck->by_name[i] = order[i] = &ck->tensors[i];
-    qsort(ck->by_name, ck->count, sizeof *ck->by_name, by_name);
+    sort_tensors(ck->by_name, ck->count, by_name);
     for (size_t i = 1; i < ck->count; i++) {
         const char *name = ck->by_name[i]->name;
         if (strcmp(ck->by_name[i - 1]->name, name) == 0) {
@@ -640,7 +935,7 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
     }
 
     /* overlapping data (empty tensors occupy no bytes) */
-    qsort(order, ck->count, sizeof *order, by_offset);
+    sort_tensors(order, ck->count, by_offset);
     const struct st_tensor *last = NULL;
     for (size_t i = 0; i < ck->count; i++) {
         const struct st_tensor *t = order[i];
@@ -672,7 +967,7 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
 
 error:
     sn_free(order);
-    cJSON_Delete(root);
+    sn_free(nodes);
     sn_free(text);
     return status;
 }
@@ -726,7 +1021,10 @@ sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint) {
         status = fail(ck, SN_ERR_INVALID_ARGUMENT, NULL, "the path is NULL");
         goto error;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: without it, opening a FIFO waits for a writer (forever)
+     * and a device's open may wait too, before fstat could refuse them; on
+     * a regular file it changes nothing (mmap and reads never block). */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         status = fail(ck, SN_ERR_IO, NULL, "cannot open: %s", strerror(errno));
         goto error;
@@ -736,12 +1034,8 @@ sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint) {
         status = fail(ck, SN_ERR_IO, NULL, "cannot stat: %s", strerror(errno));
         goto error;
     }
-    if (S_ISDIR(st.st_mode)) {
-        status = fail(ck, SN_ERR_IO, NULL, "is a directory");
-        goto error;
-    }
     if (!S_ISREG(st.st_mode)) {
-        status = fail(ck, SN_ERR_IO, NULL, "not a regular file");
+        status = fail(ck, SN_ERR_IO, NULL, "is %s, not a regular file", sn_file_kind(st.st_mode));
         goto error;
     }
     if ((uint64_t)st.st_size > SIZE_MAX) {
