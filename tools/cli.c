@@ -51,7 +51,7 @@ static int escape_strings(cJSON *item) {
         char *text = cJSON_malloc(size);
         if (!text) return 0;
         strcpy(text, "\"");
-        sn_checkpoint_append_name(text, size, child->valuestring);
+        sn_append_escaped(text, size, child->valuestring);
         strcat(text, "\"");
         if (!(child->type & cJSON_IsReference)) cJSON_free(child->valuestring);
         child->valuestring = text; /* now owned, freed by cJSON_Delete */

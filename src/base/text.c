@@ -40,7 +40,7 @@ void sn_append_escaped(char *buf, size_t size, const char *name) {
         else if (*s < 0x20 || *s == 0x7f)
             len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", *s);
         else if (len == 0)
-            len = (size_t)snprintf(piece, sizeof piece, "\\x%02x", *s);
+            len = (size_t)snprintf(piece, sizeof piece, "\\ufffd");
         else
             memcpy(piece, s, len);
         if (n + len + 4 > size) { /* no room for this piece and "...": cut here */

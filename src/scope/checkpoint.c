@@ -70,7 +70,7 @@ static void append_names(char *buf, size_t size, const char *what, const char *n
     snprintf(buf + n, size - n, "%s %zu %s%s (", what, count, noun, count == 1 ? "" : "s");
     for (size_t i = 0; i < count && i < SN_NAMES_IN_MESSAGE; i++) {
         char quoted[SN_NAME_BUFFER] = "";
-        sn_checkpoint_append_name(quoted, sizeof quoted, names[i]);
+        sn_append_escaped(quoted, sizeof quoted, names[i]);
         n = strlen(buf);
         snprintf(buf + n, size - n, "%s\"%s\"", i ? ", " : "", quoted);
     }
@@ -95,7 +95,7 @@ sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool stric
     unsigned char *used = NULL; /* per tensor: a variable has its name */
     sn_load_report *result = NULL;
     char source[SN_PATH_BUFFER] = "";
-    sn_checkpoint_append_name(source, sizeof source, path);
+    sn_append_escaped(source, sizeof source, path);
 
     status = sn_checkpoint_open(path, &ck);
     if (status != SN_OK) {
@@ -333,7 +333,7 @@ sn_status sn_graph_save_checkpoint(sn_graph *graph, const char *path) {
     bool temp_exists = false;
     struct output out = {-1, NULL, 0, 64 * 1024};
     char source[SN_PATH_BUFFER] = "";
-    sn_checkpoint_append_name(source, sizeof source, path);
+    sn_append_escaped(source, sizeof source, path);
 
     /* Only a regular file is replaced: the rename would put the checkpoint
      * in place of a FIFO or a device node (/dev/null, as root), and fail

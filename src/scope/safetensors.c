@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "base/text.h"
 #include "scope/safetensors.h"
 #include "scopenn.h"
 
@@ -92,38 +93,6 @@ struct sn_checkpoint {
 
 static size_t utf8_length(const unsigned char *s, size_t n);
 
-/* Escapes and cuts names for messages; see safetensors.h. One piece at a
- * time (a character, its escape, or U+FFFD's for a byte that is not
- * UTF-8), so a cut never splits a character. */
-void sn_checkpoint_append_name(char *buf, size_t size, const char *name) {
-    size_t start = strlen(buf), n = start;
-    for (size_t i = 0; name[i];) {
-        unsigned char c = (unsigned char)name[i];
-        char piece[8];
-        size_t len, used = 1;
-        if (c == '"' || c == '\\') {
-            len = (size_t)snprintf(piece, sizeof piece, "\\%c", c);
-        } else if (c < 0x20 || c == 0x7f) {
-            len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
-        } else if ((used = utf8_length((const unsigned char *)name + i, 4)) != 0) {
-            /* the NUL ends a sequence cut short, so 4 reads no further */
-            memcpy(piece, name + i, used);
-            len = used;
-        } else {
-            len = (size_t)snprintf(piece, sizeof piece, "\\ufffd");
-            used = 1;
-        }
-        if (n + len + 4 > size) { /* no room for the piece and "...": cut here */
-            if (n + 4 <= size) memcpy(buf + n, "...", 3), n += 3;
-            break;
-        }
-        memcpy(buf + n, piece, len);
-        n += len;
-        i += used;
-    }
-    if (n < size) buf[n] = '\0';
-}
-
 /* What a file that is not a regular file is; see safetensors.h. */
 const char *sn_file_kind(unsigned mode) {
     if (S_ISDIR(mode)) return "a directory";
@@ -148,9 +117,9 @@ static sn_status fail(sn_checkpoint *ck, sn_status status, const char *name, con
 static sn_status fail(sn_checkpoint *ck, sn_status status, const char *name, const char *format,
                       ...) {
     char quoted[SN_NAME_BUFFER] = "";
-    if (name) sn_checkpoint_append_name(quoted, sizeof quoted, name);
+    if (name) sn_append_escaped(quoted, sizeof quoted, name);
     char source[SN_PATH_BUFFER] = "";
-    sn_checkpoint_append_name(source, sizeof source, ck->source);
+    sn_append_escaped(source, sizeof source, ck->source);
     va_list ap;
     va_start(ap, format);
     char detail[4 * SN_NAME_BUFFER + 256];
@@ -650,7 +619,7 @@ static sn_status parse_entry(sn_checkpoint *ck, const char *name, const struct j
                                                                              : NULL;
         if (!slot) {
             char field_name[SN_NAME_BUFFER] = "";
-            sn_checkpoint_append_name(field_name, sizeof field_name, field->key);
+            sn_append_escaped(field_name, sizeof field_name, field->key);
             return fail(ck, SN_ERR_CORRUPT, name,
                         "unknown field \"%s\" (expected dtype, shape, data_offsets)", field_name);
         }
@@ -669,7 +638,7 @@ static sn_status parse_entry(sn_checkpoint *ck, const char *name, const struct j
         if (strcmp(dtype->string, st_dtypes[i].name) == 0) t->dtype = &st_dtypes[i];
     if (!t->dtype) {
         char dtype_name[SN_NAME_BUFFER] = "";
-        sn_checkpoint_append_name(dtype_name, sizeof dtype_name, dtype->string);
+        sn_append_escaped(dtype_name, sizeof dtype_name, dtype->string);
         return fail(ck, SN_ERR_CORRUPT, name, "unknown dtype \"%s\"", dtype_name);
     }
 
@@ -802,7 +771,7 @@ static sn_status check_metadata(sn_checkpoint *ck, const struct json *metadata) 
     for (const struct json *m = metadata->child; m; m = m->next)
         if (m->type != JSON_STRING) {
             char key[SN_NAME_BUFFER] = "";
-            sn_checkpoint_append_name(key, sizeof key, m->key);
+            sn_append_escaped(key, sizeof key, m->key);
             return fail(ck, SN_ERR_CORRUPT, NULL,
                         "header: \"__metadata__\" value \"%s\" is not a string", key);
         }
@@ -942,7 +911,7 @@ static sn_status parse(sn_checkpoint *ck, const unsigned char *bytes, size_t siz
         if (t->begin == t->end) continue;
         if (last && t->begin < last->end) {
             char other[SN_NAME_BUFFER] = "";
-            sn_checkpoint_append_name(other, sizeof other, last->name);
+            sn_append_escaped(other, sizeof other, last->name);
             status = fail(ck, SN_ERR_CORRUPT, t->name,
                           "data_offsets [%llu, %llu] overlap those of tensor \"%s\" [%llu, %llu]",
                           (unsigned long long)t->begin, (unsigned long long)t->end, other,
