@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -522,10 +523,49 @@ static int remove_tmpdir(void **state) {
     return rmdir(tmpdir);
 }
 
+/* A builder call that runs out of memory at any of its allocations takes
+ * no name: the same call made next, with memory, gets the name it would
+ * have had (plain, or with the suffix of a name already taken). */
+static void test_out_of_memory_takes_no_name(void **state) {
+    (void)state;
+    const char *want[4] = {"r", "r_1", "s", "s_1"};
+    for (int call = 0; call < 4; call++) {
+        long n;
+        for (n = 0;; n++) {
+            reset(&counter, -1);
+            assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
+            sn_graph *g = sn_graph_create(NULL);
+            sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(2));
+            if (call == 1) sn_relu(g, x, "r");
+            if (call == 3 && sn_name_scope_open(g, "s")) sn_name_scope_close(g);
+            assert_int_equal(sn_graph_status(g), SN_OK);
+            reset(&counter, n);
+            const char *got =
+                call < 2 ? sn_tensor_op_name(sn_relu(g, x, "r")) : sn_name_scope_open(g, "s");
+            const bool failed = sn_graph_status(g) != SN_OK;
+            if (failed) {
+                assert_int_equal(sn_graph_status(g), SN_ERR_OUT_OF_MEMORY);
+                sn_graph_clear_error(g);
+                reset(&counter, -1);
+                got = call < 2 ? sn_tensor_op_name(sn_relu(g, x, "r")) : sn_name_scope_open(g, "s");
+            }
+            assert_int_equal(sn_graph_status(g), SN_OK);
+            if (strcmp(got, want[call]) != 0)
+                fail_msg("call %d failing at allocation %ld: then named %s, not %s", call, n + 1,
+                         got, want[call]);
+            sn_graph_destroy(g);
+            assert_int_equal(sn_set_allocator(NULL), SN_OK);
+            if (!failed) break;
+        }
+        assert_true(n > 0);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_sees_every_allocation),
         cmocka_unit_test(test_out_of_memory_everywhere),
+        cmocka_unit_test(test_out_of_memory_takes_no_name),
         cmocka_unit_test(test_checkpoints_out_of_memory),
         cmocka_unit_test(test_checkpoints_follow_the_hook_in_force),
     };

@@ -188,46 +188,48 @@ static bool set_uses(sn_graph *g, const char *key, size_t n) {
 }
 
 const char *sn_unique_name(sn_graph *g, const char *name, struct sn_name_claim *claim) {
+    struct sn_name_claim mark = {0}; /* what this call has marked so far */
     char *key = lowercase(name), *candidate = NULL, *result = NULL;
     const char *interned = NULL;
     size_t i = key ? uses(g, key) : 0;
     if (!key || !set_uses(g, key, i + 1)) goto error;
+    mark.key = key, key = NULL;
     if (i == 0) {
         if (!(interned = sn_graph_intern(g, name))) goto error;
         goto done;
     }
     /* As TensorFlow: try key_i, key_(i+1), ... until unused; mark it used;
      * the result keeps the caller's capitalization. */
-    size_t n = strlen(key) + 24;
+    size_t n = strlen(mark.key) + 24;
     if (!(candidate = sn_malloc(n)) || !(result = sn_malloc(strlen(name) + 24))) goto error;
     for (;; i++) {
-        snprintf(candidate, n, "%s_%zu", key, i);
+        snprintf(candidate, n, "%s_%zu", mark.key, i);
         if (uses(g, candidate) == 0) break;
     }
     if (!set_uses(g, candidate, 1)) goto error;
+    mark.candidate = candidate, candidate = NULL;
     snprintf(result, strlen(name) + 24, "%s_%zu", name, i);
     if (!(interned = sn_graph_intern(g, result))) goto error;
     goto done;
 error:
-    /* Nothing stays marked: a failed call takes no name. Lowering a count
-     * of a key now in the map allocates nothing, so cannot fail. */
-    if (candidate && uses(g, candidate)) set_uses(g, candidate, 0);
-    if (key && uses(g, key)) set_uses(g, key, uses(g, key) - 1);
-    sn_free(key), key = NULL;
-    sn_free(candidate), candidate = NULL;
+    sn_name_release(g, &mark); /* nothing stays marked: a failed call takes no name */
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory");
 done:
-    if (claim)
-        *claim = (struct sn_name_claim){key, candidate};
-    else
-        sn_free(key), sn_free(candidate);
+    sn_free(key);
+    sn_free(candidate);
     sn_free(result);
+    if (claim)
+        *claim = mark;
+    else
+        sn_name_keep(&mark);
     return interned;
 }
 
+/* Lowering the count of a key in the map allocates nothing, so cannot
+ * fail. */
 void sn_name_release(sn_graph *g, struct sn_name_claim *claim) {
     if (claim->candidate) set_uses(g, claim->candidate, 0);
-    if (claim->key && uses(g, claim->key)) set_uses(g, claim->key, uses(g, claim->key) - 1);
+    if (claim->key) set_uses(g, claim->key, uses(g, claim->key) - 1);
     sn_name_keep(claim);
 }
 
