@@ -22,12 +22,10 @@ enum { JOINED = 0x7fff, OPEN = 0x8000, GEN_SHIFT = 16 };
 /* How an idle worker waits for the next job, and the caller for the
  * workers still in a job: first it spins for SPIN_NS, longer than the gaps
  * between a run's hand-offs and than one chunk of items; then, until
- * YIELD_NS, it yields the CPU between looks, so that on a machine with
- * more runnable threads than cores it holds no CPU that a thread with
- * work (the caller, a worker mid-item) needs, yet stays ready to come; then
- * it sleeps. pthreadpool's workers spun without yielding: with 3 threads on
- * 2 cores ours ran seed_filter 1.37x slower than 1 thread spinning 1 ms
- * without yielding, ... with yielding (docs/sessions.md). */
+ * YIELD_NS, it yields the CPU between looks, so that it stays ready to come
+ * without holding a CPU that a thread with work needs (the caller, a
+ * worker mid-item, the app's other processes); then it sleeps. Spinning
+ * alone for 1 ms measured the same in bench/contended.sh (docs/sessions.md). */
 #define SPIN_NS 50000
 #define YIELD_NS 1000000
 
