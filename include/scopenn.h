@@ -106,7 +106,11 @@ SN_API const char *sn_status_string(sn_status status);
  * size 0); `allocate_aligned` returns `size` bytes aligned to `alignment`, a
  * power of two >= sizeof(void *), released by `free_aligned`. Any function
  * may return NULL: the call that needed it fails with SN_ERR_OUT_OF_MEMORY
- * and leaves nothing half-made. */
+ * and leaves nothing half-made. A session's thread pool allocates through
+ * it too; what it cannot see are the worker threads themselves: their
+ * stacks and the C library's per-thread data, which pthread_create makes
+ * (threads - 1 of them for a session of `threads` > 1, until it is
+ * destroyed). */
 typedef struct sn_allocator {
     void *(*allocate)(void *user, size_t size);
     void *(*reallocate)(void *user, void *ptr, size_t size);
@@ -654,7 +658,11 @@ typedef struct sn_session sn_session;
 
 typedef struct sn_session_options {
     /* Threads for one run: 0 means every online CPU, 1 runs on the
-     * caller's thread with no pool. */
+     * caller's thread with no pool; at most 32767. The caller's thread
+     * is one of them and never waits for a worker that has not started
+     * on the run's work (one descheduled by another process): on a busy
+     * machine a run is about as fast as on 1 thread, not a scheduler
+     * slice slower. Idle workers spin for up to 1 ms, then sleep. */
     int threads;
     /* The largest batch a run may feed where a placeholder's batch
      * dimension is -1; the arena is planned for it. 0 means 1. */
@@ -690,8 +698,10 @@ typedef struct sn_session_options {
 /* Creates a session computing `fetches` (`fetch_count` tensors of
  * `graph`); `options` may be NULL. Returns NULL on error, recorded on the
  * graph (sticky): a NULL or foreign fetch, a placeholder with an unknown
- * dimension other than the batch (dimension 0), out of memory, or an
- * earlier error. */
+ * dimension other than the batch (dimension 0), options out of range
+ * (SN_ERR_INVALID_ARGUMENT, more than 32767 threads included), out of
+ * memory or threads (SN_ERR_OUT_OF_MEMORY: the system refused to start
+ * one), or an earlier error. */
 SN_API sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t fetch_count,
                               const sn_session_options *options);
 
