@@ -10,7 +10,7 @@
 #
 # It starts HOGS busy loops of its own (default: cores + 3), each bounded by
 # `timeout` and killed on exit, then times `scopenn bench WORKLOAD --threads
-# 1` and `--threads N` ROUNDS times (default 5), alternating, each in its own
+# 1` and `--threads N` ROUNDS times (default 7), alternating, each in its own
 # process, so both see the same moments of the machine. Each figure is the
 # median of its rounds' medians. It prints both, and their ratio
 # (ms on N / ms on 1): the verdict is 0 if it is at most LIMIT (default
@@ -23,7 +23,7 @@ workload=${2:-resnet3x3}
 threads=${3:-2}
 cores=$(nproc 2>/dev/null || echo 2)
 hogs=${HOGS:-$((cores + 3))}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-7}
 limit=${LIMIT:-1.25}
 
 [ -x "$scopenn" ] || { echo "contended.sh: $scopenn is not built" >&2; exit 2; }
