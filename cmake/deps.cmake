@@ -53,7 +53,11 @@ function(scopenn_find_dep name header library)
 endfunction()
 
 scopenn_find_dep(cjson cjson/cJSON.h cjson libcjson-dev)
-scopenn_find_dep(pthreadpool pthreadpool.h pthreadpool libpthreadpool0 libpthreadpool-dev)
+# XNNPACK's thread pool, for bench/peers only: the library has its own
+# (src/runtime/pool.h)
+if(SCOPENN_BENCH_PEERS)
+  scopenn_find_dep(pthreadpool pthreadpool.h pthreadpool libpthreadpool0 libpthreadpool-dev)
+endif()
 # vector exp and tanh for the SIMD kernels (src/kernels/<isa>/)
 scopenn_find_dep(sleef sleef.h sleef libsleef3 libsleef-dev)
 if(SCOPENN_BUILD_TESTS)

@@ -112,11 +112,14 @@ SN_API const char *sn_status_string(sn_status status);
  * freed through it. That includes checkpoints: their JSON headers are read
  * and written by scopenn itself, not by cJSON (whose allocator hooks are
  * process-wide, and belong to the host program if it uses cJSON), and
- * files are written without stdio (whose buffers come from malloc). What
- * it does not see:
+ * files are written without stdio (whose buffers come from malloc); and a
+ * session's thread pool. What it does not see:
  *  - what the C library allocates for itself: a checkpoint file's mapping
  *    (mmap), and the translated text strerror() may load for an I/O error
- *    message under a locale other than C. */
+ *    message under a locale other than C;
+ *  - the worker threads themselves: their stacks and the C library's
+ *    per-thread data, which pthread_create makes (threads - 1 of them for
+ *    a session of `threads` > 1, until it is destroyed). */
 typedef struct sn_allocator {
     void *(*allocate)(void *user, size_t size);
     void *(*reallocate)(void *user, void *ptr, size_t size);
@@ -684,7 +687,11 @@ typedef struct sn_session sn_session;
 
 typedef struct sn_session_options {
     /* Threads for one run: 0 means every online CPU, 1 runs on the
-     * caller's thread with no pool. */
+     * caller's thread with no pool; at most 32767. The caller's thread
+     * is one of them and never waits for a worker that has not started
+     * on the run's work (one descheduled by another process): on a busy
+     * machine a run is about as fast as on 1 thread, not a scheduler
+     * slice slower. Idle workers spin for up to 1 ms, then sleep. */
     int threads;
     /* The largest batch a run may feed where a placeholder's batch
      * dimension is -1; the arena is planned for it. 0 means 1. */
@@ -720,8 +727,10 @@ typedef struct sn_session_options {
 /* Creates a session computing `fetches` (`fetch_count` tensors of
  * `graph`); `options` may be NULL. Returns NULL on error, recorded on the
  * graph (sticky): a NULL or foreign fetch, a placeholder with an unknown
- * dimension other than the batch (dimension 0), out of memory, or an
- * earlier error. */
+ * dimension other than the batch (dimension 0), options out of range
+ * (SN_ERR_INVALID_ARGUMENT, more than 32767 threads included), out of
+ * memory or threads (SN_ERR_OUT_OF_MEMORY: the system refused to start
+ * one), or an earlier error. */
 SN_API sn_session *sn_session_create(sn_graph *graph, sn_tensor *const *fetches, size_t fetch_count,
                               const sn_session_options *options);
 

@@ -19,7 +19,7 @@ case "$preset" in
     cc=aarch64-linux-gnu-gcc
     deps=$PWD/$build/deps-sysroot/usr/lib/aarch64-linux-gnu
     run=(scripts/qemu-run aarch64 --libdir "$stage/lib" --libdir "$deps")
-    # pthreadpool for the target lives in the build's unpacked sysroot
+    # any library unpacked for the target (cmake/deps.cmake) lives there
     ldflags="-L$deps -Wl,-rpath-link,$deps"
     toolchain+=(-DCMAKE_EXE_LINKER_FLAGS="$ldflags") ;;
   *) echo "usage: $0 native|aarch64" >&2; exit 2 ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Unpacks Debian packages of another architecture into a directory, for
-# libraries that cannot be co-installed with the native ones (pthreadpool).
+# libraries that cannot be co-installed with the native ones (pthreadpool,
+# which XNNPACK needs in bench/arm), or a whole target root (test-matrix.sh).
 # No root needed; the architecture must be known to apt (install-deps.sh
 # adds arm64 and armhf).
 #

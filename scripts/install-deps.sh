@@ -11,9 +11,10 @@
 #                                       bench-peers` (XNNPACK, oneDNN, jq)
 #
 # Cross-architecture -dev packages that are Multi-Arch: same (sleef, cmocka,
-# cJSON) are installed as :arm64 and :armhf. pthreadpool is NOT: installing
+# cJSON) are installed as :arm64 and :armhf. pthreadpool (XNNPACK's, for the
+# peers only; the library has its own pool) is NOT: installing
 # libpthreadpool-dev:arm64 would remove the native one and everything that
-# depends on it, so the cross sysroots get it from the target's .deb instead
+# depends on it, so bench/arm gets it from the target's .deb instead
 # (scripts/cross-sysroot.sh).
 set -u
 
@@ -24,8 +25,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--run|--peers]" >&2; exit 2 ;;
 esac
 
-native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libpthreadpool-dev
-        libcjson-dev)
+native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libcjson-dev)
 testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
 case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
@@ -34,7 +34,7 @@ cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf libbenchmark-dev:armhf)
 
-peers=(libxnnpack-dev libdnnl-dev jq)
+peers=(libxnnpack-dev libpthreadpool-dev libdnnl-dev jq)
 
 want=("${native[@]}")
 foreign=()

@@ -120,8 +120,7 @@ fuzz_checkpoint() {
 sysroot_column() {
   local root=build/sysroot-arm64 dir=build/aarch64-sysroot
   scripts/cross-sysroot.sh arm64 "$root" libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1 \
-    libcrypt-dev libcmocka0 libcmocka-dev libcjson1 libcjson-dev libpthreadpool0 libpthreadpool-dev \
-    libsleef3 libsleef-dev &&
+    libcrypt-dev libcmocka0 libcmocka-dev libcjson1 libcjson-dev libsleef3 libsleef-dev &&
     cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE=toolchains/rpi-aarch64.cmake \
       -DSCOPENN_SYSROOT="$PWD/$root" >/dev/null &&
     grep -q "^SCOPENN_cjson_LIBRARY:FILEPATH=$PWD/$root/" "$dir/CMakeCache.txt" &&

@@ -561,6 +561,47 @@ static void test_out_of_memory_takes_no_name(void **state) {
     }
 }
 
+/* A session's allocations through the hook: counted for `threads`, or the
+ * status of a create whose allocations fail after `fail_after`. */
+static sn_status session_allocations(int threads, long fail_after, long *calls) {
+    reset(&counter, -1);
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 8, 8, 4));
+    sn_tensor *y = sn_relu(g, x, NULL);
+    assert_int_equal(sn_graph_status(g), SN_OK);
+    const long live = counter.live;
+    reset(&counter, fail_after);
+    counter.live = live;
+    sn_session *s = sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = threads});
+    *calls = counter.calls;
+    counter.fail_after = -1;
+    sn_status st = sn_graph_status(g);
+    assert_int_equal(st, s ? SN_OK : SN_ERR_OUT_OF_MEMORY);
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+    if (counter.live != 0) fail_msg("%d threads: %ld allocations leaked", threads, counter.live);
+    return st;
+}
+
+/* The session's thread pool allocates through the hook too (the pool,
+ * its ranges of work items, its workers), and a failure of any of its
+ * allocations is reported as SN_ERR_OUT_OF_MEMORY, with nothing leaked. */
+static void test_hook_sees_the_thread_pool(void **state) {
+    (void)state;
+    assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
+    long one, two;
+    assert_int_equal(session_allocations(1, -1, &one), SN_OK);
+    assert_int_equal(session_allocations(2, -1, &two), SN_OK);
+    if (two < one + 3)
+        fail_msg("a session on 2 threads made %ld allocations through the hook, on 1 %ld", two,
+                 one);
+    long calls;
+    for (long n = 0; n < two; n++)
+        assert_int_equal(session_allocations(2, n, &calls), SN_ERR_OUT_OF_MEMORY);
+    assert_int_equal(session_allocations(2, two, &calls), SN_OK);
+    assert_int_equal(sn_set_allocator(NULL), SN_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_sees_every_allocation),
@@ -568,6 +609,7 @@ int main(void) {
         cmocka_unit_test(test_out_of_memory_takes_no_name),
         cmocka_unit_test(test_checkpoints_out_of_memory),
         cmocka_unit_test(test_checkpoints_follow_the_hook_in_force),
+        cmocka_unit_test(test_hook_sees_the_thread_pool),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -247,6 +247,19 @@ static void test_threads_give_identical_results(void **state) {
     sn_graph_destroy(m.g);
 }
 
+/* More threads than the pool takes: a clear error, not thousands of
+ * threads started. */
+static void test_too_many_threads(void **state) {
+    (void)state;
+    struct model m = build_model();
+    sn_session *s =
+        sn_session_create(m.g, SN_FETCH(m.r1), &(sn_session_options){.threads = 1 << 20});
+    assert_null(s);
+    assert_int_equal(sn_graph_status(m.g), SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sn_graph_error(m.g), "1048576 threads"));
+    sn_graph_destroy(m.g);
+}
+
 static void test_feed_errors(void **state) {
     (void)state;
     struct model m = build_model();
@@ -472,6 +485,7 @@ int main(void) {
         cmocka_unit_test(test_assignment_repacks_once),
         cmocka_unit_test(test_run_allocates_nothing),
         cmocka_unit_test(test_threads_give_identical_results),
+        cmocka_unit_test(test_too_many_threads),
         cmocka_unit_test(test_feed_errors),
         cmocka_unit_test(test_arena_holds_the_largest_adjacent_pair),
         cmocka_unit_test(test_batch_dependent_broadcast),

@@ -1,11 +1,10 @@
 /* Sessions: compile a graph (prune, fuse, pack, plan the arena) and run it
  * without allocating. */
+#include <errno.h>
 #include <math.h>
-#include <pthreadpool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "base/checked.h"
@@ -14,6 +13,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "pack/pack.h"
+#include "runtime/pool.h"
 #include "runtime/share.h"
 #include "scope/graph.h"
 
@@ -78,8 +78,7 @@ struct sn_session {
     size_t part_floats;            /* of each part: the stride from one to the next */
     struct sn_share_range *ranges; /* one per thread (runtime/share.h) */
     int64_t max_batch;
-    pthreadpool_t pool;
-    uint32_t pool_flags; /* sleep the workers when there are more than CPUs */
+    struct sn_pool *pool; /* NULL: one thread */
     const struct sn_kernels *kernels;
     size_t packs_made, packs_reused, packed_bytes, fused;
     double pack_ms;
@@ -614,9 +613,7 @@ static bool prepare_weights(sn_session *s) {
 }
 
 /* The threads a session runs on: 1 without a pool. */
-static size_t threads_of(const sn_session *s) {
-    return s->pool ? pthreadpool_get_threads_count(s->pool) : 1;
-}
+static size_t threads_of(const sn_session *s) { return s->pool ? sn_pool_threads(s->pool) : 1; }
 
 void sn_session_destroy(sn_session *s) {
     if (!s) return;
@@ -635,7 +632,7 @@ void sn_session_destroy(sn_session *s) {
     sn_free(s->packs);
     sn_free(s->scratch);
     sn_aligned_free(s->arena);
-    if (s->pool) pthreadpool_destroy(s->pool);
+    sn_pool_destroy(s->pool);
     sn_free(s);
 }
 
@@ -701,18 +698,16 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
     if (s->scratch_count && !(s->scratch = sn_malloc(s->scratch_count * sizeof *s->scratch)))
         goto oom;
     if (opt.threads != 1) {
-        s->pool = pthreadpool_create((size_t)opt.threads);
-        if (!s->pool) goto oom;
-        if (pthreadpool_get_threads_count(s->pool) <= 1)
-            pthreadpool_destroy(s->pool), s->pool = NULL;
+        const int err = sn_pool_create((size_t)opt.threads, NULL, &s->pool);
+        if (err == ENOMEM) goto oom;
+        if (err) { /* too many, or the system's limit on threads (EAGAIN) */
+            sn_graph_fail(g, err == EINVAL ? SN_ERR_INVALID_ARGUMENT : SN_ERR_OUT_OF_MEMORY,
+                          "session: cannot start %d threads (at most %d): %s", opt.threads,
+                          (int)SN_POOL_MAX_THREADS, strerror(err));
+            goto error;
+        }
+        if (sn_pool_threads(s->pool) <= 1) sn_pool_destroy(s->pool), s->pool = NULL;
     }
-    /* With more threads than online CPUs, a worker spinning after a hand-off
-     * holds a CPU that another thread of the next one needs until the
-     * scheduler's next tick: the workers sleep after each hand-off instead
-     * (3 threads on 2 cores: stem 8-15 ms a run spinning, 0.11 sleeping;
-     * seed_filter 12 against 0.30) */
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus > 0 && threads_of(s) > (size_t)cpus) s->pool_flags = PTHREADPOOL_FLAG_YIELD_WORKERS;
     if (!(s->ranges = sn_aligned_alloc(64, threads_of(s) * sizeof *s->ranges))) goto oom;
     s->part_floats = part_stride(s->part_floats, threads_of(s));
     if (s->part_floats &&
@@ -835,14 +830,14 @@ static void rows(void *context, size_t begin, size_t count) {
 }
 
 /* Runs fn over [0, count) on the session's threads, in tiles. */
-static void parallel(sn_session *s, pthreadpool_task_1d_tile_1d_t fn, void *context, size_t count) {
+static void parallel(sn_session *s, sn_pool_fn fn, void *context, size_t count) {
     if (count == 0) return;
     if (!s->pool) {
         fn(context, 0, count);
         return;
     }
     size_t tile = count / (threads_of(s) * 4);
-    pthreadpool_parallelize_1d_tile_1d(s->pool, fn, context, count, tile ? tile : 1, s->pool_flags);
+    sn_pool_run(s->pool, fn, context, count, tile ? tile : 1);
 }
 
 /* The session's threads share `items`, `chunk` at a time (runtime/share.h). */
