@@ -623,7 +623,11 @@ typedef struct sn_hw {
 typedef enum sn_padding { SN_PADDING_SAME = 0, SN_PADDING_VALID = 1 } sn_padding;
 
 /* 2-D convolution: input NHWC [batch, height, width, in_channels], filter
- * HWIO [kh, kw, in_channels, out_channels]. Default name "Conv2D". */
+ * HWIO [kh, kw, in_channels, out_channels]. SAME padding's zeros meet the
+ * weights like any input: a NaN or infinite weight on a tap in the padding
+ * gives NaN (0 x inf), as in TensorFlow and PyTorch, on every kernel set.
+ * With no input channels the output is 0 (then the fused bias and
+ * activation). Default name "Conv2D". */
 SN_API sn_tensor *sn_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
                      sn_padding padding, const char *name);
 /* As sn_conv2d(), with dilations (atrous convolution). */

@@ -16,12 +16,20 @@ void sn_f32_conv2d_ref(const sn_conv2d_geometry *g, const float *input, const fl
             for (int64_t oc = 0; oc < g->out_c; oc++) out[oc] = bias ? bias[oc] : 0.0f;
             for (int64_t ky = 0; ky < g->kh; ky++) {
                 int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-                if (iy < 0 || iy >= g->in_h) continue;
                 for (int64_t kx = 0; kx < g->kw; kx++) {
                     int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
-                    if (ix < 0 || ix >= g->in_w) continue;
-                    const float *in = input + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c;
                     const float *w = filter + (ky * g->kw + kx) * g->in_c * g->out_c;
+                    if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                        /* a tap on the padding reads a 0, which still
+                         * carries a NaN or infinite weight into the sum
+                         * (NaN), as the tile kernels' zero frame does, and
+                         * TensorFlow's and PyTorch's zero padding */
+                        for (int64_t ic = 0; ic < g->in_c; ic++)
+                            for (int64_t oc = 0; oc < g->out_c; oc++)
+                                out[oc] += 0.0f * w[ic * g->out_c + oc];
+                        continue;
+                    }
+                    const float *in = input + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c;
                     for (int64_t ic = 0; ic < g->in_c; ic++)
                         for (int64_t oc = 0; oc < g->out_c; oc++)
                             out[oc] += in[ic] * w[ic * g->out_c + oc];
