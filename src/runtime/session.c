@@ -1771,7 +1771,8 @@ sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
             return run_fail(s, SN_ERR_SHAPE_MISMATCH,
                             "op %s: its output outgrows the plan (a batch above max_batch?)",
                             nd->op->name);
-        out->data = s->arena + out->offset / sizeof(float);
+        /* no arena when every tensor in it is empty: NULL + 0 is undefined */
+        out->data = s->arena ? s->arena + out->offset / sizeof(float) : NULL;
         execute(s, nd);
     }
     for (size_t i = 0; i < s->fetch_count; i++)
