@@ -78,6 +78,13 @@
 #define AVOID_DEFECT_1_EMPTY_PRODUCT 1
 /* Defect 8: sn_variable_assign(v, NULL, 0) on a variable of 0 elements. */
 #define AVOID_DEFECT_8_ASSIGN_NULL 1
+/* Found by this fuzzer (tests/fuzz/found/README): with SAME padding the
+ * reference skips the taps that fall on padding while the AVX2 and
+ * AVX-512 convs multiply the padding's zeros by them, so a NaN or
+ * infinite weight there gives NaN on those kernel sets only. Allowed
+ * while it is open: a NaN where the reference has a number, for a SAME
+ * conv whose filter holds a non-finite weight. */
+#define ALLOW_FOUND_PADDED_TAPS 1
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -756,6 +763,15 @@ static double winograd_bound(const struct fuzz *f, int c, const float *x, const 
     return bound;
 }
 
+static bool filter_has_nonfinite(const struct fuzz *f, int c) {
+    const struct node *w = &f->nodes[f->nodes[c].in[1]];
+    int64_t count = 1;
+    for (int d = 0; d < w->run_shape.rank; d++) count *= w->run_shape.dims[d];
+    for (int64_t e = 0; e < count; e++)
+        if (!isfinite(w->value[e])) return true;
+    return false;
+}
+
 /* Whether got (C) agrees with want (P) for output e of op i. */
 static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t e, float got,
                   float want, const float *mag, const float *conv_in, const sn_shape *conv_in_shape,
@@ -766,6 +782,11 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
         const bool wino = c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR &&
                           !cfg->direct_conv;
         if (isnan(want)) return isnan(got);
+#if ALLOW_FOUND_PADDED_TAPS
+        if (isnan(got) && c >= 0 && f->nodes[c].padding == SN_PADDING_SAME &&
+            filter_has_nonfinite(f, c))
+            return true;
+#endif
         double m = mag[e], bound = 0;
         if (wino) bound = winograd_bound(f, c, conv_in, conv_in_shape, out_shape, e);
         if (!isfinite(m) || !isfinite(bound)) return isinf(want) ? got == want || isnan(got) : true;
@@ -795,12 +816,21 @@ static void dump(const struct fuzz *f) {
             fprintf(stderr, " strides %dx%d dilations %dx%d ksize %dx%d %s", n->strides.h,
                     n->strides.w, n->dilations.h, n->dilations.w, n->ksize.h, n->ksize.w,
                     n->padding == SN_PADDING_SAME ? "SAME" : "VALID");
+        if (n->wino_shape) fprintf(stderr, " (Winograd's shape)");
         if (n->kind == K_MATMUL) fprintf(stderr, " ta %d tb %d", n->ta, n->tb);
         if (n->kind == K_LRN)
             fprintf(stderr, " radius %d bias %g alpha %g beta %g", n->radius, (double)n->bias,
                     (double)n->alpha, (double)n->beta);
         if (!is_leaf(n)) fprintf(stderr, "%s", n->fetched ? "" : " (fused, unfetched)");
         fprintf(stderr, "\n");
+        const char *dump_values = getenv("FUZZ_GRAPH_DUMP");
+        if (is_leaf(n) && dump_values && strcmp(dump_values, "values") == 0) {
+            int64_t count = 1;
+            for (int d = 0; d < n->run_shape.rank; d++) count *= n->run_shape.dims[d];
+            fprintf(stderr, "    =");
+            for (int64_t e = 0; e < count; e++) fprintf(stderr, " %.9g", (double)n->value[e]);
+            fprintf(stderr, "\n");
+        }
     }
 }
 
@@ -881,7 +911,7 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
     sn_tensor *fetch[MAX_NODES];
     int index[MAX_NODES], count, pcount, mcount, pindex[MAX_NODES], mindex[MAX_NODES];
     sn_feed fd[2 * MAX_NODES];
-    sn_output out[MAX_NODES], pout[MAX_NODES], mout[MAX_NODES], by_node[MAX_NODES];
+    sn_output out[MAX_NODES], pout[MAX_NODES], mout[MAX_NODES], by_node[MAX_NODES] = {{0}};
     float *scratch[MAX_NODES] = {0};
     const struct config ref = {SN_ISA_SCALAR, 1, true, true};
 
@@ -911,7 +941,6 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
         sn_session_destroy(c);
         return;
     }
-    memset(by_node, 0, sizeof by_node);
     for (int k = 0; k < count; k++) by_node[index[k]] = out[k];
 
     if (!f->mirrored) {
@@ -1014,10 +1043,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     f->nodes[f->cur].fetched = true;
     settle(f);
 
+    if (getenv("FUZZ_GRAPH_DUMP")) { /* what an input means, for a reader */
+        fprintf(stderr, "fuzz_graph: %d thread(s), direct_conv %d, direct_matmul %d, max_batch %d\n",
+                threads, direct_conv, direct_matmul, f->max_batch);
+        dump(f);
+    }
     sn_cpu_info info;
     sn_cpu_info_get(&info);
     for (int isa = 0; isa <= (int)info.isa; isa++) {
         if (!((info.isas >> isa) & 1)) continue;
+        sn_isa only; /* FUZZ_GRAPH_ISA=avx2: that kernel set alone, to tell them apart */
+        if (getenv("FUZZ_GRAPH_ISA") && sn_isa_from_name(getenv("FUZZ_GRAPH_ISA"), &only) == SN_OK &&
+            only != (sn_isa)isa)
+            continue;
         const struct config cfg = {(sn_isa)isa, threads, direct_conv, direct_matmul};
         int wino = 0;
         if (isa != SN_ISA_SCALAR && !direct_conv)
