@@ -8,8 +8,10 @@
 #            avx2) and -cpu Nehalem (must pick scalar)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
 #   tsan     ThreadSanitizer build of the concurrency test
-#   fuzz     (x86-64) libFuzzer on the checkpoint parser for 60 s, with ASan
-#            and UBSan, from the seed files in tests/fuzz/corpus
+#   fuzz     (x86-64) libFuzzer, with ASan and UBSan, 60 s each: the
+#            checkpoint parser from tests/fuzz/corpus, and random graphs on
+#            every kernel set against the scalar reference from
+#            tests/fuzz/corpus-graph; each prints its coverage, with a floor
 #   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76;
 #            then built again against a target root file system (SCOPENN_SYSROOT)
 #   armhf    tests under qemu-arm -cpu cortex-a7 (neon), cortex-a9 (NEON but
@@ -133,6 +135,12 @@ fuzz_run() {
 # reached 345 edges (the harness alone: 23); 80% of that.
 fuzz_checkpoint() { fuzz_run checkpoint tests/fuzz/corpus 275 -dict=tests/fuzz/checkpoint.dict; }
 
+# Random small graphs on every kernel set against the scalar reference
+# (tests/fuzz/fuzz_graph.c). Floor: 60 s runs from the seeds on a busy
+# 2-core machine reached 2087 and 2215 edges (the harness alone: a few
+# hundred at most); 80% of the lower.
+fuzz_graph() { fuzz_run graph tests/fuzz/corpus-graph 1650; }
+
 sysroot_column() {
   local root=build/sysroot-arm64 dir=build/aarch64-sysroot
   scripts/cross-sysroot.sh arm64 "$root" libc6 libc6-dev linux-libc-dev libgcc-s1 libcrypt1 \
@@ -177,6 +185,7 @@ step "tsan: sessions of one graph run concurrently; the thread pool" \
 if [ "$arch" = x86_64 ]; then
   step "fuzz: build" build fuzz
   step "fuzz: checkpoint parser for 60 s" fuzz_checkpoint
+  step "fuzz: random graphs, every kernel set against the reference, for 60 s" fuzz_graph
 fi
 
 # ---- ARM under qemu -------------------------------------------------------------

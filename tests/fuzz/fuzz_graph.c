@@ -44,14 +44,16 @@
  *    1e-5 of the output's own mag would give false alarms next to a huge
  *    value. No Strassen: its shapes (m k n >= 2^25) are above the size
  *    limits, to keep executions fast.
- *  - non-finite: a NaN reference needs a NaN. When the group's sum of
- *    |terms| is not finite (an infinite or NaN input or weight, or a sum
- *    that overflows) the order of the additions decides: an infinite
- *    reference must be matched or be NaN (Winograd and Strassen give NaN
- *    where an infinite input gives an infinite output: sn_session_options),
- *    a finite one may be anything. The same holds for a Winograd output
- *    whose tile bound (above) is not finite: the transforms spread an
- *    infinite input over the whole tile.
+ *  - non-finite: a NaN term (a NaN input or weight, inf x 0) makes the
+ *    sum of |terms| NaN, and the output NaN in any order, on any kernel
+ *    set. An infinite term (an infinite input, a product that overflows)
+ *    or a sum of |terms| that overflows makes it infinite, and then the
+ *    order and fused multiply-adds decide: the reference's NaN (inf - inf)
+ *    may be inf with an FMA that never rounds the product to inf, its inf
+ *    a number, and Winograd and Strassen give NaN where an infinite input
+ *    gives an infinite output (sn_session_options): any value is
+ *    accepted. So for a Winograd output whose tile bound (above) is not
+ *    finite: its transforms spread an infinite input over the tile.
  * Any mismatch prints the op, its shapes, the kernel set, the threads and
  * both values, then traps: libFuzzer reports a crash. So does a session
  * that refuses a graph the builders accepted, or that does not choose
@@ -781,7 +783,6 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
         const int c = n->group_conv;
         const bool wino = c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR &&
                           !cfg->direct_conv;
-        if (isnan(want)) return isnan(got);
 #if ALLOW_FOUND_PADDED_TAPS
         if (isnan(got) && c >= 0 && f->nodes[c].padding == SN_PADDING_SAME &&
             filter_has_nonfinite(f, c))
@@ -789,8 +790,9 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
 #endif
         double m = mag[e], bound = 0;
         if (wino) bound = winograd_bound(f, c, conv_in, conv_in_shape, out_shape, e);
-        if (!isfinite(m) || !isfinite(bound)) return isinf(want) ? got == want || isnan(got) : true;
-        if (!isfinite(got)) return false;
+        if (isnan(m)) return isnan(got) == isnan(want); /* a NaN term: NaN in any order */
+        if (!isfinite(m) || !isfinite(bound)) return true;
+        if (!isfinite(got) || !isfinite(want)) return false;
         double tol = 2.0 * (n->terms + 1) * (FLT_EPSILON * m + FLT_MIN) + 1e-5 * bound;
         return fabs((double)got - (double)want) <= tol;
     }
