@@ -93,13 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* ---- limits ---------------------------------------------------------------- */
 
 enum {
-    MAX_NODES = 40,       /* leaves and ops */
-    MAX_OPS = 8,          /* ops in the chain (a reshape inserted for an op counts) */
-    MAX_INPUTS = 4,       /* add_n's inputs at most */
-    MAX_DIM = 24,         /* any dimension drawn */
-    MAX_CHANNELS = 40,    /* Winograd needs 16 in and 8 out */
-    MAX_ELEMENTS = 6144,  /* any tensor, the -1 batch counted at max_batch */
-    MAX_MACS = 1 << 20,   /* per conv or matmul */
+    MAX_NODES = 40,      /* leaves and ops */
+    MAX_OPS = 8,         /* ops in the chain (a reshape inserted for an op counts) */
+    MAX_INPUTS = 4,      /* add_n's inputs at most */
+    MAX_DIM = 24,        /* any dimension drawn */
+    MAX_CHANNELS = 40,   /* Winograd needs 16 in and 8 out */
+    MAX_ELEMENTS = 6144, /* any tensor, the -1 batch counted at max_batch */
+    MAX_MACS = 1 << 20,  /* per conv or matmul */
 };
 
 /* ---- the input as a stream of choices ------------------------------------------ */
@@ -130,10 +130,14 @@ static int64_t dim(struct reader *r, int max) {
     static const int around[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 31, 33, 40};
     unsigned b = byte(r);
     int d;
-    if (b < 8) d = 0;
-    else if (b < 128) d = 1 + (int)(b % 6);
-    else if (b < 208) d = around[b % (sizeof around / sizeof around[0])];
-    else d = 1 + (int)(b % (unsigned)max);
+    if (b < 8)
+        d = 0;
+    else if (b < 128)
+        d = 1 + (int)(b % 6);
+    else if (b < 208)
+        d = around[b % (sizeof around / sizeof around[0])];
+    else
+        d = 1 + (int)(b % (unsigned)max);
     return d > max ? max : d;
 }
 
@@ -150,9 +154,9 @@ static float uniform(float lo, float hi) {
 enum { VALUE_MODES = 7 };
 
 static float value(int mode) {
-    static const float special[] = {NAN,      -NAN,     INFINITY, -INFINITY, 0.0f,   -0.0f,
-                                    FLT_MAX,  -FLT_MAX, 1e-40f,   -1e-40f,   1.5e-38f, -1.2e-38f,
-                                    1e30f,    -1e30f,   6.0f,     -6.0f};
+    static const float special[] = {NAN,     -NAN,     INFINITY, -INFINITY, 0.0f,     -0.0f,
+                                    FLT_MAX, -FLT_MAX, 1e-40f,   -1e-40f,   1.5e-38f, -1.2e-38f,
+                                    1e30f,   -1e30f,   6.0f,     -6.0f};
     switch (mode) {
     case 1: return next() % 4 ? 0.0f : uniform(-1.0f, 1.0f); /* mostly zeros */
     case 2: { /* magnitudes up to 1e30, either sign */
@@ -193,12 +197,12 @@ enum kind {
 };
 
 static const char *const kind_names[] = {
-    [K_INPUT] = "placeholder", [K_VAR] = "variable",     [K_CONST] = "scalar",
-    [K_ADD] = "add",           [K_MAXIMUM] = "maximum",  [K_BIAS_ADD] = "bias_add",
-    [K_ADD_N] = "add_n",       [K_RELU] = "relu",        [K_RELU6] = "relu6",
-    [K_SIGMOID] = "sigmoid",   [K_TANH] = "tanh",        [K_SOFTMAX] = "softmax",
-    [K_MATMUL] = "matmul",     [K_CONV2D] = "conv2d",    [K_MAX_POOL] = "max_pool",
-    [K_AVG_POOL] = "avg_pool", [K_RESHAPE] = "reshape",  [K_LRN] = "lrn",
+    [K_INPUT] = "placeholder", [K_VAR] = "variable",    [K_CONST] = "scalar",
+    [K_ADD] = "add",           [K_MAXIMUM] = "maximum", [K_BIAS_ADD] = "bias_add",
+    [K_ADD_N] = "add_n",       [K_RELU] = "relu",       [K_RELU6] = "relu6",
+    [K_SIGMOID] = "sigmoid",   [K_TANH] = "tanh",       [K_SOFTMAX] = "softmax",
+    [K_MATMUL] = "matmul",     [K_CONV2D] = "conv2d",   [K_MAX_POOL] = "max_pool",
+    [K_AVG_POOL] = "avg_pool", [K_RESHAPE] = "reshape", [K_LRN] = "lrn",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -232,7 +236,7 @@ struct fuzz {
     struct reader r;
     sn_graph *g[GRAPHS];
     struct node nodes[MAX_NODES];
-    int count, ops, cur; /* nodes, ops in the chain, the chain's end */
+    int count, ops, cur;  /* nodes, ops in the chain, the chain's end */
     int max_batch, batch; /* the sessions' max_batch; the batch fed for a -1 */
     bool has_batch;       /* the first placeholder has a -1 batch */
     bool mirrored;        /* P and M are built */
@@ -241,9 +245,7 @@ struct fuzz {
 };
 
 static bool is_leaf(const struct node *n) { return n->kind <= K_CONST; }
-static bool is_weighted(const struct node *n) {
-    return n->kind == K_MATMUL || n->kind == K_CONV2D;
-}
+static bool is_weighted(const struct node *n) { return n->kind == K_MATMUL || n->kind == K_CONV2D; }
 
 /* Elements of a shape, a -1 batch counted as max_batch; -1 if too many. */
 static int64_t elements(const struct fuzz *f, const sn_shape *s) {
@@ -264,7 +266,7 @@ static void describe_shape(const sn_shape *s, char *buf, size_t size) {
     if (at < (int)size) snprintf(buf + at, size - (size_t)at, "]");
 }
 
-/* Builds op node `n` in graph `gi` on the given input tensors. */
+/* Builds op node `n` in graph `g` on the given input tensors. */
 static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
     switch (n->kind) {
     case K_ADD: return sn_add(g, in[0], in[1], NULL);
@@ -302,8 +304,8 @@ static sn_tensor *emit_leaf(struct fuzz *f, int gi, int i) {
     case K_CONST: return sn_scalar(g, v[0], NULL);
     case K_VAR: {
         if (gi != GC) {
-            sn_variable *var = sn_get_variable(g, name, SN_SHAPE_UNKNOWN,
-                                               sn_values_initializer(v, n->shape));
+            sn_variable *var =
+                sn_get_variable(g, name, SN_SHAPE_UNKNOWN, sn_values_initializer(v, n->shape));
             return var ? sn_var(g, var) : NULL;
         }
         sn_variable *var = sn_get_variable(g, name, n->shape, sn_zeros_initializer());
@@ -379,8 +381,10 @@ static int64_t known_elements(const sn_shape *s, bool *batch) {
     int64_t n = 1;
     *batch = false;
     for (int d = 0; d < s->rank; d++) {
-        if (s->dims[d] < 0) *batch = true;
-        else n *= s->dims[d];
+        if (s->dims[d] < 0)
+            *batch = true;
+        else
+            n *= s->dims[d];
     }
     return n;
 }
@@ -462,17 +466,20 @@ static bool gen_matmul(struct fuzz *f, struct node *n) {
     n->ta = b & 1, n->tb = (b >> 1) & 1;
     const bool x_is_b = (b >> 2) % 4 == 0;
     if (!x_is_b) {
-        const int64_t k = s.dims[n->ta ? 0 : 1], m = s.dims[n->ta ? 1 : 0], nn = dim(&f->r, MAX_CHANNELS);
+        const int64_t k = s.dims[n->ta ? 0 : 1], m = s.dims[n->ta ? 1 : 0],
+                      nn = dim(&f->r, MAX_CHANNELS);
         if (k < 0) return false;
 #if AVOID_DEFECT_1_EMPTY_PRODUCT
         if (k == 0) return false;
 #endif
         if ((m < 0 ? f->max_batch : m) * k * nn > MAX_MACS) return false;
-        int w = make_leaf(f, (b >> 4) % 4 ? K_VAR : K_INPUT, n->tb ? SN_SHAPE(nn, k) : SN_SHAPE(k, nn));
+        int w =
+            make_leaf(f, (b >> 4) % 4 ? K_VAR : K_INPUT, n->tb ? SN_SHAPE(nn, k) : SN_SHAPE(k, nn));
         if (w < 0) return false;
         n->in[0] = x, n->in[1] = w;
     } else {
-        const int64_t k = s.dims[n->tb ? 1 : 0], nn = s.dims[n->tb ? 0 : 1], m = dim(&f->r, MAX_DIM);
+        const int64_t k = s.dims[n->tb ? 1 : 0], nn = s.dims[n->tb ? 0 : 1],
+                      m = dim(&f->r, MAX_DIM);
         if (k < 0 || nn < 0) return false;
 #if AVOID_DEFECT_1_EMPTY_PRODUCT
         if (k == 0) return false;
@@ -558,7 +565,7 @@ static bool gen_lrn(struct fuzz *f, struct node *n) {
 }
 
 static bool (*const generators[])(struct fuzz *, struct node *) = {
-    gen_unary, gen_binary, gen_bias_add, gen_add_n, gen_matmul,
+    gen_unary, gen_binary, gen_bias_add, gen_add_n,   gen_matmul,
     gen_conv,  gen_conv,   gen_pool,     gen_reshape, gen_lrn,
 };
 
@@ -697,8 +704,10 @@ static bool build_mirror(struct fuzz *f, int gi, const sn_output *by_node) {
                 in[k] = x->t[gi];
             }
         }
-        if (gi == GM && (n->kind == K_RELU || n->kind == K_RELU6)) n->t[gi] = in[0];
-        else n->t[gi] = emit(g, n, in);
+        if (gi == GM && (n->kind == K_RELU || n->kind == K_RELU6))
+            n->t[gi] = in[0];
+        else
+            n->t[gi] = emit(g, n, in);
     }
     return sn_graph_status(g) == SN_OK;
 }
@@ -710,9 +719,12 @@ static void mark(const struct fuzz *f, int gi, int i, unsigned char *need) {
     for (int k = 0; k < n->nin; k++) {
         int j = n->in[k];
         const struct node *x = &f->nodes[j];
-        if (is_leaf(x)) need[j] |= 1;
-        else if (gi != GC && x->fetched) need[j] |= 2;
-        else if (!(need[j] & 1)) need[j] |= 1, mark(f, gi, j, need);
+        if (is_leaf(x))
+            need[j] |= 1;
+        else if (gi != GC && x->fetched)
+            need[j] |= 2;
+        else if (!(need[j] & 1))
+            need[j] |= 1, mark(f, gi, j, need);
     }
 }
 
@@ -781,8 +793,8 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
     const struct node *n = &f->nodes[i];
     if (n->terms > 0) {
         const int c = n->group_conv;
-        const bool wino = c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR &&
-                          !cfg->direct_conv;
+        const bool wino =
+            c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR && !cfg->direct_conv;
 #if ALLOW_FOUND_PADDED_TAPS
         if (isnan(got) && c >= 0 && f->nodes[c].padding == SN_PADDING_SAME &&
             filter_has_nonfinite(f, c))
@@ -837,7 +849,8 @@ static void dump(const struct fuzz *f) {
 }
 
 static void fail(const struct fuzz *f, const struct config *cfg, const char *what) {
-    fprintf(stderr, "fuzz_graph: MISMATCH: %s\n  isa %s, %d thread(s), direct_conv %d, direct_matmul %d\n",
+    fprintf(stderr,
+            "fuzz_graph: MISMATCH: %s\n  isa %s, %d thread(s), direct_conv %d, direct_matmul %d\n",
             what, sn_isa_name(cfg->isa), cfg->threads, cfg->direct_conv, cfg->direct_matmul);
     dump(f);
     __builtin_trap();
@@ -923,8 +936,9 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
     sn_session_stats_get(c, &st);
     if ((int)st.winograd != expect_winograd || st.strassen != 0) {
         char what[160];
-        snprintf(what, sizeof what, "Winograd ran %zu conv(s), Strassen %zu matmul(s); expected %d and 0",
-                 st.winograd, st.strassen, expect_winograd);
+        snprintf(what, sizeof what,
+                 "Winograd ran %zu conv(s), Strassen %zu matmul(s); expected %d and 0", st.winograd,
+                 st.strassen, expect_winograd);
         fail(f, cfg, what);
     }
     size_t nf = feeds(f, GC, index, count, by_node, fd, scratch);
@@ -939,7 +953,8 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
         fail(f, cfg, what);
     }
     if (status != SN_OK) {
-        if (status != SN_ERR_SHAPE_MISMATCH || !sn_session_error(c)[0]) fail(f, cfg, sn_session_error(c));
+        if (status != SN_ERR_SHAPE_MISMATCH || !sn_session_error(c)[0])
+            fail(f, cfg, sn_session_error(c));
         sn_session_destroy(c);
         return;
     }
@@ -1008,6 +1023,11 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
 
 /* ---- the target ------------------------------------------------------------------ */
 
+/* libFuzzer's entry point (also test_fuzz_graph's, tests/fuzz/replay.c):
+ * reads `data` as a graph (any bytes are one, the missing ones read as
+ * zeros), runs and checks it, and returns 0; a mismatch, or a library
+ * call breaking its contract, prints what and traps. Not thread-safe (the
+ * value generator is global). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct fuzz *f = calloc(1, sizeof *f);
     if (!f) return 0;
@@ -1025,7 +1045,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     {
         const int rank = 1 + (int)(byte(&f->r) % 4);
         sn_shape s = {.rank = rank};
-        for (int d = 0; d < rank; d++) s.dims[d] = dim(&f->r, rank == 4 && d == 3 ? MAX_CHANNELS : MAX_DIM);
+        for (int d = 0; d < rank; d++)
+            s.dims[d] = dim(&f->r, rank == 4 && d == 3 ? MAX_CHANNELS : MAX_DIM);
         if (f->has_batch) { /* fed with 0 to max_batch images */
             s.dims[0] = -1;
             f->batch = (int)(byte(&f->r) % (unsigned)(f->max_batch + 1));
@@ -1046,7 +1067,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     settle(f);
 
     if (getenv("FUZZ_GRAPH_DUMP")) { /* what an input means, for a reader */
-        fprintf(stderr, "fuzz_graph: %d thread(s), direct_conv %d, direct_matmul %d, max_batch %d\n",
+        fprintf(stderr,
+                "fuzz_graph: %d thread(s), direct_conv %d, direct_matmul %d, max_batch %d\n",
                 threads, direct_conv, direct_matmul, f->max_batch);
         dump(f);
     }
@@ -1055,13 +1077,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int isa = 0; isa <= (int)info.isa; isa++) {
         if (!((info.isas >> isa) & 1)) continue;
         sn_isa only; /* FUZZ_GRAPH_ISA=avx2: that kernel set alone, to tell them apart */
-        if (getenv("FUZZ_GRAPH_ISA") && sn_isa_from_name(getenv("FUZZ_GRAPH_ISA"), &only) == SN_OK &&
-            only != (sn_isa)isa)
+        if (getenv("FUZZ_GRAPH_ISA") &&
+            sn_isa_from_name(getenv("FUZZ_GRAPH_ISA"), &only) == SN_OK && only != (sn_isa)isa)
             continue;
         const struct config cfg = {(sn_isa)isa, threads, direct_conv, direct_matmul};
         int wino = 0;
         if (isa != SN_ISA_SCALAR && !direct_conv)
-            for (int i = 0; i < f->count; i++) wino += f->nodes[i].kind == K_CONV2D && f->nodes[i].wino_shape;
+            for (int i = 0; i < f->count; i++)
+                wino += f->nodes[i].kind == K_CONV2D && f->nodes[i].wino_shape;
         check(f, &cfg, wino);
     }
 
