@@ -60,7 +60,8 @@
  * Winograd exactly where sn_session_options says.
  *
  * Library defects known and being fixed elsewhere (issue 18) are avoided,
- * each behind one AVOID_ macro below; set it to 0 to hunt that defect.
+ * each behind one AVOID_ macro below; build with -DAVOID_...=0 to hunt
+ * that defect (and -DALLOW_FOUND_...=0 for what this fuzzer found).
  * Size limits keep memory bounded and executions fast; they also keep the
  * fuzzer away from defects 6 (shape inference overflow on huge dims) and
  * 7 (huge windows and dilations), which need dimensions far above them. */
@@ -77,16 +78,22 @@
 
 /* Defect 1: a matmul with k = 0, or a 1x1 conv with 0 input channels,
  * divides by zero (SIGFPE) on AVX2 and AVX-512. */
+#ifndef AVOID_DEFECT_1_EMPTY_PRODUCT
 #define AVOID_DEFECT_1_EMPTY_PRODUCT 1
+#endif
 /* Defect 8: sn_variable_assign(v, NULL, 0) on a variable of 0 elements. */
+#ifndef AVOID_DEFECT_8_ASSIGN_NULL
 #define AVOID_DEFECT_8_ASSIGN_NULL 1
+#endif
 /* Found by this fuzzer (tests/fuzz/found/README): with SAME padding the
  * reference skips the taps that fall on padding while the AVX2 and
  * AVX-512 convs multiply the padding's zeros by them, so a NaN or
  * infinite weight there gives NaN on those kernel sets only. Allowed
  * while it is open: a NaN where the reference has a number, for a SAME
  * conv whose filter holds a non-finite weight. */
+#ifndef ALLOW_FOUND_PADDED_TAPS
 #define ALLOW_FOUND_PADDED_TAPS 1
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -310,8 +317,9 @@ static sn_tensor *emit_leaf(struct fuzz *f, int gi, int i) {
         }
         sn_variable *var = sn_get_variable(g, name, n->shape, sn_zeros_initializer());
         if (!var) return NULL;
-        /* AVOID_DEFECT_8_ASSIGN_NULL: value is never NULL (see make_leaf) */
-        if (sn_variable_assign(var, v, sn_variable_size(var)) != SN_OK) __builtin_trap();
+        const int64_t count = sn_variable_size(var);
+        if (!AVOID_DEFECT_8_ASSIGN_NULL && count == 0) v = NULL; /* defect 8 */
+        if (sn_variable_assign(var, v, count) != SN_OK) __builtin_trap();
         return sn_var(g, var);
     }
     default: return NULL;
