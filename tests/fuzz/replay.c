@@ -8,7 +8,12 @@
  *
  * Files whose names start with "." or "README" are skipped. Fails if no
  * input was replayed, so a wrong path cannot pass. */
+/* 64-bit inode numbers and offsets on 32-bit ARM too: without it, readdir
+ * under qemu-arm on a 64-bit host's file system fails with EOVERFLOW. */
+#define _FILE_OFFSET_BITS 64
+
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +61,14 @@ static int by_name(const void *a, const void *b) {
 /* Replays every file of a folder in name order; returns how many. */
 static int replay_dir(const char *dir) {
     DIR *d = opendir(dir);
-    if (!d) return 0;
+    if (!d) {
+        fprintf(stderr, "test_fuzz_graph: cannot open %s: %s\n", dir, strerror(errno));
+        return 0;
+    }
     char **names = NULL;
     size_t count = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    for (errno = 0; (e = readdir(d)); errno = 0) {
         if (e->d_name[0] == '.' || strncmp(e->d_name, "README", 6) == 0) continue;
         char **grown = realloc(names, (count + 1) * sizeof *names);
         if (!grown) break;
@@ -69,6 +77,7 @@ static int replay_dir(const char *dir) {
         if (!(names[count] = malloc(len))) break;
         snprintf(names[count++], len, "%s/%s", dir, e->d_name);
     }
+    if (errno) fprintf(stderr, "test_fuzz_graph: cannot read %s: %s\n", dir, strerror(errno));
     closedir(d);
     qsort(names, count, sizeof *names, by_name);
     int replayed = 0;
