@@ -26,7 +26,9 @@ esac
 
 native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libpthreadpool-dev
         libcjson-dev)
-testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
+# llvm: llvm-symbolizer, which names the files of the fuzzers' coverage
+# (scripts/test-matrix.sh counts the library's edges)
+testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev llvm)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
 case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross

@@ -130,7 +130,7 @@ fuzz_run() {
     "$lib edges in the library (floor: $floor)"
   if [ "$lib" -lt "$floor" ]; then
     echo "fuzz_$name: $lib library edges covered, below the floor of $floor"
-    echo "(is the library instrumented? tests/fuzz/CMakeLists.txt)"
+    echo "(is the library instrumented, tests/fuzz/CMakeLists.txt? is llvm-symbolizer installed?)"
     return 1
   fi
 }
