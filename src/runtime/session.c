@@ -330,9 +330,13 @@ static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *f
                           .stride = a->strides.h,
                           .span = (filter->dims[0] - 1) * a->dilations.h + 1,
                           .span_w = (filter->dims[1] - 1) * a->dilations.w + 1};
-    sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh, &pd->top);
-    sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
-              &pd->left);
+    /* a VALID window wider than the planned input (a width from a -1 batch,
+     * planned at max_batch): no frame; a run of that width is refused */
+    if (!sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh,
+                   &pd->top) ||
+        !sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
+                   &pd->left))
+        return false;
     pd->hp = (oh - 1) * a->strides.h + pd->span;
     pd->wp = (ow - 1) * a->strides.w + pd->span_w;
     /* nothing to read: no channels, or a frame of no rows or columns (an
