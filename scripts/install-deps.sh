@@ -29,6 +29,9 @@ native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libcjson-dev
 testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
 case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
+# llvm-symbolizer names the files of the fuzzers' coverage
+# (scripts/test-matrix.sh counts the library's edges)
+testing+=(llvm)
 cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
        g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64

@@ -8,8 +8,10 @@
 #            avx2) and -cpu Nehalem (must pick scalar)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer build of the tests
 #   tsan     ThreadSanitizer build of the concurrency test
-#   fuzz     (x86-64) libFuzzer on the checkpoint parser for 60 s, with ASan
-#            and UBSan, from the seed files in tests/fuzz/corpus
+#   fuzz     (x86-64) libFuzzer, with ASan and UBSan, 60 s each: the
+#            checkpoint parser from tests/fuzz/corpus, and random graphs on
+#            every kernel set against the scalar reference from
+#            tests/fuzz/corpus-graph; each prints its coverage, with a floor
 #   aarch64  tests under qemu-aarch64 -cpu cortex-a53, cortex-a72, cortex-a76;
 #            then built again against a target root file system (SCOPENN_SYSROOT)
 #   armhf    tests under qemu-arm -cpu cortex-a7 (neon), cortex-a9 (NEON but
@@ -97,25 +99,52 @@ host_x86_isas() {
   case "$flags" in *" avx512f "*) case "$flags" in *" avx2 "*" fma "* | *" fma "*" avx2 "*) echo avx512 ;; esac ;; esac
 }
 
-# libFuzzer on the safetensors parser. It adds what it finds to the first
-# corpus directory, so it gets a fresh copy of the committed seeds; a
-# crash, a leak or undefined behaviour stops it with a non-zero exit, and
-# leaves the input as build/fuzz/crash-* (or leak-*, timeout-*).
-fuzz_checkpoint() {
-  local corpus=build/fuzz/corpus-checkpoint
-  rm -rf "$corpus" && mkdir -p "$corpus" && cp tests/fuzz/corpus/* "$corpus"/ &&
-    build/fuzz/tests/fuzz/fuzz_checkpoint -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
-      -dict=tests/fuzz/checkpoint.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
-      "$corpus" >build/fuzz/fuzz_checkpoint.log 2>&1
+# A libFuzzer target of build/fuzz for 60 s: fuzz_run NAME SEEDS FLOOR
+# [ARGS...]. libFuzzer adds what it finds to the first corpus directory,
+# so it gets a fresh copy of the committed seeds; a crash, a leak or
+# undefined behaviour stops it with a non-zero exit, and leaves the input
+# as build/fuzz/crash-* (or leak-*, timeout-*). The step prints the final
+# coverage (libFuzzer's "cov:" edges and "ft:" features, and of those
+# edges the ones in the library, src/, from -print_coverage) and fails
+# with fewer than FLOOR library edges: a library built without coverage
+# instrumentation has none, and would otherwise be fuzzed blind (a large
+# harness, fuzz_graph's, reaches over a thousand edges of its own).
+fuzz_run() {
+  local name=$1 seeds=$2 floor=$3
+  shift 3
+  local corpus=build/fuzz/corpus-$name log=build/fuzz/fuzz_$name.log
+  rm -rf "$corpus" && mkdir -p "$corpus" && cp "$seeds"/* "$corpus"/ &&
+    build/fuzz/tests/fuzz/fuzz_"$name" -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix=build/fuzz/ -print_final_stats=1 -print_coverage=1 "$@" "$corpus" >"$log" 2>&1
   local rc=$?
-  if [ $rc -eq 0 ]; then
-    tail -n 6 build/fuzz/fuzz_checkpoint.log
-  else
-    grep -m1 -A40 "ERROR\|runtime error\|deadly signal" build/fuzz/fuzz_checkpoint.log ||
-      tail -n 40 build/fuzz/fuzz_checkpoint.log
+  if [ $rc -ne 0 ]; then
+    grep -m1 -A40 "ERROR\|runtime error\|deadly signal\|MISMATCH" "$log" || tail -n 40 "$log"
+    return $rc
   fi
-  return $rc
+  local lib
+  # COVERED_FUNC: hits: H edges: COVERED/TOTAL FUNCTION FILE:LINE
+  lib=$(awk -v src="$PWD/src/" '/^COVERED_FUNC: / && index($7, src) == 1 { split($5, e, "/"); n += e[1] }
+    END { print n + 0 }' "$log")
+  grep '^stat::' "$log"
+  echo "coverage: $(grep -m1 'DONE  *cov: ' "$log" | grep -o 'cov: [0-9]* ft: [0-9]*'), of which" \
+    "$lib edges in the library (floor: $floor)"
+  if [ "$lib" -lt "$floor" ]; then
+    echo "fuzz_$name: $lib library edges covered, below the floor of $floor"
+    echo "(is the library instrumented, tests/fuzz/CMakeLists.txt? is llvm-symbolizer installed?)"
+    return 1
+  fi
 }
+
+# The safetensors parser. Floor: a 60 s run on a busy 2-core machine
+# covered 323 library edges (346 in all; the harness alone has 23); 80%.
+fuzz_checkpoint() { fuzz_run checkpoint tests/fuzz/corpus 255 -dict=tests/fuzz/checkpoint.dict; }
+
+# Random small graphs on every kernel set against the scalar reference
+# (tests/fuzz/fuzz_graph.c). Floor: 60 s runs from the seeds on a busy
+# 2-core machine covered 1739 and 1763 library edges (2165 and 2196 in
+# all; the harness alone has over 1400 of its own);
+# 80% of the lower.
+fuzz_graph() { fuzz_run graph tests/fuzz/corpus-graph 1390; }
 
 sysroot_column() {
   local root=build/sysroot-arm64 dir=build/aarch64-sysroot
@@ -160,6 +189,7 @@ step "tsan: sessions of one graph run concurrently; the thread pool" \
 if [ "$arch" = x86_64 ]; then
   step "fuzz: build" build fuzz
   step "fuzz: checkpoint parser for 60 s" fuzz_checkpoint
+  step "fuzz: random graphs, every kernel set against the reference, for 60 s" fuzz_graph
 fi
 
 # ---- ARM under qemu -------------------------------------------------------------

@@ -338,9 +338,13 @@ static bool padded(const struct sn_op *op, const sn_shape *in, const sn_shape *f
                           .stride = a->strides.h,
                           .span = (filter->dims[0] - 1) * a->dilations.h + 1,
                           .span_w = (filter->dims[1] - 1) * a->dilations.w + 1};
-    sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh, &pd->top);
-    sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
-              &pd->left);
+    /* a VALID window wider than the planned input (a width from a -1 batch,
+     * planned at max_batch): no frame; a run of that width is refused */
+    if (!sn_window(pd->h, (int)filter->dims[0], a->strides.h, a->dilations.h, a->padding, &oh,
+                   &pd->top) ||
+        !sn_window(pd->w, (int)filter->dims[1], a->strides.w, a->dilations.w, a->padding, &ow,
+                   &pd->left))
+        return false;
     pd->hp = (oh - 1) * a->strides.h + pd->span;
     pd->wp = (ow - 1) * a->strides.w + pd->span_w;
     /* nothing to read: no channels, or a frame of no rows or columns (an
@@ -1804,7 +1808,8 @@ sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
             return run_fail(s, SN_ERR_SHAPE_MISMATCH,
                             "op %s: its output outgrows the plan (a batch above max_batch?)",
                             nd->op->name);
-        out->data = s->arena + out->offset / sizeof(float);
+        /* no arena when every tensor in it is empty: NULL + 0 is undefined */
+        out->data = s->arena ? s->arena + out->offset / sizeof(float) : NULL;
         execute(s, nd);
     }
     for (size_t i = 0; i < s->fetch_count; i++)
