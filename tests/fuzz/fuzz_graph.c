@@ -67,12 +67,9 @@
  * that refuses a graph the builders accepted, or that does not choose
  * Winograd exactly where sn_session_options says.
  *
- * Library defects known and being fixed elsewhere (issue 18) are avoided,
- * each behind one AVOID_ macro below; build with -DAVOID_...=0 to hunt
- * that defect (and -DALLOW_FOUND_...=0 for what this fuzzer found).
- * Size limits keep memory bounded and executions fast; they also keep the
- * fuzzer away from defects 6 (shape inference overflow on huge dims) and
- * 7 (huge windows and dilations), which need dimensions far above them. */
+ * Size limits keep memory bounded and executions fast; huge dimensions,
+ * windows and dilations (issue 18's defects 6 and 7) are far above them
+ * and tested in test_ops, test_session and pool_tester instead. */
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
@@ -83,25 +80,6 @@
 #include <string.h>
 
 #include "scopenn.h"
-
-/* Defect 1: a matmul with k = 0, or a 1x1 conv with 0 input channels,
- * divides by zero (SIGFPE) on AVX2 and AVX-512. */
-#ifndef AVOID_DEFECT_1_EMPTY_PRODUCT
-#define AVOID_DEFECT_1_EMPTY_PRODUCT 1
-#endif
-/* Defect 8: sn_variable_assign(v, NULL, 0) on a variable of 0 elements. */
-#ifndef AVOID_DEFECT_8_ASSIGN_NULL
-#define AVOID_DEFECT_8_ASSIGN_NULL 1
-#endif
-/* Found by this fuzzer (tests/fuzz/found/README): with SAME padding the
- * reference skips the taps that fall on padding while the AVX2 and
- * AVX-512 convs multiply the padding's zeros by them, so a NaN or
- * infinite weight there gives NaN on those kernel sets only. Allowed
- * while it is open: a NaN where the reference has a number, for a SAME
- * conv whose filter holds a non-finite weight. */
-#ifndef ALLOW_FOUND_PADDED_TAPS
-#define ALLOW_FOUND_PADDED_TAPS 1
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -326,7 +304,7 @@ static sn_tensor *emit_leaf(struct fuzz *f, int gi, int i) {
         sn_variable *var = sn_get_variable(g, name, n->shape, sn_zeros_initializer());
         if (!var) return NULL;
         const int64_t count = sn_variable_size(var);
-        if (!AVOID_DEFECT_8_ASSIGN_NULL && count == 0) v = NULL; /* defect 8 */
+        if (count == 0) v = NULL; /* allowed for no elements (issue 18, defect 8) */
         if (sn_variable_assign(var, v, count) != SN_OK) __builtin_trap();
         return sn_var(g, var);
     }
@@ -487,9 +465,6 @@ static bool gen_matmul(struct fuzz *f, struct node *n) {
         const int64_t k = s.dims[n->ta ? 0 : 1], m = s.dims[n->ta ? 1 : 0],
                       nn = dim(&f->r, MAX_CHANNELS);
         if (k < 0) return false;
-#if AVOID_DEFECT_1_EMPTY_PRODUCT
-        if (k == 0) return false;
-#endif
         if ((m < 0 ? f->max_batch : m) * k * nn > MAX_MACS) return false;
         int w =
             make_leaf(f, (b >> 4) % 4 ? K_VAR : K_INPUT, n->tb ? SN_SHAPE(nn, k) : SN_SHAPE(k, nn));
@@ -499,9 +474,6 @@ static bool gen_matmul(struct fuzz *f, struct node *n) {
         const int64_t k = s.dims[n->tb ? 1 : 0], nn = s.dims[n->tb ? 0 : 1],
                       m = dim(&f->r, MAX_DIM);
         if (k < 0 || nn < 0) return false;
-#if AVOID_DEFECT_1_EMPTY_PRODUCT
-        if (k == 0) return false;
-#endif
         if (m * k * nn > MAX_MACS) return false;
         int a = make_leaf(f, K_INPUT, n->ta ? SN_SHAPE(k, m) : SN_SHAPE(m, k));
         if (a < 0) return false;
@@ -532,9 +504,6 @@ static bool gen_conv(struct fuzz *f, struct node *n) {
     n->dilations = n->dilated ? SN_HW(range(&f->r, 1, 3), range(&f->r, 1, 3)) : SN_HW(1, 1);
     const int64_t ic = s.dims[3], oc = dim(&f->r, MAX_CHANNELS);
     if (ic < 0 || ic > MAX_CHANNELS) return false;
-#if AVOID_DEFECT_1_EMPTY_PRODUCT
-    if (ic == 0 && kh == 1 && kw == 1) return false;
-#endif
     const int64_t batch = s.dims[0] < 0 ? f->max_batch : s.dims[0];
     const int64_t h = s.dims[1] < 0 ? 0 : s.dims[1], w = s.dims[2] < 0 ? 0 : s.dims[2];
     if (batch * h * w * oc * kh * kw * ic > MAX_MACS) return false; /* output <= input size */
@@ -795,15 +764,6 @@ static double winograd_bound(const struct fuzz *f, int c, const float *x, const 
     return bound;
 }
 
-static bool filter_has_nonfinite(const struct fuzz *f, int c) {
-    const struct node *w = &f->nodes[f->nodes[c].in[1]];
-    int64_t count = 1;
-    for (int d = 0; d < w->run_shape.rank; d++) count *= w->run_shape.dims[d];
-    for (int64_t e = 0; e < count; e++)
-        if (!isfinite(w->value[e])) return true;
-    return false;
-}
-
 /* Whether got (C) agrees with want (P) for output e of op i. */
 static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t e, float got,
                   float want, const float *mag, const float *conv_in, const sn_shape *conv_in_shape,
@@ -813,11 +773,6 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
         const int c = n->group_conv;
         const bool wino =
             c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR && !cfg->direct_conv;
-#if ALLOW_FOUND_PADDED_TAPS
-        if (isnan(got) && c >= 0 && f->nodes[c].padding == SN_PADDING_SAME &&
-            filter_has_nonfinite(f, c))
-            return true;
-#endif
         double m = mag[e], bound = 0;
         if (wino) bound = winograd_bound(f, c, conv_in, conv_in_shape, out_shape, e);
         if (isnan(m)) return isnan(got) == isnan(want); /* a NaN term: NaN in any order */
