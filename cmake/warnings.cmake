@@ -5,7 +5,11 @@ function(scopenn_project_options target)
   if(SCOPENN_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
+  # 64-bit file offsets and inode numbers on 32-bit targets too: without
+  # them stat and readdir fail with EOVERFLOW on a file system with large
+  # inode numbers (a 64-bit host's, under qemu-arm; XFS or btrfs on a Pi)
+  target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+                                               _FILE_OFFSET_BITS=64)
 endfunction()
 
 if(SCOPENN_SANITIZE)

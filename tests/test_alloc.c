@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <stdbool.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,8 +287,10 @@ static size_t count_files(void) {
     DIR *d = opendir(tmpdir);
     assert_non_null(d);
     size_t n = 0;
+    errno = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;)
         if (e->d_name[0] != '.') n++;
+    if (errno) fail_msg("readdir %s: %s", tmpdir, strerror(errno));
     closedir(d);
     return n;
 }

@@ -1,9 +1,6 @@
 /* Checkpoints: the safetensors reader against valid, converted and hostile
  * files, and loading and saving graph variables by full name. Files are
  * built here byte by byte, small enough for qemu. */
-/* readdir on 32-bit ARM under qemu-user on a 64-bit host: 64-bit offsets */
-#define _FILE_OFFSET_BITS 64
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

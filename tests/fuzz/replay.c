@@ -8,10 +8,6 @@
  *
  * Files whose names start with "." or "README" are skipped. Fails if no
  * input was replayed, so a wrong path cannot pass. */
-/* 64-bit inode numbers and offsets on 32-bit ARM too: without it, readdir
- * under qemu-arm on a 64-bit host's file system fails with EOVERFLOW. */
-#define _FILE_OFFSET_BITS 64
-
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
