@@ -56,26 +56,29 @@ static bool broadcast(const sn_shape *a, const sn_shape *b, sn_shape *out) {
 
 static bool known(int64_t d) { return d >= 0; }
 
+/* One spatial axis of a window op: its output size, or false with why.
+ * With VALID padding the window does not fit; with SAME (an int64
+ * overflow), the padding it needs is past any size that could run. */
+static bool axis(const struct sn_op_attrs *at, int64_t in, int k, int stride, int dilation,
+                 const char *dim, const char *larger, int64_t *out, char *why, size_t why_size) {
+    int64_t pad;
+    if (sn_window(in, k, stride, dilation, at->padding, out, &pad)) return true;
+    if (at->padding == SN_PADDING_VALID)
+        return WHY("the window (%s %d, dilation %d) is %s than the input (%lld) with VALID "
+                   "padding",
+                   dim, k, dilation, larger, (long long)in);
+    return WHY("the window (%s %d, dilation %d) needs padding too large for the input's %s (%lld)",
+               dim, k, dilation, dim, (long long)in);
+}
+
 static bool spatial(const struct sn_op_attrs *at, const sn_shape *in, int kh, int kw,
                     int64_t channels, sn_shape *out, char *why, size_t why_size) {
-    int64_t oh, ow, pad;
-    /* with VALID padding the window does not fit; with SAME (an int64
-     * overflow), the padding it needs is past any size that could run */
-    bool valid = at->padding == SN_PADDING_VALID;
-    if (!sn_window(in->dims[1], kh, at->strides.h, at->dilations.h, at->padding, &oh, &pad))
-        return valid ? WHY("the window (height %d, dilation %d) is taller than the input "
-                           "(%lld) with VALID padding",
-                           kh, at->dilations.h, (long long)in->dims[1])
-                     : WHY("the window (height %d, dilation %d) needs padding too large for "
-                           "the input's height (%lld)",
-                           kh, at->dilations.h, (long long)in->dims[1]);
-    if (!sn_window(in->dims[2], kw, at->strides.w, at->dilations.w, at->padding, &ow, &pad))
-        return valid ? WHY("the window (width %d, dilation %d) is wider than the input "
-                           "(%lld) with VALID padding",
-                           kw, at->dilations.w, (long long)in->dims[2])
-                     : WHY("the window (width %d, dilation %d) needs padding too large for "
-                           "the input's width (%lld)",
-                           kw, at->dilations.w, (long long)in->dims[2]);
+    int64_t oh, ow;
+    if (!axis(at, in->dims[1], kh, at->strides.h, at->dilations.h, "height", "taller", &oh, why,
+              why_size) ||
+        !axis(at, in->dims[2], kw, at->strides.w, at->dilations.w, "width", "wider", &ow, why,
+              why_size))
+        return false;
     *out = (sn_shape){4, {in->dims[0], oh, ow, channels}};
     return true;
 }
