@@ -711,9 +711,12 @@ typedef struct sn_session_options {
      * the image is so small that the direct conv does fewer than 3.5
      * multiply-adds per byte of them streamed (a 7x7x512 3x3 layer, one
      * image or a -1 batch), at the price of a larger rounding error (a few 1e-6 of the
-     * sum of |terms| against a few 1e-7 direct), and of NaN where an
+     * sum of |terms| against a few 1e-7 direct), of NaN where an
      * infinite input would give an infinite output (the transforms
-     * subtract the infinity from itself). */
+     * subtract the infinity from itself; an infinite input spreads over
+     * its whole output tile), and of overflow to inf or NaN where the
+     * values come within about 1e-4 of FLT_MAX (the transforms scale
+     * them by up to about 1e4) though the direct sum stays finite. */
     bool direct_conv;
     /* If true, every matmul and 1x1 conv runs as a plain product. By
      * default, on a kernel set with tile kernels, a product [m][k] x
