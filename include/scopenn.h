@@ -715,7 +715,7 @@ typedef struct sn_session_options {
      * infinite input would give an infinite output (the transforms
      * subtract the infinity from itself; an infinite input spreads over
      * its whole output tile), and of overflow to inf or NaN where the
-     * values come within about 1e-4 of FLT_MAX (the transforms scale
+     * values pass about FLT_MAX / 1e4 (the transforms scale
      * them by up to about 1e4) though the direct sum stays finite. */
     bool direct_conv;
     /* If true, every matmul and 1x1 conv runs as a plain product. By
