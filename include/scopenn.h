@@ -565,7 +565,8 @@ SN_API sn_status sn_graph_assign(sn_graph *graph, const char *name, sn_shape sha
  * dimension (SN_ERR_INVALID_ARGUMENT). Builders return NULL on error
  * (sticky); a failed call takes no name. Names in messages are escaped:
  * quotes and backslashes as \" and \\, control characters as \u00XX,
- * bytes that are not UTF-8 as \xXX, so a message is one line of UTF-8. */
+ * each byte that is not UTF-8 as \ufffd, so a message is one line of
+ * UTF-8 (and the body of a valid JSON string). */
 typedef struct sn_tensor sn_tensor;
 
 /* A value fed at run time. A dimension may be -1 (unknown, e.g. batch).
