@@ -6,7 +6,7 @@
 
 #include "bench.h"
 #include "demo.h"
-#include "scope/safetensors.h"
+#include "base/text.h"
 #include "scopenn.h"
 
 static const char usage_text[] =

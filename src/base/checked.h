@@ -20,9 +20,6 @@ static inline bool sn_mul_i64(int64_t a, int64_t b, int64_t *out) {
 static inline bool sn_add_size(size_t a, size_t b, size_t *out) {
     return !__builtin_add_overflow(a, b, out);
 }
-static inline bool sn_mul_size(size_t a, size_t b, size_t *out) {
-    return !__builtin_mul_overflow(a, b, out);
-}
 
 /* The most elements a tensor of floats may have: its bytes, rounded up to
  * a cache line, must fit in a ptrdiff_t (so in a size_t and in an offset

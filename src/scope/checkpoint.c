@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "base/text.h"
 #include "scope/graph.h"
 #include "scope/safetensors.h"
 
@@ -208,18 +209,15 @@ static void put_integer(struct text *t, uint64_t value) {
     put(t, digits, (size_t)snprintf(digits, sizeof digits, "%llu", (unsigned long long)value));
 }
 
-/* A JSON string. Variable names are ASCII (sn_check_name), but quotes,
- * backslashes and control characters would be escaped all the same. */
+/* A JSON string, escaped as messages escape names (base/text.h); variable
+ * names are ASCII (sn_check_name), so nothing needs it today. */
 static void put_string(struct text *t, const char *s) {
     put(t, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char escape[8];
-        if (*p == '"' || *p == '\\')
-            put(t, escape, (size_t)snprintf(escape, sizeof escape, "\\%c", *p));
-        else if (*p < 0x20)
-            put(t, escape, (size_t)snprintf(escape, sizeof escape, "\\u%04x", *p));
-        else
-            put(t, (const char *)p, 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        char piece[8];
+        size_t used;
+        put(t, piece, sn_escape_next(p, piece, &used));
+        p += used;
     }
     put(t, "\"", 1);
 }

@@ -91,8 +91,6 @@ struct sn_checkpoint {
 
 /* ---- messages ---------------------------------------------------------- */
 
-static size_t utf8_length(const unsigned char *s, size_t n);
-
 /* What a file that is not a regular file is; see safetensors.h. */
 const char *sn_file_kind(unsigned mode) {
     if (S_ISDIR(mode)) return "a directory";
@@ -187,29 +185,6 @@ static int low_surrogate_escape(const unsigned char *s, size_t n) {
     return v >= 0xdc00 && v <= 0xdfff;
 }
 
-/* Length of the UTF-8 sequence at s[0..n), or 0 if it is not valid UTF-8
- * (overlong forms, surrogates and code points above U+10FFFF are not). */
-static size_t utf8_length(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len;
-    uint32_t cp, min;
-    if ((s[0] & 0xe0) == 0xc0)
-        len = 2, cp = s[0] & 0x1fu, min = 0x80;
-    else if ((s[0] & 0xf0) == 0xe0)
-        len = 3, cp = s[0] & 0x0fu, min = 0x800;
-    else if ((s[0] & 0xf8) == 0xf0)
-        len = 4, cp = s[0] & 0x07u, min = 0x10000;
-    else
-        return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 /* Checks the header's bytes as JSON tokens (strings, numbers, literals,
  * punctuation, whitespace) and UTF-8, leaving the structure to parse_json;
  * counts the values, for parse_json's nodes. */
@@ -271,7 +246,7 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
                     }
                     continue;
                 }
-                size_t len = utf8_length(h + i, n - i);
+                size_t len = sn_utf8_length(h + i, n - i);
                 if (len == 0) {
                     r->problem = "invalid UTF-8";
                     r->at = i;
@@ -333,8 +308,8 @@ static void lex_header(const unsigned char *h, size_t n, struct lex_result *r) {
             r->values++;
             i += 5;
         } else {
-            r->problem = c >= 0x80 && utf8_length(h + i, n - i) == 0 ? "invalid UTF-8"
-                                                                     : "unexpected character";
+            r->problem = c >= 0x80 && sn_utf8_length(h + i, n - i) == 0 ? "invalid UTF-8"
+                                                                        : "unexpected character";
             r->at = i;
             return;
         }
