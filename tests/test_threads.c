@@ -164,6 +164,15 @@ static void pair_items(void *context, size_t begin, size_t count) {
     }
 }
 
+/* Runs a pair job on the pool: both items done, each with the other
+ * running beside it (item 1 sleeps `item1_sleep_us` before it is done). */
+static void assert_pair_runs_together(struct sn_pool *pool, long item1_sleep_us) {
+    struct pair p = {.item1_sleep_us = item1_sleep_us};
+    sn_pool_run(pool, pair_items, &p, 2, 1);
+    assert_int_equal(atomic_load(&p.done), 2);
+    assert_int_equal(atomic_load(&p.alone), 0);
+}
+
 /* Past 65536 jobs the door's 16-bit generation wraps: jobs still run
  * every item once, and the workers still take part (a job only two
  * threads at once can finish; workers may miss any of the small ones). */
@@ -173,10 +182,7 @@ static void test_pool_many_generations(void **state) {
     struct sn_pool *pool;
     assert_int_equal(sn_pool_create(3, NULL, &pool), 0);
     for (int round = 0; round < 70000; round++) run_job(pool, &j, 3 + (size_t)round % 5, 1);
-    struct pair p = {0};
-    sn_pool_run(pool, pair_items, &p, 2, 1);
-    assert_int_equal(atomic_load(&p.done), 2);
-    assert_int_equal(atomic_load(&p.alone), 0);
+    assert_pair_runs_together(pool, 0);
     sn_pool_destroy(pool);
 }
 
@@ -207,10 +213,7 @@ static void test_pool_does_not_wait_for_a_late_worker(void **state) {
     assert_int_equal(atomic_load(&j.bad), 0);
     assert_int_equal(atomic_load(&j.by_worker), 0);
     /* the worker is back: a job only two threads at once can finish */
-    struct pair p = {0};
-    sn_pool_run(pool, pair_items, &p, 2, 1);
-    assert_int_equal(atomic_load(&p.done), 2);
-    assert_int_equal(atomic_load(&p.alone), 0);
+    assert_pair_runs_together(pool, 0);
     sn_pool_destroy(pool);
     pthread_cond_destroy(&h.changed);
     pthread_mutex_destroy(&h.lock);
@@ -222,12 +225,7 @@ static void test_pool_waits_for_a_joined_worker(void **state) {
     (void)state;
     struct sn_pool *pool;
     assert_int_equal(sn_pool_create(2, NULL, &pool), 0);
-    for (int round = 0; round < 5; round++) {
-        struct pair p = {.item1_sleep_us = 20000};
-        sn_pool_run(pool, pair_items, &p, 2, 1);
-        assert_int_equal(atomic_load(&p.done), 2);
-        assert_int_equal(atomic_load(&p.alone), 0);
-    }
+    for (int round = 0; round < 5; round++) assert_pair_runs_together(pool, 20000);
     sn_pool_destroy(pool);
 }
 
