@@ -785,11 +785,14 @@ typedef struct sn_session_stats {
     size_t packs_reused;  /* weights it found packed already */
     size_t packed_bytes;  /* bytes of the packs it uses, each counted once */
     double pack_ms;       /* time spent making its packs_made packs */
-    size_t arena_bytes;   /* its intermediate tensors' memory */
+    size_t arena_bytes;   /* its intermediate tensors' and its ops' workspaces' memory */
     sn_isa isa;           /* the kernel set it runs */
     int threads;          /* threads a run uses */
     size_t winograd;      /* conv2d ops it runs as Winograd (direct_conv) */
     size_t strassen;      /* matmuls and 1x1 conv2ds it runs as Strassen (direct_matmul) */
+    size_t views;         /* tensors that share another's memory: a reshape's output, or an
+                           * elementwise op's written over its input where that dies */
+    size_t workspace_bytes; /* the largest scratch one op takes in the arena while it runs */
 } sn_session_stats;
 
 /* Fills *stats. */

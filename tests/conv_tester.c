@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/op.h"
+#include "ops/window.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "pack/pack.h"

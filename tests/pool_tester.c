@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph/op.h"
+#include "ops/window.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "scopenn.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/op.h"
+#include "ops/window.h"
 #include "kernels/ref/ref.h"
 #include "scopenn.h"
 

@@ -1,8 +1,8 @@
-/* The sessions' thread pool (runtime/pool.h), where the tests run, qemu-user
+/* The sessions' thread pool (algo/pool.h), where the tests run, qemu-user
  * and ThreadSanitizer included (under qemu 7.2 a dynamically linked ARM
  * program started with plain -L hangs or crashes on its first thread;
  * scripts/qemu-run starts it through the target's loader). And the
- * sessions' sharing of work items among the threads (runtime/share.h). */
+ * sessions' sharing of work items among the threads (algo/share.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/pool.h"
-#include "runtime/share.h"
+#include "algo/pool.h"
+#include "algo/share.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -28,7 +28,7 @@ static void sleep_us(long us) {
     nanosleep(&ts, NULL);
 }
 
-/* ---- runtime/pool.h -------------------------------------------------------- */
+/* ---- algo/pool.h -------------------------------------------------------- */
 
 enum { POOL_MAX_ITEMS = 5000, POOL_MAX_THREADS = 4 };
 
@@ -253,7 +253,7 @@ static void test_pool_with_late_workers(void **state) {
     }
 }
 
-/* ---- runtime/share.h ------------------------------------------------------ */
+/* ---- algo/share.h ------------------------------------------------------ */
 
 enum { SHARE_MAX_ITEMS = 5000, SHARE_MAX_CALLS = 4 };
 

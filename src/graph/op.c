@@ -1,4 +1,5 @@
-/* Op builders and op names (SEMANTICS.md S18-S20). */
+/* Ops and tensors: making them with unique names (SEMANTICS.md S18-S20),
+ * their names. The builders, with each op's checks, are in src/ops/. */
 #include "graph/op.h"
 
 #include <stdio.h>
@@ -72,9 +73,7 @@ oom:
     return NULL;
 }
 
-/* The name a new op asks for: `name` (validated) or the type's default,
- * under the current name scope. A heap string, or NULL (error recorded). */
-static char *wanted_name(sn_graph *g, sn_op_type type, const char *name) {
+char *sn_op_wanted_name(sn_graph *g, sn_op_type type, const char *name) {
     if (name && !sn_check_name(g, name, op_names[type].type)) return NULL;
     char *wanted =
         sn_join_name(sn_graph_top(g).name_scope, name ? name : op_names[type].default_name);
@@ -83,12 +82,9 @@ static char *wanted_name(sn_graph *g, sn_op_type type, const char *name) {
     return wanted;
 }
 
-/* Makes an op named uniquely after `wanted` (S20), once everything else
- * about it is known to be good: a shape too large to ever run is refused,
- * naming the dimension, and a call that fails takes no name. */
-static struct sn_op *make_op(sn_graph *g, sn_op_type type, const char *wanted, sn_shape shape,
-                             sn_tensor *const *inputs, int input_count,
-                             const struct sn_op_attrs *attrs) {
+struct sn_op *sn_op_make(sn_graph *g, sn_op_type type, const char *wanted, sn_shape shape,
+                         sn_tensor *const *inputs, int input_count,
+                         const struct sn_op_attrs *attrs) {
     int big = sn_shape_too_large(&shape);
     if (big >= 0) {
         char text[160];
@@ -112,190 +108,10 @@ static struct sn_op *make_op(sn_graph *g, sn_op_type type, const char *wanted, s
 sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v) {
     /* One namespace for ops and variables' ops, as in TensorFlow: the op
      * takes the variable's full name, or a suffixed one if an op has it */
-    struct sn_op *op = make_op(g, SN_OP_VARIABLE, v->name, v->shape, NULL, 0, NULL);
+    struct sn_op *op = sn_op_make(g, SN_OP_VARIABLE, v->name, v->shape, NULL, 0, NULL);
     if (!op) return NULL;
     op->variable = v;
     return &op->output;
-}
-
-/* Adds an op of `type` after checking its inputs and inferring its shape;
- * the error, if any, names the op and every input's shape. */
-static sn_tensor *build(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, int count,
-                        const struct sn_op_attrs *attrs, const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    for (int i = 0; i < count; i++)
-        if (!inputs[i] || inputs[i]->op->graph != g) {
-            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "%s: input %d is %s", op_names[type].type, i,
-                          inputs[i] ? "a tensor of another graph" : "NULL");
-            return NULL;
-        }
-    char *wanted = wanted_name(g, type, name);
-    if (!wanted) return NULL;
-    struct sn_op *op = NULL;
-    sn_shape small[4], *shapes = count <= 4 ? small : sn_malloc((size_t)count * sizeof *shapes);
-    if (!shapes) {
-        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory adding op %s", wanted);
-        goto done;
-    }
-    for (int i = 0; i < count; i++) shapes[i] = inputs[i]->shape;
-    sn_shape out = {0};
-    char why[200];
-    bool ok = sn_infer_shape(type, attrs, shapes, count, &out, why, sizeof why);
-    if (shapes != small) sn_free(shapes);
-    if (!ok) {
-        /* the message names the op as it would have been named */
-        struct sn_name_claim claim;
-        const char *would = sn_unique_name(g, wanted, &claim);
-        sn_name_release(g, &claim);
-        if (!would) goto done;
-        char text[600];
-        size_t used = 0;
-        for (int i = 0; i < count && i < 4 && used < sizeof text; i++) {
-            char s[160];
-            sn_shape_format(&inputs[i]->shape, s, sizeof s);
-            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %s", i ? ", " : "",
-                                     inputs[i]->name, s);
-        }
-        sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH, "%s %s: %s (inputs: %s%s)", op_names[type].type,
-                      would, why, text, count > 4 ? ", ..." : "");
-        goto done;
-    }
-    op = make_op(g, type, wanted, out, inputs, count, attrs);
-done:
-    sn_free(wanted);
-    return op ? &op->output : NULL;
-}
-
-static sn_tensor *unary(sn_graph *g, sn_op_type type, sn_tensor *x, const char *name) {
-    return build(g, type, &x, 1, NULL, name);
-}
-
-static sn_tensor *binary(sn_graph *g, sn_op_type type, sn_tensor *a, sn_tensor *b,
-                         const char *name) {
-    sn_tensor *in[2] = {a, b};
-    return build(g, type, in, 2, NULL, name);
-}
-
-sn_tensor *sn_add(sn_graph *g, sn_tensor *a, sn_tensor *b, const char *name) {
-    return binary(g, SN_OP_ADD, a, b, name);
-}
-sn_tensor *sn_maximum(sn_graph *g, sn_tensor *a, sn_tensor *b, const char *name) {
-    return binary(g, SN_OP_MAXIMUM, a, b, name);
-}
-sn_tensor *sn_bias_add(sn_graph *g, sn_tensor *value, sn_tensor *bias, const char *name) {
-    return binary(g, SN_OP_BIAS_ADD, value, bias, name);
-}
-sn_tensor *sn_relu(sn_graph *g, sn_tensor *x, const char *name) {
-    return unary(g, SN_OP_RELU, x, name);
-}
-sn_tensor *sn_relu6(sn_graph *g, sn_tensor *x, const char *name) {
-    return unary(g, SN_OP_RELU6, x, name);
-}
-sn_tensor *sn_sigmoid(sn_graph *g, sn_tensor *x, const char *name) {
-    return unary(g, SN_OP_SIGMOID, x, name);
-}
-sn_tensor *sn_tanh(sn_graph *g, sn_tensor *x, const char *name) {
-    return unary(g, SN_OP_TANH, x, name);
-}
-sn_tensor *sn_softmax(sn_graph *g, sn_tensor *x, const char *name) {
-    return unary(g, SN_OP_SOFTMAX, x, name);
-}
-
-sn_tensor *sn_add_n(sn_graph *g, sn_tensor *const *inputs, size_t count, const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    if (!inputs || count == 0 || count > 1024) {
-        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "AddN: %s",
-                      !inputs ? "inputs is NULL" : "needs 1 to 1024 inputs");
-        return NULL;
-    }
-    return build(g, SN_OP_ADD_N, inputs, (int)count, NULL, name);
-}
-
-sn_tensor *sn_matmul(sn_graph *g, sn_tensor *a, sn_tensor *b, bool transpose_a, bool transpose_b,
-                     const char *name) {
-    sn_tensor *in[2] = {a, b};
-    struct sn_op_attrs at = {.transpose_a = transpose_a, .transpose_b = transpose_b};
-    return build(g, SN_OP_MATMUL, in, 2, &at, name);
-}
-
-sn_tensor *sn_conv2d_dilated(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
-                             sn_padding padding, sn_hw dilations, const char *name) {
-    sn_tensor *in[2] = {input, filter};
-    struct sn_op_attrs at = {.strides = strides, .dilations = dilations, .padding = padding};
-    return build(g, SN_OP_CONV2D, in, 2, &at, name);
-}
-
-sn_tensor *sn_conv2d(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
-                     sn_padding padding, const char *name) {
-    return sn_conv2d_dilated(g, input, filter, strides, padding, SN_HW(1, 1), name);
-}
-
-static sn_tensor *pool(sn_graph *g, sn_op_type type, sn_tensor *x, sn_hw ksize, sn_hw strides,
-                       sn_padding padding, const char *name) {
-    struct sn_op_attrs at = {
-        .ksize = ksize, .strides = strides, .dilations = SN_HW(1, 1), .padding = padding};
-    return build(g, type, &x, 1, &at, name);
-}
-
-sn_tensor *sn_max_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_padding padding,
-                       const char *name) {
-    return pool(g, SN_OP_MAX_POOL, x, ksize, strides, padding, name);
-}
-
-sn_tensor *sn_avg_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_padding padding,
-                       const char *name) {
-    return pool(g, SN_OP_AVG_POOL, x, ksize, strides, padding, name);
-}
-
-sn_tensor *sn_reshape(sn_graph *g, sn_tensor *x, sn_shape shape, const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    if (name && !sn_check_name(g, name, "Reshape")) return NULL;
-    if (shape.rank < 0 || shape.rank > SN_MAX_RANK) {
-        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Reshape %s: rank %d is not in [0, %d]",
-                      name ? name : "", shape.rank, SN_MAX_RANK);
-        return NULL;
-    }
-    struct sn_op_attrs at = {.shape = shape};
-    return build(g, SN_OP_RESHAPE, &x, 1, &at, name);
-}
-
-sn_tensor *sn_lrn(sn_graph *g, sn_tensor *x, int depth_radius, float bias, float alpha, float beta,
-                  const char *name) {
-    struct sn_op_attrs at = {
-        .depth_radius = depth_radius, .bias = bias, .alpha = alpha, .beta = beta};
-    return build(g, SN_OP_LRN, &x, 1, &at, name);
-}
-
-sn_tensor *sn_placeholder(sn_graph *g, const char *name, sn_shape shape) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    char *wanted = wanted_name(g, SN_OP_PLACEHOLDER, name);
-    struct sn_op *op = NULL;
-    if (!wanted) return NULL;
-    if (shape.rank < 0 || shape.rank > SN_MAX_RANK) {
-        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "Placeholder %s: rank %d is not in [0, %d]",
-                      wanted, shape.rank, SN_MAX_RANK);
-        goto done;
-    }
-    for (int i = 0; i < shape.rank; i++)
-        if (shape.dims[i] < -1) {
-            sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
-                          "Placeholder %s: dimension %d is %lld; sizes are >= 0, or -1 for unknown",
-                          wanted, i, (long long)shape.dims[i]);
-            goto done;
-        }
-    op = make_op(g, SN_OP_PLACEHOLDER, wanted, shape, NULL, 0, NULL);
-done:
-    sn_free(wanted);
-    return op ? &op->output : NULL;
-}
-
-sn_tensor *sn_scalar(sn_graph *g, float value, const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    char *wanted = wanted_name(g, SN_OP_CONST, name);
-    struct sn_op_attrs at = {.value = value};
-    struct sn_op *op = wanted ? make_op(g, SN_OP_CONST, wanted, SN_SCALAR, NULL, 0, &at) : NULL;
-    sn_free(wanted);
-    return op ? &op->output : NULL;
 }
 
 sn_tensor *sn_var(sn_graph *g, sn_variable *v) {

@@ -62,18 +62,17 @@ struct sn_op {
 const char *sn_op_type_name(sn_op_type type);
 const char *sn_op_default_name(sn_op_type type);
 
-/* The output shape of an op from its inputs' shapes. Unknown dimensions
- * (-1) propagate, so the same function serves at build time and, with
- * concrete shapes, at run time. On a mismatch returns false and writes why
- * into `why` (a phrase, e.g. "input channels 3 do not match the filter's
- * 32"). */
-bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_shape *inputs,
-                    int input_count, sn_shape *out, char *why, size_t why_size);
+/* The name a new op asks for: `name` (validated) or the type's default,
+ * under the current name scope. A heap string, or NULL (error recorded). */
+char *sn_op_wanted_name(sn_graph *graph, sn_op_type type, const char *name);
 
-/* TensorFlow's output size and leading padding along one spatial axis.
- * False if the (dilated) window does not fit a VALID input. */
-bool sn_window(int64_t in, int k, int stride, int dilation, sn_padding padding, int64_t *out,
-               int64_t *pad_before);
+/* Makes an op named uniquely after `wanted` (S20), once everything else
+ * about it is known to be good: a shape too large to ever run is refused,
+ * naming the dimension, and a call that fails takes no name. NULL (error
+ * recorded) on failure. */
+struct sn_op *sn_op_make(sn_graph *graph, sn_op_type type, const char *wanted, sn_shape shape,
+                         sn_tensor *const *inputs, int input_count,
+                         const struct sn_op_attrs *attrs);
 
 /* Makes a variable's op, named exactly after the variable. Returns its
  * output, or NULL (error recorded) when out of memory. */

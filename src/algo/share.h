@@ -11,8 +11,8 @@
  * transforms took 41-45 us a run of seed_filter from one queue, 28 from
  * ranges (docs/sessions.md). Every item is taken exactly once, whatever
  * the timing. */
-#ifndef SCOPENN_RUNTIME_SHARE_H
-#define SCOPENN_RUNTIME_SHARE_H
+#ifndef SCOPENN_ALGO_SHARE_H
+#define SCOPENN_ALGO_SHARE_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -11,16 +11,16 @@
  * another process cost the whole run a scheduler slice, even when the
  * caller had done all the items (docs/sessions.md).
  *
- * Items are cut among the threads by runtime/share.h: the caller first
+ * Items are cut among the threads by algo/share.h: the caller first
  * takes from range 0, worker k from range k, so from run to run a thread
  * runs the same items but for the few stolen at the end. Idle workers spin
  * a short while for the next job, then sleep on a condition variable. */
-#ifndef SCOPENN_RUNTIME_POOL_H
-#define SCOPENN_RUNTIME_POOL_H
+#ifndef SCOPENN_ALGO_POOL_H
+#define SCOPENN_ALGO_POOL_H
 
 #include <stddef.h>
 
-#include "runtime/share.h"
+#include "algo/share.h"
 
 struct sn_pool;
 

@@ -1,5 +1,5 @@
 /* The sessions' threads: see pool.h. */
-#include "runtime/pool.h"
+#include "algo/pool.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* Work items shared among the calls of a hand-off: see share.h. */
-#include "runtime/share.h"
+#include "algo/share.h"
 
 enum { MOST = 65535 }; /* chunks in a range: 16 bits */
 

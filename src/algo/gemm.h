@@ -1,0 +1,30 @@
+/* Matrix products on the tile kernels: out [m][n] = in [m][k] times packed
+ * weights [k][n], plus a bias, with a fused activation. The GEMM driver
+ * (rows in panels, each through groups of NR blocks) and one level of
+ * Strassen-Winograd share these arguments. */
+#ifndef SN_ALGO_GEMM_H
+#define SN_ALGO_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "algo/parallel.h"
+#include "kernels/kernels.h"
+
+struct sn_gemm {
+    const struct sn_kernels *kernels; /* the conv config, and Strassen's sums */
+    const struct sn_threads *threads;
+    const float *zeros; /* the bias when there is none: n rounded up to NR */
+    const float *input; /* [m][k] */
+    int64_t m, k, n;
+    /* packed by kernels->conv.packer (or its transposed twin); the bias
+     * NR-blocked too. Strassen: packer_strassen, the bias as it is */
+    const float *weights, *bias; /* bias may be NULL */
+    sn_activation act;
+    float *output; /* [m][n] */
+};
+
+/* The plain product: rows in panels of about 128 KB of input. */
+void sn_gemm_run(const struct sn_gemm *g);
+
+#endif

@@ -1,0 +1,104 @@
+/* Lower: the shapes each node is planned for, then each node's plan (its
+ * class chooses the algorithm, the packs, the workspace, views), then the
+ * packs themselves. */
+#include <string.h>
+
+#include "alloc.h"
+#include "compile/compile.h"
+#include "scope/graph.h"
+
+#define FAIL(p, status, ...) (sn_graph_fail((p)->graph, (status), __VA_ARGS__), false)
+
+/* Shapes with every -1 batch at max_batch, in node order. */
+static bool plan_shapes(struct sn_program *p) {
+    for (size_t i = 0; i < p->value_count; i++) {
+        struct sn_value *v = &p->values[i];
+        v->planned = v->tensor->shape;
+        if (v->kind == SN_VALUE_FEED)
+            for (int d = 0; d < v->planned.rank; d++)
+                if (v->planned.dims[d] < 0) {
+                    if (d != 0)
+                        return FAIL(
+                            p, SN_ERR_INVALID_ARGUMENT,
+                            "session: placeholder %s has an unknown dimension other than the "
+                            "batch (dimension 0)",
+                            v->tensor->op->name);
+                    v->planned.dims[d] = p->max_batch;
+                }
+    }
+    for (size_t i = 0; i < p->node_count; i++) {
+        struct sn_node *n = &p->nodes[i];
+        sn_shape in[4], *shapes = in;
+        if (n->input_count > 4 && !(shapes = sn_malloc((size_t)n->input_count * sizeof *shapes)))
+            return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory planning %s", n->op->name);
+        for (int k = 0; k < n->input_count; k++) shapes[k] = p->values[n->inputs[k]].planned;
+        char why[200];
+        struct sn_value *out = &p->values[n->out];
+        bool ok = sn_infer_shape(n->op->type, &n->op->attrs, shapes, n->input_count, &out->planned,
+                                 why, sizeof why);
+        if (shapes != in) sn_free(shapes);
+        if (!ok) {
+            /* An op valid only for some batches (a -1 batch broadcast with a
+             * fixed size, say) need not accept max_batch: plan it by its
+             * build-time shape; each run checks its real size. */
+            out->planned = out->tensor->shape;
+            for (int d = 0; d < out->planned.rank; d++)
+                if (out->planned.dims[d] < 0) out->planned.dims[d] = p->max_batch;
+        }
+    }
+    return true;
+}
+
+/* Pack use k of node n: the cache's pack when its source is a variable;
+ * else a buffer packed at each run, or the value as it is for the
+ * reference layout. */
+static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use *use) {
+    const struct sn_value *v = &p->values[use->sources[0]];
+    if (v->kind != SN_VALUE_VARIABLE) {
+        if (use->packer == &sn_packer_reference) return true; /* read as it is */
+        size_t floats = use->packer->packed_floats(&v->planned, use->nr);
+        if (!(use->scratch = sn_aligned_alloc(64, floats * sizeof(float) + 64)))
+            return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", n->op->name);
+        return true;
+    }
+    bool made = false;
+    sn_variable *var = v->tensor->op->variable;
+    struct sn_pack *pack = sn_pack_get(p->graph->packs, var, use->packer, use->nr, &made);
+    if (!pack) return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
+    use->cached = pack;
+    made ? p->packs_made++ : p->packs_reused++;
+    if (made) p->pack_ms += pack->pack_ms;
+    size_t j = 0;
+    while (j < p->pack_count && p->packs[j] != pack) j++;
+    if (j == p->pack_count) {
+        p->packs[p->pack_count++] = pack;
+        p->packed_bytes += pack->bytes;
+    }
+    return true;
+}
+
+bool sn_lower(struct sn_program *p) {
+    sn_graph *g = p->graph;
+    if (!plan_shapes(p)) return false;
+    if (!g->packs && !(g->packs = sn_pack_cache_create()))
+        return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory for the pack cache");
+    if (!(p->packs = sn_calloc(p->node_count * SN_NODE_PACKS + 1, sizeof *p->packs)))
+        return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    const struct sn_plan plan = {.kernels = p->kernels,
+                                 .threads = p->threads,
+                                 .direct_conv = p->direct_conv,
+                                 .direct_matmul = p->direct_matmul,
+                                 .values = p->values};
+    p->zeros = p->kernels->conv.tile ? p->kernels->conv.nr : 1;
+    for (size_t i = 0; i < p->node_count; i++) {
+        struct sn_node *n = &p->nodes[i];
+        char why[200] = "";
+        if (n->cls->plan && !n->cls->plan(&plan, n, why, sizeof why))
+            return FAIL(p, SN_ERR_INVALID_ARGUMENT, "session: op %s cannot run: %s", n->op->name,
+                        why);
+        for (int k = 0; k < SN_NODE_PACKS; k++)
+            if (n->packs[k].packer && !get_pack(p, n, &n->packs[k])) return false;
+        if (n->zeros > p->zeros) p->zeros = n->zeros;
+    }
+    return true;
+}

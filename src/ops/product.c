@@ -1,0 +1,46 @@
+#include "ops/product.h"
+
+#include "algo/gemm.h"
+#include "algo/strassen.h"
+
+void sn_plan_product_packs(const struct sn_plan *p, struct sn_node *n, const sn_packer *weights,
+                           const sn_packer *bias) {
+    const struct sn_conv_config *cc = &p->kernels->conv;
+    const int nr = cc->tile ? (int)cc->nr : 1;
+    n->packs[0] = (struct sn_pack_use){
+        .packer = weights, .nr = nr, .sources = {n->inputs[1]}, .source_count = 1};
+    if (n->bias >= 0)
+        n->packs[1] =
+            (struct sn_pack_use){.packer = bias, .nr = nr, .sources = {n->bias}, .source_count = 1};
+    const sn_shape *out = &p->values[n->out].planned;
+    n->zeros = (size_t)nr;
+    if (out->rank > 0 && out->dims[out->rank - 1] > 0) {
+        const size_t c = (size_t)out->dims[out->rank - 1], padded = (c + nr - 1) / nr * nr;
+        if (padded > n->zeros) n->zeros = padded;
+    }
+}
+
+void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const float *in, int64_t m,
+                    int64_t k, int64_t n, float *out) {
+    const struct sn_gemm g = {.kernels = x->kernels,
+                              .threads = x->threads,
+                              .zeros = x->zeros,
+                              .input = in,
+                              .m = m,
+                              .k = k,
+                              .n = n,
+                              .weights = x->packed[0],
+                              .bias = nd->bias >= 0 ? x->packed[1] : NULL,
+                              .act = nd->act,
+                              .output = out};
+    if (nd->algorithm == SN_ALGO_STRASSEN)
+        sn_strassen_run(&g, x->workspace);
+    else
+        sn_gemm_run(&g);
+}
+
+int64_t sn_product_min_rows(const sn_shape *y) {
+    int64_t rows = 1;
+    for (int d = 0; d + 1 < y->rank; d++) rows *= y->dims[d] < 0 ? 1 : y->dims[d];
+    return rows;
+}
