@@ -1,0 +1,188 @@
+/* The memory plan (src/compile/memory.c): a reshape's output is a view of
+ * its input (no copy), an elementwise op writes over an input that dies
+ * there, and each op's workspace is planned in the arena, its bytes shared
+ * with the workspaces and tensors of other moments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "kernels/kernels.h"
+#include "scopenn.h"
+
+static void fill(float *x, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (float)((seed >> 9) & 0xffff) / 32768.0f - 1.0f;
+    }
+}
+
+static size_t slot(size_t floats) { return (floats * 4 + 63) / 64 * 64; }
+
+static sn_session *session(sn_graph *g, sn_tensor *const *fetches, size_t n) {
+    sn_session *s = sn_session_create(g, fetches, n, &(sn_session_options){.threads = 1});
+    if (!s) fail_msg("%s", sn_graph_error(g));
+    return s;
+}
+
+/* x -> relu -> reshape -> reshape -> softmax: both reshapes share relu's
+ * bytes, fetched or not; a reshape of a feed copies it (its memory is the
+ * caller's). */
+static void test_reshape_copies_nothing(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(2, 4, 4, 3));
+    sn_tensor *r = sn_relu(g, x, NULL);
+    sn_tensor *flat = sn_reshape(g, r, SN_SHAPE(2, -1), NULL);
+    sn_tensor *back = sn_reshape(g, flat, SN_SHAPE(6, 16), NULL);
+    sn_tensor *sm = sn_softmax(g, back, NULL);
+    sn_tensor *fed = sn_reshape(g, x, SN_SHAPE(96), NULL);
+    sn_session *s = session(g, SN_FETCH(r, flat, back, sm, fed));
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.views, 2);
+    /* relu's buffer (holding both reshapes), softmax's, and the copy of the
+     * feed */
+    assert_int_equal(st.arena_bytes, 3 * slot(96));
+    float in[96];
+    fill(in, 96, 3);
+    sn_output out[5];
+    sn_feed feed = {x, in, SN_SHAPE(2, 4, 4, 3)};
+    assert_int_equal(sn_session_run(s, &feed, 1, out), SN_OK);
+    assert_ptr_equal(out[1].data, out[0].data);
+    assert_ptr_equal(out[2].data, out[0].data);
+    assert_ptr_not_equal(out[4].data, in);
+    assert_int_equal(out[1].shape.rank, 2);
+    assert_int_equal(out[1].shape.dims[1], 48);
+    for (int i = 0; i < 96; i++) {
+        assert_true(out[0].data[i] == (in[i] > 0 ? in[i] : 0));
+        assert_true(out[4].data[i] == in[i]);
+    }
+    for (int row = 0; row < 6; row++) {
+        double sum = 0;
+        for (int j = 0; j < 16; j++) sum += out[3].data[row * 16 + j];
+        assert_true(fabs(sum - 1) < 1e-5);
+    }
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
+/* matmul -> sigmoid -> tanh: each elementwise op writes over its input,
+ * which dies there: one buffer for the three. Fetching the matmul too
+ * keeps it alive: then only the tanh runs in place. */
+static void test_elementwise_in_place(void **state) {
+    (void)state;
+    enum { M = 8, K = 16, N = 32 };
+    for (int keep = 0; keep < 2; keep++) {
+        sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 1});
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(M, K));
+        sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(K, N), sn_glorot_uniform_initializer());
+        sn_tensor *mm = sn_matmul(g, x, sn_var(g, w), false, false, NULL);
+        sn_tensor *y = sn_tanh(g, sn_sigmoid(g, mm, NULL), NULL);
+        sn_session *s = keep ? session(g, SN_FETCH(y, mm)) : session(g, SN_FETCH(y));
+        sn_session_stats st;
+        sn_session_stats_get(s, &st);
+        assert_int_equal(st.views, keep ? 1 : 2);
+        assert_int_equal(st.arena_bytes, (keep ? 2 : 1) * slot(M * N) + st.workspace_bytes);
+        float in[M * K];
+        fill(in, M * K, 5);
+        sn_output out[2];
+        sn_feed feed = {x, in, SN_SHAPE(M, K)};
+        assert_int_equal(sn_session_run(s, &feed, 1, out), SN_OK);
+        const float *wv = sn_variable_value(w);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double acc = 0;
+                for (int k = 0; k < K; k++) acc += (double)in[i * K + k] * wv[k * N + j];
+                const double want = tanh(1 / (1 + exp(-acc)));
+                assert_true(fabs(out[0].data[i * N + j] - want) < 1e-5);
+                if (keep) assert_true(fabs(out[1].data[i * N + j] - acc) < 1e-4);
+            }
+        sn_session_destroy(s);
+        sn_graph_destroy(g);
+    }
+}
+
+/* AddN keeps its inputs' pointers in a workspace of the arena, on every
+ * kernel set: the arena is its output and that workspace. */
+static void test_add_n_workspace(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *in[3];
+    in[0] = sn_placeholder(g, "a", SN_SHAPE(2, 3));
+    in[1] = sn_placeholder(g, "b", SN_SHAPE(2, 3));
+    in[2] = sn_placeholder(g, "c", SN_SHAPE(2, 3));
+    sn_tensor *sum = sn_add_n(g, in, 3, NULL);
+    sn_session *s = session(g, SN_FETCH(sum));
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.workspace_bytes, 3 * sizeof(float *));
+    assert_int_equal(st.arena_bytes, slot(6) + 64);
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {10, 20, 30, 40, 50, 60}, c[6] = {-1, -1, -1, 1, 1, 1};
+    sn_feed feeds[3] = {
+        {in[0], a, SN_SHAPE(2, 3)}, {in[1], b, SN_SHAPE(2, 3)}, {in[2], c, SN_SHAPE(2, 3)}};
+    sn_output out;
+    assert_int_equal(sn_session_run(s, feeds, 3, &out), SN_OK);
+    for (int i = 0; i < 6; i++) assert_true(out.data[i] == a[i] + b[i] + c[i]);
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
+/* Two Winograd convs one after the other: their workspaces (each thread's
+ * V and M) take the same bytes of the arena, at different moments. */
+static void test_winograd_workspaces_share_bytes(void **state) {
+    (void)state;
+    enum { H = 8, W = 8, C = 16 };
+    for (int threads = 1; threads <= 2; threads++) {
+        sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 2});
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, H, W, C));
+        sn_tensor *y = x;
+        for (int i = 0; i < 2; i++) {
+            char name[8] = {'w', (char)('0' + i), 0};
+            sn_variable *w =
+                sn_get_variable(g, name, SN_SHAPE(3, 3, C, C), sn_glorot_uniform_initializer());
+            y = sn_conv2d(g, y, sn_var(g, w), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+        }
+        sn_tensor *f[1] = {y};
+        sn_session *fast = sn_session_create(g, f, 1, &(sn_session_options){.threads = threads});
+        sn_session *direct = sn_session_create(
+            g, f, 1, &(sn_session_options){.threads = threads, .direct_conv = true});
+        assert_non_null(fast);
+        assert_non_null(direct);
+        sn_session_stats st;
+        sn_session_stats_get(fast, &st);
+        if (st.winograd == 2) {
+            assert_true(st.workspace_bytes >= (size_t)threads * 36 * C * 4);
+            assert_int_equal(st.arena_bytes % 64, 0);
+            /* one workspace's bytes, then the two tensors */
+            const size_t ws = (st.workspace_bytes + 63) / 64 * 64;
+            assert_int_equal(st.arena_bytes, ws + 2 * slot(H * W * C));
+        } else {
+            assert_int_equal(sn_cpu_isa(), SN_ISA_SCALAR); /* no transforms: direct */
+        }
+        float in[H * W * C];
+        fill(in, H * W * C, 9);
+        sn_feed feed = {x, in, SN_SHAPE(1, H, W, C)};
+        sn_output a, b;
+        assert_int_equal(sn_session_run(fast, &feed, 1, &a), SN_OK);
+        assert_int_equal(sn_session_run(direct, &feed, 1, &b), SN_OK);
+        for (int i = 0; i < H * W * C; i++) assert_true(fabsf(a.data[i] - b.data[i]) < 1e-4f);
+        sn_session_destroy(fast);
+        sn_session_destroy(direct);
+        sn_graph_destroy(g);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reshape_copies_nothing),
+        cmocka_unit_test(test_elementwise_in_place),
+        cmocka_unit_test(test_add_n_workspace),
+        cmocka_unit_test(test_winograd_workspaces_share_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
