@@ -8,7 +8,7 @@
 
 #include "alloc.h"
 #include "base/checked.h"
-#include "cpu/cpu.h"
+#include "cpu/features.h"
 #include "graph/op.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
