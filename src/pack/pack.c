@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "scope/graph.h"
 
 static size_t reference_floats(const sn_shape *shape, int nr) {

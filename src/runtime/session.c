@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/checked.h"
 #include "cpu/features.h"
 #include "graph/op.h"

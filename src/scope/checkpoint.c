@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/text.h"
 #include "scope/graph.h"
 #include "scope/safetensors.h"

@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/map.h"
+#include "base/shape.h"
 #include "base/text.h"
-#include "scope/map.h"
 #include "scopenn.h"
 
 struct sn_scope {
@@ -76,12 +77,6 @@ sn_status sn_graph_fail(sn_graph *graph, sn_status status, const char *format, .
 /* True if an error is recorded: builder calls then return NULL at once. */
 bool sn_graph_failed(const sn_graph *graph);
 
-/* Appends `item` to a growable array of pointers; false when out of memory
- * (the array is then unchanged). */
-bool sn_ptr_push(void ***items, size_t *count, size_t *capacity, void *item);
-/* Makes room for one more item after `count`; false when out of memory. */
-bool sn_ptr_reserve(void ***items, size_t count, size_t *capacity);
-
 /* A copy of `s` owned by the graph until it is destroyed; NULL (and an
  * SN_ERR_OUT_OF_MEMORY recorded) when out of memory. */
 const char *sn_graph_intern(sn_graph *graph, const char *s);
@@ -118,23 +113,6 @@ const char *sn_escape_name(char buf[SN_ESCAPED_NAME], const char *name);
 /* "a/b" from "a" and "b"; "b" when `prefix` is empty. Heap string (sn_free),
  * or NULL when out of memory. */
 char *sn_join_name(const char *prefix, const char *name);
-
-/* Number of elements of a shape (1 for a scalar), or -1 if the rank is
- * out of [0, SN_MAX_RANK], a dimension is negative, or the product
- * overflows int64. */
-int64_t sn_shape_elements(const sn_shape *shape);
-
-/* -1 if the known dimensions of `shape` (-1s skipped) hold at most
- * SN_MAX_ELEMENTS elements; else the first dimension at which their
- * product passes it: a tensor of that shape could never run. */
-int sn_shape_too_large(const sn_shape *shape);
-
-/* Formats a shape as TensorFlow prints it in S7's message: "(2)", "(2, 3)",
- * "()"; unknown dimensions as "?". Writes at most `size` bytes, always
- * terminated. */
-void sn_shape_format(const sn_shape *shape, char *buf, size_t size);
-
-bool sn_shape_equal(const sn_shape *a, const sn_shape *b);
 
 /* Fills a variable's value from an initializer (never SN_INIT_NONE), with
  * the random stream of (graph seed, variable id): bit-identical on every

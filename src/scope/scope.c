@@ -1,7 +1,7 @@
 /* Variable scopes and name scopes (SEMANTICS.md S2, S8-S13, S16, S19, S20). */
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "scope/graph.h"
 
 static bool push_frame(sn_graph *g, struct sn_frame f) {

@@ -2,7 +2,7 @@
  * S21-S22). */
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "graph/op.h"
 #include "scope/graph.h"
 
