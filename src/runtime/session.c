@@ -576,7 +576,8 @@ static bool prepare_weights(sn_session *s) {
             }
             bool made = false;
             sn_variable *var = v->tensor->op->variable;
-            struct sn_pack *p = sn_pack_get(g->packs, var, packers[k], (int)nr, &made);
+            const struct sn_pack_source source = sn_variable_source(var);
+            struct sn_pack *p = sn_pack_get(g->packs, packers[k], (int)nr, &source, 1, &made);
             if (!p) return FAIL(s, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
             *slot[k] = p;
             made ? s->packs_made++ : s->packs_reused++;

@@ -9,6 +9,7 @@
 #include "base/map.h"
 #include "base/shape.h"
 #include "base/text.h"
+#include "pack/pack.h"
 #include "scopenn.h"
 
 struct sn_scope {
@@ -124,5 +125,9 @@ void sn_initializer_fill(const sn_initializer *init, uint64_t seed, uint64_t id,
  * bumps its version (S24) as sn_variable_assign() does. For loaders that
  * convert straight into the variable's storage. */
 float *sn_variable_begin_write(sn_variable *variable);
+
+/* The variable as a source of packs (S23, S24): its identity, its version
+ * (read again when a pack is refreshed), its value and its shape. */
+struct sn_pack_source sn_variable_source(const sn_variable *variable);
 
 #endif

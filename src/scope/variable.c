@@ -218,6 +218,11 @@ const float *sn_variable_value(const sn_variable *v) { return v ? v->value : NUL
 uint64_t sn_variable_id(const sn_variable *v) { return v ? v->id : 0; }
 uint64_t sn_variable_version(const sn_variable *v) { return v ? v->version : 0; }
 
+struct sn_pack_source sn_variable_source(const sn_variable *v) {
+    return (struct sn_pack_source){
+        .id = v->id, .version = &v->version, .data = v->value, .shape = v->shape};
+}
+
 float *sn_variable_begin_write(sn_variable *v) {
     v->version++;
     return v->value;
