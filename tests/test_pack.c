@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "pack/pack.h"
-#include "scope/graph.h"
+#include "scope/scope.h"
 #include "scopenn.h"
 
 enum { N = 6 }; /* elements of each variable, [2, 3] */

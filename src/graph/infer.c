@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "base/checked.h"
+#include "graph/graph.h"
 #include "graph/op.h"
-#include "scope/graph.h"
 
 #define WHY(...) (snprintf(why, why_size, __VA_ARGS__), false)
 

@@ -6,7 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/checked.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 static const struct {
     const char *type, *default_name;
@@ -109,10 +109,10 @@ static struct sn_op *make_op(sn_graph *g, sn_op_type type, const char *wanted, s
     return op;
 }
 
-sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v) {
+sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v, const char *name, sn_shape shape) {
     /* One namespace for ops and variables' ops, as in TensorFlow: the op
      * takes the variable's full name, or a suffixed one if an op has it */
-    struct sn_op *op = make_op(g, SN_OP_VARIABLE, v->name, v->shape, NULL, 0, NULL);
+    struct sn_op *op = make_op(g, SN_OP_VARIABLE, name, shape, NULL, 0, NULL);
     if (!op) return NULL;
     op->variable = v;
     return &op->output;
@@ -296,16 +296,6 @@ sn_tensor *sn_scalar(sn_graph *g, float value, const char *name) {
     struct sn_op *op = wanted ? make_op(g, SN_OP_CONST, wanted, SN_SCALAR, NULL, 0, &at) : NULL;
     sn_free(wanted);
     return op ? &op->output : NULL;
-}
-
-sn_tensor *sn_var(sn_graph *g, sn_variable *v) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    if (!v || v->graph != g) {
-        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "sn_var: the variable is %s",
-                      v ? "from another graph" : "NULL");
-        return NULL;
-    }
-    return v->tensor;
 }
 
 const char *sn_tensor_name(const sn_tensor *t) { return t ? t->name : ""; }

@@ -75,9 +75,11 @@ bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_s
 bool sn_window(int64_t in, int k, int stride, int dilation, sn_padding padding, int64_t *out,
                int64_t *pad_before);
 
-/* Makes a variable's op, named exactly after the variable. Returns its
- * output, or NULL (error recorded) when out of memory. */
-sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable);
+/* Makes the op of `variable` (src/scope's), named `name` (the variable's
+ * full name) or suffixed if an op has it, with the variable's `shape`.
+ * Returns its output, or NULL (error recorded) when out of memory. */
+sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable, const char *name,
+                               sn_shape shape);
 
 /* Frees an op (its inputs array, tensor name and itself). */
 void sn_op_free(struct sn_op *op);

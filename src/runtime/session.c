@@ -9,13 +9,14 @@
 #include "base/alloc.h"
 #include "base/checked.h"
 #include "cpu/features.h"
+#include "graph/graph.h"
 #include "graph/op.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "pack/pack.h"
 #include "runtime/pool.h"
 #include "runtime/share.h"
-#include "scope/graph.h"
+#include "scope/scope.h"
 
 /* Where a value's data lives during a run. */
 enum value_kind { VALUE_ARENA, VALUE_FEED, VALUE_VARIABLE, VALUE_CONST };

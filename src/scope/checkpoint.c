@@ -14,7 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/text.h"
-#include "scope/graph.h"
+#include "scope/scope.h"
 #include "scope/safetensors.h"
 
 /* The strict-load message lists at most this many names of each kind; the
