@@ -26,7 +26,8 @@ case "${1:-}" in
 esac
 
 native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libcjson-dev)
-testing=(qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
+# python3: scripts/check-includes.py, the oracle's scripts
+testing=(python3 qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
 case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
 # llvm-symbolizer names the files of the fuzzers' coverage

@@ -2,6 +2,8 @@
 # The whole test matrix, as `make test` runs it; the exit code is the verdict.
 # Builds stay in build/<preset> for anyone to inspect afterwards.
 #
+#   includes no include cycle between the folders of src/ or the modules of
+#            tools/ (scripts/check-includes.py)
 #   native   warnings as errors; every test; then every kernel set this
 #            machine has, forced one by one with SCOPENN_ISA
 #   x86 qemu the native binaries under qemu-x86_64 -cpu Haswell (must pick
@@ -159,6 +161,10 @@ sysroot_column() {
 }
 
 arch=$(uname -m)
+
+# ---- layering ---------------------------------------------------------------
+step "includes: src/ folders and tools/ modules include one way (no cycle)" \
+  python3 scripts/check-includes.py
 
 # ---- native -----------------------------------------------------------------
 step "native: build (-Werror)" build native

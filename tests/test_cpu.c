@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/cpu.h"
+#include "cpu/features.h"
 #include "kernels/kernels.h"
 #include "scopenn.h"
 

@@ -12,7 +12,7 @@
  * kernel set per invocation, times the threads of the run. */
 #include "bench.h"
 
-#include "cli.h"
+#include "output.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

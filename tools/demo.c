@@ -3,7 +3,7 @@
  * checked against the scalar reference kernels. */
 #include "demo.h"
 
-#include "cli.h"
+#include "output.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 /* The door: one 32-bit word (armv6 has no 64-bit atomics), the job's
  * generation in the top 16 bits, OPEN while it has items to take, and the

@@ -4,9 +4,9 @@
  * follow, in order, each step optional, is the pattern table below: a
  * bias, then an activation. Batch normalization will join it, before the
  * bias. The op classes say which role an op plays (enum sn_fuse_role). */
-#include "alloc.h"
+#include "base/alloc.h"
 #include "compile/compile.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 static const enum sn_fuse_role pattern[] = {SN_FUSE_BIAS, SN_FUSE_ACTIVATION};
 

@@ -3,9 +3,10 @@
  * packs themselves. */
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "compile/compile.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
+#include "scope/scope.h"
 
 #define FAIL(p, status, ...) (sn_graph_fail((p)->graph, (status), __VA_ARGS__), false)
 
@@ -62,8 +63,9 @@ static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use
         return true;
     }
     bool made = false;
-    sn_variable *var = v->tensor->op->variable;
-    struct sn_pack *pack = sn_pack_get(p->graph->packs, var, use->packer, use->nr, &made);
+    const sn_variable *var = v->tensor->op->variable;
+    const struct sn_pack_source source = sn_variable_source(var);
+    struct sn_pack *pack = sn_pack_get(p->graph->packs, use->packer, use->nr, &source, 1, &made);
     if (!pack) return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
     use->cached = pack;
     made ? p->packs_made++ : p->packs_reused++;

@@ -10,10 +10,10 @@
  * The buffers and workspaces are placed largest first (ties by first use),
  * each at the lowest offset, aligned, clear of every placed one whose life
  * overlaps its own. */
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/checked.h"
 #include "compile/compile.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 int64_t sn_tensor_bytes(const sn_shape *shape, sn_dtype dtype) {
     int64_t n = sn_shape_elements(shape), size = (int64_t)sn_dtype_size(dtype);

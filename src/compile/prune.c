@@ -1,7 +1,7 @@
 /* Prune: keep the ops the fetches need, and count who consumes each. */
-#include "alloc.h"
+#include "base/alloc.h"
 #include "compile/compile.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 int sn_program_value(struct sn_program *p, struct sn_usage *u, const sn_tensor *t) {
     int *v = &u->value_of_op[t->op->index];

@@ -1,13 +1,11 @@
 /* Reads the running CPU once and keeps the process-wide kernel-set choice. */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cpu/arch.h"
-#include "cpu/cpu.h"
+#include "cpu/features.h"
 
 #if SN_ARCH_X86_64
 #include <cpuid.h>
@@ -79,31 +77,6 @@ static void detect(void) {
 }
 
 static void ensure_detected(void) { pthread_once(&detect_once, detect); }
-
-const char *sn_isa_name(sn_isa isa) {
-    static const char *const names[SN_ISA_COUNT] = {
-        [SN_ISA_SCALAR] = "scalar",
-        [SN_ISA_AVX2] = "avx2",
-        [SN_ISA_AVX512] = "avx512",
-        [SN_ISA_NEON] = "neon",
-    };
-    if ((unsigned)isa >= SN_ISA_COUNT) return "unknown";
-    return names[isa];
-}
-
-sn_status sn_isa_from_name(const char *name, sn_isa *isa) {
-    if (!name || !isa) return SN_ERR_INVALID_ARGUMENT;
-    for (int i = 0; i < SN_ISA_COUNT; i++) {
-        const char *want = sn_isa_name((sn_isa)i);
-        size_t k = 0;
-        while (name[k] && want[k] && tolower((unsigned char)name[k]) == want[k]) k++;
-        if (!name[k] && !want[k]) {
-            *isa = (sn_isa)i;
-            return SN_OK;
-        }
-    }
-    return SN_ERR_INVALID_ARGUMENT;
-}
 
 void sn_cpu_info_get(sn_cpu_info *info) {
     ensure_detected();

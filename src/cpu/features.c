@@ -1,10 +1,12 @@
 /* Pure decoding of CPU feature words and the choice of a kernel set.
  * Nothing here touches the running CPU: see cpu.c for that. */
+#include "cpu/features.h"
+
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cpu/arch.h"
-#include "cpu/cpu.h"
 
 #define BIT(f) (UINT32_C(1) << (f))
 
@@ -41,6 +43,31 @@ static const char *const feature_names[SN_CPU_FEATURE_COUNT] = {
     [SN_CPU_I8MM] = "i8mm",         [SN_CPU_NEON] = "neon",
     [SN_CPU_VFPV4] = "vfpv4",
 };
+
+const char *sn_isa_name(sn_isa isa) {
+    static const char *const names[SN_ISA_COUNT] = {
+        [SN_ISA_SCALAR] = "scalar",
+        [SN_ISA_AVX2] = "avx2",
+        [SN_ISA_AVX512] = "avx512",
+        [SN_ISA_NEON] = "neon",
+    };
+    if ((unsigned)isa >= SN_ISA_COUNT) return "unknown";
+    return names[isa];
+}
+
+sn_status sn_isa_from_name(const char *name, sn_isa *isa) {
+    if (!name || !isa) return SN_ERR_INVALID_ARGUMENT;
+    for (int i = 0; i < SN_ISA_COUNT; i++) {
+        const char *want = sn_isa_name((sn_isa)i);
+        size_t k = 0;
+        while (name[k] && want[k] && tolower((unsigned char)name[k]) == want[k]) k++;
+        if (!name[k] && !want[k]) {
+            *isa = (sn_isa)i;
+            return SN_OK;
+        }
+    }
+    return SN_ERR_INVALID_ARGUMENT;
+}
 
 const char *sn_cpu_feature_name(sn_cpu_feature feature) {
     if ((unsigned)feature >= SN_CPU_FEATURE_COUNT) return "unknown";

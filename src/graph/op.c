@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/checked.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 static const struct {
     const char *type, *default_name;
@@ -105,23 +105,13 @@ struct sn_op *sn_op_make(sn_graph *g, sn_op_type type, const char *wanted, sn_sh
     return op;
 }
 
-sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v) {
+sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v, const char *name, sn_shape shape) {
     /* One namespace for ops and variables' ops, as in TensorFlow: the op
      * takes the variable's full name, or a suffixed one if an op has it */
-    struct sn_op *op = sn_op_make(g, SN_OP_VARIABLE, v->name, v->shape, NULL, 0, NULL);
+    struct sn_op *op = sn_op_make(g, SN_OP_VARIABLE, name, shape, NULL, 0, NULL);
     if (!op) return NULL;
     op->variable = v;
     return &op->output;
-}
-
-sn_tensor *sn_var(sn_graph *g, sn_variable *v) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    if (!v || v->graph != g) {
-        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "sn_var: the variable is %s",
-                      v ? "from another graph" : "NULL");
-        return NULL;
-    }
-    return v->tensor;
 }
 
 const char *sn_tensor_name(const sn_tensor *t) { return t ? t->name : ""; }

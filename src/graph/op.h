@@ -74,9 +74,11 @@ struct sn_op *sn_op_make(sn_graph *graph, sn_op_type type, const char *wanted, s
                          sn_tensor *const *inputs, int input_count,
                          const struct sn_op_attrs *attrs);
 
-/* Makes a variable's op, named exactly after the variable. Returns its
- * output, or NULL (error recorded) when out of memory. */
-sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable);
+/* Makes the op of `variable` (src/scope's), named `name` (the variable's
+ * full name) or suffixed if an op has it, with the variable's `shape`.
+ * Returns its output, or NULL (error recorded) when out of memory. */
+sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable, const char *name,
+                               sn_shape shape);
 
 /* Frees an op (its inputs array, tensor name and itself). */
 void sn_op_free(struct sn_op *op);

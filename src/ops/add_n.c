@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "ops/ops.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 #define WHY(...) (snprintf(why, why_size, __VA_ARGS__), false)
 

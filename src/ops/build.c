@@ -2,9 +2,9 @@
  * op's class, and the message of a failed build. */
 #include <stdio.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "ops/ops.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_shape *inputs,
                     int input_count, sn_shape *out, char *why, size_t why_size) {

@@ -1,7 +1,7 @@
 /* Const: tf.constant, a scalar (sn_scalar). */
-#include "alloc.h"
+#include "base/alloc.h"
 #include "ops/ops.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 sn_tensor *sn_scalar(sn_graph *g, float value, const char *name) {
     if (!g || sn_graph_failed(g)) return NULL;

@@ -1,9 +1,9 @@
 /* Placeholder: tf.placeholder, a tensor the caller feeds at each run; -1
  * for dimensions unknown until then (the batch, at most the session's
  * max_batch). */
-#include "alloc.h"
+#include "base/alloc.h"
 #include "ops/ops.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 sn_tensor *sn_placeholder(sn_graph *g, const char *name, sn_shape shape) {
     if (!g || sn_graph_failed(g)) return NULL;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
-#include "scope/graph.h"
+#include "graph/graph.h"
 
 #define WHY(...) (snprintf(why, why_size, __VA_ARGS__), false)
 

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "scope/graph.h"
+#include "base/alloc.h"
+#include "base/shape.h"
 
 static size_t reference_floats(const sn_shape *shape, int nr) {
     (void)nr;
@@ -16,7 +16,8 @@ static void reference_pack(const float *src, const sn_shape *shape, int nr, floa
     memcpy(dst, src, (size_t)sn_shape_elements(shape) * sizeof(float));
 }
 
-const sn_packer sn_packer_reference = {"reference", reference_floats, reference_pack};
+const sn_packer sn_packer_reference = {
+    .name = "reference", .packed_floats = reference_floats, .pack = reference_pack};
 
 /* A weight as rows x columns: the last dimension is the columns (output
  * channels), everything before it the rows (kh * kw * in_channels). */
@@ -218,25 +219,33 @@ static void blocked_zip_strassen_transposed_pack(const float *src, const sn_shap
     strassen_pack_of(src, shape, nr, true, true, dst);
 }
 
-const sn_packer sn_packer_blocked = {"blocked", blocked_floats, blocked_pack};
-const sn_packer sn_packer_blocked_winograd = {"blocked-winograd", winograd_floats,
-                                              blocked_winograd_pack};
-const sn_packer sn_packer_blocked_zip_winograd = {"blocked-zip-winograd", winograd_floats,
-                                                  blocked_zip_winograd_pack};
-const sn_packer sn_packer_blocked_transposed = {"blocked-transposed", transposed_floats,
-                                                transposed_pack};
-const sn_packer sn_packer_blocked_zip = {"blocked-zip", blocked_floats, blocked_zip_pack};
-const sn_packer sn_packer_blocked_zip_transposed = {"blocked-zip-transposed", transposed_floats,
-                                                    transposed_zip_pack};
-const sn_packer sn_packer_blocked_strassen = {"blocked-strassen", strassen_floats,
-                                              blocked_strassen_pack};
-const sn_packer sn_packer_blocked_strassen_transposed = {
-    "blocked-strassen-transposed", strassen_transposed_floats, blocked_strassen_transposed_pack};
-const sn_packer sn_packer_blocked_zip_strassen = {"blocked-zip-strassen", strassen_floats,
-                                                  blocked_zip_strassen_pack};
-const sn_packer sn_packer_blocked_zip_strassen_transposed = {"blocked-zip-strassen-transposed",
+const sn_packer sn_packer_blocked = {
+    .name = "blocked", .packed_floats = blocked_floats, .pack = blocked_pack};
+const sn_packer sn_packer_blocked_winograd = {
+    .name = "blocked-winograd", .packed_floats = winograd_floats, .pack = blocked_winograd_pack};
+const sn_packer sn_packer_blocked_zip_winograd = {.name = "blocked-zip-winograd",
+                                                  .packed_floats = winograd_floats,
+                                                  .pack = blocked_zip_winograd_pack};
+const sn_packer sn_packer_blocked_transposed = {
+    .name = "blocked-transposed", .packed_floats = transposed_floats, .pack = transposed_pack};
+const sn_packer sn_packer_blocked_zip = {
+    .name = "blocked-zip", .packed_floats = blocked_floats, .pack = blocked_zip_pack};
+const sn_packer sn_packer_blocked_zip_transposed = {.name = "blocked-zip-transposed",
+                                                    .packed_floats = transposed_floats,
+                                                    .pack = transposed_zip_pack};
+const sn_packer sn_packer_blocked_strassen = {
+    .name = "blocked-strassen", .packed_floats = strassen_floats, .pack = blocked_strassen_pack};
+const sn_packer sn_packer_blocked_strassen_transposed = {.name = "blocked-strassen-transposed",
+                                                         .packed_floats =
                                                              strassen_transposed_floats,
-                                                             blocked_zip_strassen_transposed_pack};
+                                                         .pack = blocked_strassen_transposed_pack};
+const sn_packer sn_packer_blocked_zip_strassen = {.name = "blocked-zip-strassen",
+                                                  .packed_floats = strassen_floats,
+                                                  .pack = blocked_zip_strassen_pack};
+const sn_packer sn_packer_blocked_zip_strassen_transposed = {
+    .name = "blocked-zip-strassen-transposed",
+    .packed_floats = strassen_transposed_floats,
+    .pack = blocked_zip_strassen_transposed_pack};
 
 struct sn_pack_cache *sn_pack_cache_create(void) {
     struct sn_pack_cache *c = sn_calloc(1, sizeof *c);
@@ -247,12 +256,17 @@ struct sn_pack_cache *sn_pack_cache_create(void) {
     return c;
 }
 
+static void pack_free(struct sn_pack *p) {
+    if (!p) return;
+    sn_aligned_free(p->data);
+    sn_free(p->sources);
+    sn_free(p->versions);
+    sn_free(p);
+}
+
 void sn_pack_cache_destroy(struct sn_pack_cache *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->count; i++) {
-        sn_aligned_free(c->entries[i]->data);
-        sn_free(c->entries[i]);
-    }
+    for (size_t i = 0; i < c->count; i++) pack_free(c->entries[i]);
     sn_free(c->entries);
     pthread_mutex_destroy(&c->lock);
     sn_free(c);
@@ -264,16 +278,29 @@ static double now_ms(void) {
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/* The packer's size and packing for a list of sources: a packer of one
+ * weight reads the first (only) one. */
+static size_t packed_floats(const sn_packer *k, const struct sn_pack_source *s, size_t count,
+                            int nr) {
+    return k->pack_sources ? k->packed_floats_sources(s, count, nr)
+                           : k->packed_floats(&s[0].shape, nr);
+}
+
 static void pack_now(struct sn_pack *p) {
-    sn_shape shape = sn_variable_shape(p->variable);
+    const sn_packer *k = p->packer;
     double start = now_ms();
-    p->packer->pack(sn_variable_value(p->variable), &shape, p->nr, p->data);
+    if (k->pack_sources)
+        k->pack_sources(p->sources, p->source_count, p->nr, p->data);
+    else
+        k->pack(p->sources[0].data, &p->sources[0].shape, p->nr, p->data);
     p->pack_ms = now_ms() - start;
-    p->version = sn_variable_version(p->variable);
+    for (size_t i = 0; i < p->source_count; i++) p->versions[i] = *p->sources[i].version;
 }
 
 static bool refresh_locked(struct sn_pack *p) {
-    if (p->version == sn_variable_version(p->variable)) return false;
+    size_t i = 0;
+    while (i < p->source_count && p->versions[i] == *p->sources[i].version) i++;
+    if (i == p->source_count) return false;
     pack_now(p);
     return true;
 }
@@ -285,30 +312,39 @@ bool sn_pack_refresh(struct sn_pack_cache *c, struct sn_pack *p) {
     return repacked;
 }
 
-struct sn_pack *sn_pack_get(struct sn_pack_cache *c, sn_variable *v, const sn_packer *packer,
-                            int nr, bool *made) {
+/* Whether entry `e` has the key (packer, nr, the sources' ids in order). */
+static bool same_key(const struct sn_pack *e, const sn_packer *packer, int nr,
+                     const struct sn_pack_source *sources, size_t count) {
+    if (e->packer != packer || e->nr != nr || e->source_count != count) return false;
+    for (size_t i = 0; i < count; i++)
+        if (e->sources[i].id != sources[i].id) return false;
+    return true;
+}
+
+struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, int nr,
+                            const struct sn_pack_source *sources, size_t count, bool *made) {
     struct sn_pack *p = NULL;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->count; i++) {
         struct sn_pack *e = c->entries[i];
-        if (e->variable == v && e->packer == packer && e->nr == nr) {
+        if (same_key(e, packer, nr, sources, count)) {
             *made = refresh_locked(e);
             p = e;
             goto done;
         }
     }
-    sn_shape shape = sn_variable_shape(v);
-    size_t bytes = (packer->packed_floats(&shape, nr) * sizeof(float) + 63) & ~(size_t)63;
+    size_t bytes = (packed_floats(packer, sources, count, nr) * sizeof(float) + 63) & ~(size_t)63;
     if (!sn_ptr_reserve((void ***)&c->entries, c->count, &c->capacity) ||
-        !(p = sn_calloc(1, sizeof *p)))
-        goto done;
-    if (!(p->data = sn_aligned_alloc(64, bytes))) {
-        sn_free(p);
+        !(p = sn_calloc(1, sizeof *p)) || !(p->sources = sn_malloc(count * sizeof *p->sources)) ||
+        !(p->versions = sn_calloc(count, sizeof *p->versions)) ||
+        !(p->data = sn_aligned_alloc(64, bytes))) {
+        pack_free(p);
         p = NULL;
         goto done;
     }
     memset(p->data, 0, bytes);
-    p->variable = v;
+    memcpy(p->sources, sources, count * sizeof *p->sources);
+    p->source_count = count;
     p->packer = packer;
     p->nr = nr;
     p->bytes = bytes;

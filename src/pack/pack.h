@@ -1,26 +1,46 @@
-/* Weight packers and the pack cache (SEMANTICS.md S23, S24).
+/* Weight packers and the pack cache (SEMANTICS.md S23-S25).
  *
  * A kernel reads its weights in the layout its packer makes; the two are
- * chosen together. The cache belongs to the graph, so a variable used by
- * any number of ops, images or sessions is packed once per (packer, NR). An
- * entry remembers the variable version it was packed from; when the value
- * changes, the next compile or run repacks it, once, in place (same size,
- * no allocation). */
+ * chosen together. A pack is made by a packer from a list of sources, and
+ * the cache keys it by (packer, NR, the sources' identities): whoever owns
+ * the cache (a graph) asks for a weight used by any number of ops, images
+ * or sessions, and it is packed once. An entry remembers each source's
+ * version when it was packed; when any of them changes, the next compile or
+ * run repacks it, once, in place (same size, no allocation). The cache
+ * knows sources, not what they are (variables, in a graph). */
 #ifndef SN_PACK_PACK_H
 #define SN_PACK_PACK_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scopenn.h"
 
+/* One source of a pack: its identity and version, which the cache reads,
+ * and its value, which the packer reads. The pointers are the owner's and
+ * must stay valid (the value at the same place) as long as the cache. */
+struct sn_pack_source {
+    uint64_t id;             /* identity, unique among the cache's sources */
+    const uint64_t *version; /* changes with each new value; read at each refresh */
+    const float *data;       /* row-major, `shape` */
+    sn_shape shape;
+};
+
 typedef struct sn_packer {
     const char *name;
-    /* Floats the packed form of a weight of `shape` takes, for block NR. */
+    /* A packer of one weight (each of those below) gives these two: the
+     * floats the packed form of a weight of `shape` takes, for block NR,
+     * and the packing of `src` (row-major, `shape`) into `dst`. They serve
+     * a weight that is not in the cache too (one computed at run time). */
     size_t (*packed_floats)(const sn_shape *shape, int nr);
-    /* Packs `src` (row-major, `shape`) into `dst`. */
     void (*pack)(const float *src, const sn_shape *shape, int nr, float *dst);
+    /* A packer that makes one pack from several sources (a filter folded
+     * with the batch normalization after it, S25) gives these two instead,
+     * over the list of `count` sources, and leaves the two above NULL. */
+    size_t (*packed_floats_sources)(const struct sn_pack_source *sources, size_t count, int nr);
+    void (*pack_sources)(const struct sn_pack_source *sources, size_t count, int nr, float *dst);
 } sn_packer;
 
 /* The reference layout: the weight as it is (HWIO filters, [k, n]
@@ -57,11 +77,12 @@ extern const sn_packer sn_packer_blocked_zip_strassen_transposed;
 void sn_strassen_halves(size_t k, size_t n, int nr, size_t *k2, size_t *n2);
 
 struct sn_pack {
-    sn_variable *variable;
     const sn_packer *packer;
     int nr;
-    uint64_t version; /* of the variable when packed */
-    float *data;      /* 64-byte aligned */
+    struct sn_pack_source *sources; /* copies of the key's sources, in order */
+    uint64_t *versions;             /* each source's version when packed */
+    size_t source_count;
+    float *data; /* 64-byte aligned */
     size_t bytes;
     double pack_ms; /* how long the last packing took */
 };
@@ -77,15 +98,18 @@ struct sn_pack_cache {
 struct sn_pack_cache *sn_pack_cache_create(void);
 void sn_pack_cache_destroy(struct sn_pack_cache *cache);
 
-/* The pack of (variable, packer, nr), made now if there is none (*made =
- * true) or brought up to date with the variable's value (*made = true if
- * that repacked, false if the pack was reused as it was). NULL when out of
- * memory. Thread-safe. */
-struct sn_pack *sn_pack_get(struct sn_pack_cache *cache, sn_variable *variable,
-                            const sn_packer *packer, int nr, bool *made);
+/* The pack of (packer, nr, the ids of sources[0..count)), made now if there
+ * is none (*made = true) or brought up to date with its sources' versions
+ * (*made = true if that repacked, false if the pack was reused as it was).
+ * The order of the sources counts; `count` is 1 for a packer of one weight,
+ * at least 1 for the others. The sources are copied: the array need not
+ * outlive the call. NULL when out of memory. Thread-safe. */
+struct sn_pack *sn_pack_get(struct sn_pack_cache *cache, const sn_packer *packer, int nr,
+                            const struct sn_pack_source *sources, size_t count, bool *made);
 
-/* Repacks in place if the variable's value changed since; returns whether
- * it did. Allocates nothing. Thread-safe. */
+/* Repacks in place, once, if the version of any of the pack's sources
+ * changed since it was packed; returns whether it did. Allocates nothing.
+ * Thread-safe. */
 bool sn_pack_refresh(struct sn_pack_cache *cache, struct sn_pack *pack);
 
 #endif

@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "compile/compile.h"
-#include "cpu/cpu.h"
-#include "scope/graph.h"
+#include "cpu/features.h"
+#include "graph/graph.h"
+#include "scope/scope.h"
 
 struct sn_session {
     struct sn_program program;

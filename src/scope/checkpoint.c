@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/text.h"
-#include "scope/graph.h"
+#include "scope/scope.h"
 #include "scope/safetensors.h"
 
 /* The strict-load message lists at most this many names of each kind; the

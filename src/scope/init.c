@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "scope/graph.h"
+#include "scope/scope.h"
 
 sn_initializer sn_constant_initializer(float value) {
     return (sn_initializer){.kind = SN_INIT_CONSTANT, .a = value};

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "base/text.h"
 #include "scope/safetensors.h"
 #include "scopenn.h"

@@ -1,25 +1,14 @@
-/* Variable scopes and name scopes (SEMANTICS.md S2, S8-S13, S16, S19, S20). */
+/* Variable scopes (SEMANTICS.md S2, S8-S13, S16, S19). */
 #include <string.h>
 
-#include "alloc.h"
-#include "scope/graph.h"
-
-static bool push_frame(sn_graph *g, struct sn_frame f) {
-    if (g->depth == g->stack_capacity) {
-        size_t cap = g->stack_capacity ? g->stack_capacity * 2 : 8;
-        struct sn_frame *grown = sn_realloc(g->stack, cap * sizeof *grown);
-        if (!grown) return false;
-        g->stack = grown;
-        g->stack_capacity = cap;
-    }
-    g->stack[g->depth++] = f;
-    return true;
-}
+#include "base/alloc.h"
+#include "scope/scope.h"
 
 /* Makes a scope object owned by the graph, with a copy of the default
  * initializer's values if it has any. NULL (error recorded) when out of
  * memory or when a values initializer is malformed. */
 static sn_scope *new_scope(sn_graph *g, const char *name, sn_reuse reuse, sn_initializer init) {
+    struct sn_variable_store *st = g->store;
     sn_scope *s = sn_calloc(1, sizeof *s);
     if (!s) goto oom;
     s->graph = g;
@@ -38,7 +27,7 @@ static sn_scope *new_scope(sn_graph *g, const char *name, sn_reuse reuse, sn_ini
         memcpy(s->values, init.values, (size_t)n * sizeof(float));
         s->initializer.values = s->values;
     }
-    if (!sn_ptr_push((void ***)&g->scopes, &g->scope_count, &g->scope_capacity, s)) goto oom;
+    if (!sn_ptr_push((void ***)&st->scopes, &st->scope_count, &st->scope_capacity, s)) goto oom;
     return s;
 oom:
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
@@ -53,7 +42,7 @@ error:
 
 /* The last scope made is not wanted after all (a later step failed). */
 static void drop_last_scope(sn_graph *g) {
-    sn_scope *s = g->scopes[--g->scope_count];
+    sn_scope *s = g->store->scopes[--g->store->scope_count];
     sn_free(s->name);
     sn_free(s->values);
     sn_free(s);
@@ -96,7 +85,7 @@ sn_scope *sn_variable_scope_open_init(sn_graph *g, const char *name, sn_reuse re
     /* Also a name scope of the same name, made unique (S19, S20). */
     struct sn_name_claim claim;
     const char *ns = sn_unique_name(g, ns_wanted, &claim);
-    if (!ns || !push_frame(g, (struct sn_frame){s, ns, false})) {
+    if (!ns || !sn_graph_push_frame(g, (struct sn_frame){s, ns, false})) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", name);
         sn_name_release(g, &claim);
         drop_last_scope(g);
@@ -131,7 +120,7 @@ sn_scope *sn_variable_scope_reenter(sn_graph *g, sn_scope *captured, sn_reuse re
     sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : captured->initializer;
     sn_scope *s = new_scope(g, captured->name, effective, effective_init);
     if (!s) return NULL;
-    if (!push_frame(g, (struct sn_frame){s, sn_graph_top(g).name_scope, false})) {
+    if (!sn_graph_push_frame(g, (struct sn_frame){s, sn_graph_top(g).name_scope, false})) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory re-entering variable scope %s",
                       captured->name);
         drop_last_scope(g);
@@ -169,52 +158,3 @@ sn_initializer sn_scope_initializer(const sn_scope *s) {
 void sn_scope_reuse_variables(sn_scope *s) {
     if (s) s->reuse = SN_REUSE_TRUE;
 }
-
-const char *sn_name_scope_open(sn_graph *g, const char *name) {
-    if (!g || sn_graph_failed(g)) return NULL;
-    struct sn_frame top = sn_graph_top(g);
-    size_t n = name ? strlen(name) : 0;
-    const char *ns;
-    struct sn_name_claim claim = {0};
-    if (n > 1 && name[n - 1] == '/') {
-        /* "foo/bar/": re-enter that exact name scope, as TensorFlow does. */
-        char *exact = sn_strdup(name);
-        if (!exact) {
-            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
-            return NULL;
-        }
-        exact[n - 1] = '\0';
-        bool ok = sn_check_name(g, exact, "name scope");
-        ns = ok ? sn_graph_intern(g, exact) : NULL;
-        sn_free(exact);
-    } else {
-        if (!sn_check_name(g, name, "name scope")) return NULL;
-        char *wanted = sn_join_name(top.name_scope, name);
-        ns = wanted ? sn_unique_name(g, wanted, &claim) : NULL;
-        if (!wanted)
-            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
-        sn_free(wanted);
-    }
-    if (!ns) return NULL;
-    if (!push_frame(g, (struct sn_frame){top.scope, ns, true})) {
-        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
-        sn_name_release(g, &claim);
-        return NULL;
-    }
-    sn_name_keep(&claim);
-    return ns;
-}
-
-sn_status sn_name_scope_close(sn_graph *g) {
-    if (!g) return SN_ERR_INVALID_ARGUMENT;
-    if (g->depth == 0 || !g->stack[g->depth - 1].is_name_scope) {
-        sn_status st = SN_ERR_INVALID_STATE;
-        sn_graph_fail(g, st, "closing a name scope, but the innermost open scope is %s",
-                      g->depth == 0 ? "none" : "a variable scope");
-        return st;
-    }
-    g->depth--;
-    return SN_OK;
-}
-
-const char *sn_current_name_scope(const sn_graph *g) { return g ? sn_graph_top(g).name_scope : ""; }

@@ -2,9 +2,9 @@
  * S21-S22). */
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "graph/op.h"
-#include "scope/graph.h"
+#include "scope/scope.h"
 
 /* Checks a shape a caller gave for a variable; records the error. */
 static bool check_shape(sn_graph *g, const char *full, const sn_shape *s) {
@@ -124,6 +124,7 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
     }
     if (!check_shape(g, full, &shape)) return NULL;
 
+    struct sn_variable_store *st = g->store;
     int64_t n = sn_shape_elements(&shape);
     sn_variable *v = sn_calloc(1, sizeof *v);
     if (!v) goto oom;
@@ -131,7 +132,7 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
     v->shape = shape;
     v->dtype = SN_F32;
     v->size = n;
-    v->id = g->variable_count;
+    v->id = st->variable_count;
     v->version = 1;
     if (!(v->name = sn_strdup(full))) goto oom;
     /* Round up to whole cache lines so vector kernels may read the tail. */
@@ -142,15 +143,15 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
 
     /* Register: list slot, name table, op. Each step undoes cleanly if a
      * later one fails, so nothing is half-made. */
-    if (!sn_ptr_reserve((void ***)&g->variables, g->variable_count, &g->variable_capacity) ||
-        !sn_map_put(&g->variables_by_name, full, v))
+    if (!sn_ptr_reserve((void ***)&st->variables, st->variable_count, &st->variable_capacity) ||
+        !sn_map_put(&st->variables_by_name, full, v))
         goto oom;
-    if (!(v->tensor = sn_op_make_variable(g, v))) {
-        sn_map_put(&g->variables_by_name, full, NULL);
+    if (!(v->tensor = sn_op_make_variable(g, v, v->name, v->shape))) {
+        sn_map_put(&st->variables_by_name, full, NULL);
         variable_free(v);
         return NULL;
     }
-    g->variables[g->variable_count++] = v;
+    st->variables[st->variable_count++] = v;
     return v;
 oom:
     variable_free(v);
@@ -177,7 +178,7 @@ sn_variable *sn_get_variable_dtype(sn_graph *g, const char *name, sn_shape shape
     if (!check_initializer(g, full, &init)) goto done;
     if (shape.rank != SN_RANK_UNKNOWN && !check_shape(g, full, &shape)) goto done;
 
-    sn_variable *found = sn_map_get(&g->variables_by_name, full);
+    sn_variable *found = sn_map_get(&g->store->variables_by_name, full);
     if (found) {
         if (scope->reuse == SN_REUSE_FALSE) { /* S4 */
             sn_graph_fail(g, SN_ERR_ALREADY_EXISTS,
@@ -218,6 +219,11 @@ const float *sn_variable_value(const sn_variable *v) { return v ? v->value : NUL
 uint64_t sn_variable_id(const sn_variable *v) { return v ? v->id : 0; }
 uint64_t sn_variable_version(const sn_variable *v) { return v ? v->version : 0; }
 
+struct sn_pack_source sn_variable_source(const sn_variable *v) {
+    return (struct sn_pack_source){
+        .id = v->id, .version = &v->version, .data = v->value, .shape = v->shape};
+}
+
 float *sn_variable_begin_write(sn_variable *v) {
     v->version++;
     return v->value;
@@ -231,21 +237,32 @@ sn_status sn_variable_assign(sn_variable *v, const float *values, int64_t count)
     return SN_OK;
 }
 
-size_t sn_graph_variable_count(const sn_graph *g) { return g ? g->variable_count : 0; }
+sn_tensor *sn_var(sn_graph *g, sn_variable *v) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (!v || v->graph != g) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "sn_var: the variable is %s",
+                      v ? "from another graph" : "NULL");
+        return NULL;
+    }
+    return v->tensor;
+}
+
+size_t sn_graph_variable_count(const sn_graph *g) { return g ? g->store->variable_count : 0; }
 
 sn_variable *sn_graph_variable(const sn_graph *g, size_t i) {
-    return g && i < g->variable_count ? g->variables[i] : NULL;
+    return g && i < g->store->variable_count ? g->store->variables[i] : NULL;
 }
 
 sn_variable *sn_graph_find_variable(const sn_graph *g, const char *name) {
     if (!g || !name) return NULL;
     size_t n = strlen(name);
+    const struct sn_variable_store *st = g->store;
     if (n > 2 && strcmp(name + n - 2, ":0") == 0) { /* a tensor name: "x_1:0" if an op was x */
-        for (size_t i = 0; i < g->variable_count; i++)
-            if (strcmp(g->variables[i]->tensor->name, name) == 0) return g->variables[i];
+        for (size_t i = 0; i < st->variable_count; i++)
+            if (strcmp(st->variables[i]->tensor->name, name) == 0) return st->variables[i];
         return NULL;
     }
-    return sn_map_get(&g->variables_by_name, name);
+    return sn_map_get(&st->variables_by_name, name);
 }
 
 sn_status sn_graph_assign(sn_graph *g, const char *name, sn_shape shape, const float *values) {

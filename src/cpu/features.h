@@ -1,11 +1,13 @@
 /* CPU feature decoding and kernel-set selection.
  *
- * Split in two so that detection can be tested by replaying other machines:
- * the functions here are pure (raw CPUID words or HWCAP bits in, features and
- * a choice out) and are compiled on every architecture; cpu.c reads the
- * running CPU once and keeps the process-wide choice. */
-#ifndef SN_CPU_CPU_H
-#define SN_CPU_CPU_H
+ * Split from reading the CPU so that detection can be tested by replaying
+ * other machines: the functions here are pure (raw CPUID words or HWCAP
+ * bits in, features and a choice out) and are compiled on every
+ * architecture; cpu.c reads the running CPU once and keeps the
+ * process-wide choice, behind the getters of include/scopenn.h
+ * (sn_cpu_info_get, sn_cpu_isa, sn_set_max_isa). */
+#ifndef SN_CPU_FEATURES_H
+#define SN_CPU_FEATURES_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -62,4 +64,4 @@ typedef struct sn_isa_choice {
 void sn_isa_choose(sn_arch arch, uint32_t features, sn_isa cap, const char *cap_source,
                    sn_isa_choice *choice);
 
-#endif /* SN_CPU_CPU_H */
+#endif /* SN_CPU_FEATURES_H */

@@ -1,4 +1,4 @@
-#include "alloc.h"
+#include "base/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,4 +72,20 @@ char *sn_strdup(const char *s) {
     char *d = sn_malloc(n);
     if (d) memcpy(d, s, n);
     return d;
+}
+
+bool sn_ptr_reserve(void ***items, size_t count, size_t *capacity) {
+    if (count < *capacity) return true;
+    size_t cap = *capacity ? *capacity * 2 : 8;
+    void **grown = sn_realloc(*items, cap * sizeof *grown);
+    if (!grown) return false;
+    *items = grown;
+    *capacity = cap;
+    return true;
+}
+
+bool sn_ptr_push(void ***items, size_t *count, size_t *capacity, void *item) {
+    if (!sn_ptr_reserve(items, *count, capacity)) return false;
+    (*items)[(*count)++] = item;
+    return true;
 }

@@ -1,42 +1,34 @@
-/* Graph internals shared by src/scope, src/graph and src/runtime. */
-#ifndef SN_SCOPE_GRAPH_H
-#define SN_SCOPE_GRAPH_H
+/* The graph: its sticky error, the strings and unique names it hands out,
+ * the stack of open scopes, its ops and the pack cache its sessions share.
+ *
+ * Variable scopes and variables are src/scope's, which builds on this: the
+ * graph keeps pointers to them (types it does not look into), and the
+ * public sn_graph_create() and sn_graph_destroy() are there too, around
+ * sn_graph_init() and sn_graph_release(). */
+#ifndef SN_GRAPH_GRAPH_H
+#define SN_GRAPH_GRAPH_H
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "base/map.h"
+#include "base/shape.h"
 #include "base/text.h"
-#include "scope/map.h"
 #include "scopenn.h"
 
-struct sn_scope {
-    sn_graph *graph;
-    char *name;                 /* full name; "" for the root */
-    sn_reuse reuse;             /* SN_REUSE_FALSE (0), SN_REUSE_TRUE or SN_AUTO_REUSE */
-    sn_initializer initializer; /* default; SN_INIT_VALUES points at `values` */
-    float *values;              /* owned copy of a default SN_INIT_VALUES */
-};
+struct sn_op;             /* src/graph/op.h */
+struct sn_pack_cache;     /* src/pack/pack.h */
+struct sn_variable_store; /* src/scope/scope.h */
 
 /* One entry of the stack of open scopes. A variable-scope frame also
  * carries the name scope it opened (S19); a name-scope frame keeps the
  * variable scope of the frame below. */
 struct sn_frame {
-    sn_scope *scope;        /* the current variable scope in this frame */
+    sn_scope *scope;        /* the current variable scope in this frame (src/scope) */
     const char *name_scope; /* the current name scope ("" at the top) */
     bool is_name_scope;     /* opened by sn_name_scope_open */
-};
-
-struct sn_variable {
-    sn_graph *graph;
-    char *name; /* "foo/v" */
-    sn_shape shape;
-    sn_dtype dtype;
-    int64_t size;
-    float *value; /* 64-byte aligned, `size` floats */
-    uint64_t id, version;
-    sn_tensor *tensor; /* the VariableV2 op's output: "foo/v:0", or "foo/v_1:0" if an op
-                        * was named foo/v first (one namespace, S20) */
 };
 
 struct sn_graph {
@@ -44,25 +36,30 @@ struct sn_graph {
     sn_status status;
     char *error; /* the first error's message, or NULL */
 
-    sn_scope root;
-    sn_scope **scopes; /* every scope object made, owned */
-    size_t scope_count, scope_capacity;
     struct sn_frame *stack;
     size_t depth, stack_capacity;
+    sn_scope *root; /* the variable scope when no frame is open */
 
     sn_map names_in_use; /* lowercased op and name-scope names -> use count */
     char **strings;      /* interned strings (name scopes), owned */
     size_t string_count, string_capacity;
 
-    sn_variable **variables; /* creation order */
-    size_t variable_count, variable_capacity;
-    sn_map variables_by_name;
-
     struct sn_op **ops; /* creation order; see src/graph/op.h */
     size_t op_count, op_capacity;
 
     struct sn_pack_cache *packs; /* made by the first session; src/pack */
+
+    struct sn_variable_store *store; /* variable scopes and variables: src/scope */
 };
+
+/* Sets up an empty graph in `graph` (zeroed memory) with the given seed,
+ * root variable scope and variable store, which stay the caller's. */
+void sn_graph_init(sn_graph *graph, uint64_t seed, sn_scope *root, struct sn_variable_store *store);
+
+/* Frees what sn_graph_init() and the graph's use made (ops, names, the
+ * stack, the pack cache, the error), not `graph` itself nor its root scope
+ * and store. */
+void sn_graph_release(sn_graph *graph);
 
 /* Records `status` and a printf-style message on the graph, unless an error
  * is already recorded (the first one wins). Returns `status`, so a failing
@@ -76,18 +73,16 @@ sn_status sn_graph_fail(sn_graph *graph, sn_status status, const char *format, .
 /* True if an error is recorded: builder calls then return NULL at once. */
 bool sn_graph_failed(const sn_graph *graph);
 
-/* Appends `item` to a growable array of pointers; false when out of memory
- * (the array is then unchanged). */
-bool sn_ptr_push(void ***items, size_t *count, size_t *capacity, void *item);
-/* Makes room for one more item after `count`; false when out of memory. */
-bool sn_ptr_reserve(void ***items, size_t count, size_t *capacity);
-
 /* A copy of `s` owned by the graph until it is destroyed; NULL (and an
  * SN_ERR_OUT_OF_MEMORY recorded) when out of memory. */
 const char *sn_graph_intern(sn_graph *graph, const char *s);
 
 /* The innermost frame, or a frame for the root when none is open. */
 struct sn_frame sn_graph_top(const sn_graph *graph);
+
+/* Opens `frame` on top of the stack; false (nothing recorded) when out of
+ * memory. */
+bool sn_graph_push_frame(sn_graph *graph, struct sn_frame frame);
 
 /* Validates an op, variable or scope name (S3): [A-Za-z0-9.][A-Za-z0-9_.\-/]*,
  * with no empty path component and no trailing "/". On failure records an
@@ -118,33 +113,5 @@ const char *sn_escape_name(char buf[SN_ESCAPED_NAME], const char *name);
 /* "a/b" from "a" and "b"; "b" when `prefix` is empty. Heap string (sn_free),
  * or NULL when out of memory. */
 char *sn_join_name(const char *prefix, const char *name);
-
-/* Number of elements of a shape (1 for a scalar), or -1 if the rank is
- * out of [0, SN_MAX_RANK], a dimension is negative, or the product
- * overflows int64. */
-int64_t sn_shape_elements(const sn_shape *shape);
-
-/* -1 if the known dimensions of `shape` (-1s skipped) hold at most
- * SN_MAX_ELEMENTS elements; else the first dimension at which their
- * product passes it: a tensor of that shape could never run. */
-int sn_shape_too_large(const sn_shape *shape);
-
-/* Formats a shape as TensorFlow prints it in S7's message: "(2)", "(2, 3)",
- * "()"; unknown dimensions as "?". Writes at most `size` bytes, always
- * terminated. */
-void sn_shape_format(const sn_shape *shape, char *buf, size_t size);
-
-bool sn_shape_equal(const sn_shape *a, const sn_shape *b);
-
-/* Fills a variable's value from an initializer (never SN_INIT_NONE), with
- * the random stream of (graph seed, variable id): bit-identical on every
- * CPU (S17). */
-void sn_initializer_fill(const sn_initializer *init, uint64_t seed, uint64_t id,
-                         const sn_shape *shape, float *out, int64_t count);
-
-/* The variable's value for writing in place, sn_variable_size() floats;
- * bumps its version (S24) as sn_variable_assign() does. For loaders that
- * convert straight into the variable's storage. */
-float *sn_variable_begin_write(sn_variable *variable);
 
 #endif

@@ -1,60 +1,30 @@
-/* The graph object: ownership, sticky errors, names and shapes. */
-#include "scope/graph.h"
+/* The graph object: sticky errors, interned strings, unique names and name
+ * scopes (SEMANTICS.md S19, S20). */
+#include "graph/graph.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "base/checked.h"
+#include "base/alloc.h"
 #include "base/text.h"
 #include "graph/op.h"
 #include "pack/pack.h"
 
-sn_graph *sn_graph_create(const sn_graph_options *options) {
-    sn_graph *g = sn_calloc(1, sizeof *g);
-    if (!g) return NULL;
-    g->seed = options ? options->seed : 0;
-    g->root.graph = g;
-    g->root.name = sn_strdup("");
-    if (!g->root.name) {
-        sn_free(g);
-        return NULL;
-    }
-    return g;
+void sn_graph_init(sn_graph *g, uint64_t seed, sn_scope *root, struct sn_variable_store *store) {
+    *g = (sn_graph){.seed = seed, .root = root, .store = store};
 }
 
-static void scope_free(sn_scope *s) {
-    sn_free(s->name);
-    sn_free(s->values);
-}
-
-void sn_graph_destroy(sn_graph *g) {
-    if (!g) return;
+void sn_graph_release(sn_graph *g) {
     sn_pack_cache_destroy(g->packs);
     for (size_t i = 0; i < g->op_count; i++) sn_op_free(g->ops[i]);
     sn_free(g->ops);
-    for (size_t i = 0; i < g->variable_count; i++) {
-        sn_variable *v = g->variables[i];
-        sn_free(v->name);
-        sn_aligned_free(v->value);
-        sn_free(v);
-    }
-    sn_free(g->variables);
-    sn_map_free(&g->variables_by_name);
     sn_map_free(&g->names_in_use);
-    for (size_t i = 0; i < g->scope_count; i++) {
-        scope_free(g->scopes[i]);
-        sn_free(g->scopes[i]);
-    }
-    sn_free(g->scopes);
-    scope_free(&g->root);
     sn_free(g->stack);
     for (size_t i = 0; i < g->string_count; i++) sn_free(g->strings[i]);
     sn_free(g->strings);
     sn_free(g->error);
-    sn_free(g);
 }
 
 sn_status sn_graph_status(const sn_graph *g) { return g ? g->status : SN_ERR_INVALID_ARGUMENT; }
@@ -89,22 +59,6 @@ sn_status sn_graph_fail(sn_graph *g, sn_status status, const char *format, ...) 
 
 bool sn_graph_failed(const sn_graph *g) { return g->status != SN_OK; }
 
-bool sn_ptr_reserve(void ***items, size_t count, size_t *capacity) {
-    if (count < *capacity) return true;
-    size_t cap = *capacity ? *capacity * 2 : 8;
-    void **grown = sn_realloc(*items, cap * sizeof *grown);
-    if (!grown) return false;
-    *items = grown;
-    *capacity = cap;
-    return true;
-}
-
-bool sn_ptr_push(void ***items, size_t *count, size_t *capacity, void *item) {
-    if (!sn_ptr_reserve(items, *count, capacity)) return false;
-    (*items)[(*count)++] = item;
-    return true;
-}
-
 const char *sn_graph_intern(sn_graph *g, const char *s) {
     char *copy = sn_strdup(s);
     if (!copy || !sn_ptr_push((void ***)&g->strings, &g->string_count, &g->string_capacity, copy)) {
@@ -116,8 +70,20 @@ const char *sn_graph_intern(sn_graph *g, const char *s) {
 }
 
 struct sn_frame sn_graph_top(const sn_graph *g) {
-    if (g->depth == 0) return (struct sn_frame){(sn_scope *)&g->root, "", false};
+    if (g->depth == 0) return (struct sn_frame){g->root, "", false};
     return g->stack[g->depth - 1];
+}
+
+bool sn_graph_push_frame(sn_graph *g, struct sn_frame f) {
+    if (g->depth == g->stack_capacity) {
+        size_t cap = g->stack_capacity ? g->stack_capacity * 2 : 8;
+        struct sn_frame *grown = sn_realloc(g->stack, cap * sizeof *grown);
+        if (!grown) return false;
+        g->stack = grown;
+        g->stack_capacity = cap;
+    }
+    g->stack[g->depth++] = f;
+    return true;
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -239,60 +205,53 @@ void sn_name_keep(struct sn_name_claim *claim) {
     *claim = (struct sn_name_claim){0};
 }
 
-/* ---- shapes --------------------------------------------------------------- */
+/* ---- name scopes ---------------------------------------------------------- */
 
-int64_t sn_shape_elements(const sn_shape *s) {
-    if (s->rank < 0 || s->rank > SN_MAX_RANK) return -1;
-    int64_t n = 1;
-    for (int i = 0; i < s->rank; i++) {
-        int64_t d = s->dims[i];
-        if (d < 0) return -1;
-        if (d != 0 && n > INT64_MAX / d) return -1;
-        n *= d;
+const char *sn_name_scope_open(sn_graph *g, const char *name) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    struct sn_frame top = sn_graph_top(g);
+    size_t n = name ? strlen(name) : 0;
+    const char *ns;
+    struct sn_name_claim claim = {0};
+    if (n > 1 && name[n - 1] == '/') {
+        /* "foo/bar/": re-enter that exact name scope, as TensorFlow does. */
+        char *exact = sn_strdup(name);
+        if (!exact) {
+            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+            return NULL;
+        }
+        exact[n - 1] = '\0';
+        bool ok = sn_check_name(g, exact, "name scope");
+        ns = ok ? sn_graph_intern(g, exact) : NULL;
+        sn_free(exact);
+    } else {
+        if (!sn_check_name(g, name, "name scope")) return NULL;
+        char *wanted = sn_join_name(top.name_scope, name);
+        ns = wanted ? sn_unique_name(g, wanted, &claim) : NULL;
+        if (!wanted)
+            sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+        sn_free(wanted);
     }
-    return n;
-}
-
-int sn_shape_too_large(const sn_shape *s) {
-    int64_t n = 1;
-    for (int i = 0; i < s->rank && i < SN_MAX_RANK; i++) {
-        if (s->dims[i] < 0) continue; /* known at run time, and checked then */
-        if (!sn_mul_i64(n, s->dims[i], &n) || n > SN_MAX_ELEMENTS) return i;
+    if (!ns) return NULL;
+    if (!sn_graph_push_frame(g, (struct sn_frame){top.scope, ns, true})) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening name scope %s", name);
+        sn_name_release(g, &claim);
+        return NULL;
     }
-    return -1;
+    sn_name_keep(&claim);
+    return ns;
 }
 
-void sn_shape_format(const sn_shape *s, char *buf, size_t size) {
-    if (size == 0) return;
-    if (s->rank < 0 || s->rank > SN_MAX_RANK) {
-        snprintf(buf, size, "<unknown>");
-        return;
+sn_status sn_name_scope_close(sn_graph *g) {
+    if (!g) return SN_ERR_INVALID_ARGUMENT;
+    if (g->depth == 0 || !g->stack[g->depth - 1].is_name_scope) {
+        sn_status st = SN_ERR_INVALID_STATE;
+        sn_graph_fail(g, st, "closing a name scope, but the innermost open scope is %s",
+                      g->depth == 0 ? "none" : "a variable scope");
+        return st;
     }
-    size_t used = (size_t)snprintf(buf, size, "(");
-    for (int i = 0; i < s->rank && used < size; i++) {
-        const char *sep = i ? ", " : "";
-        if (s->dims[i] < 0)
-            used += (size_t)snprintf(buf + used, size - used, "%s?", sep);
-        else
-            used += (size_t)snprintf(buf + used, size - used, "%s%lld", sep, (long long)s->dims[i]);
-    }
-    if (used < size) snprintf(buf + used, size - used, ")");
+    g->depth--;
+    return SN_OK;
 }
 
-bool sn_shape_equal(const sn_shape *a, const sn_shape *b) {
-    if (a->rank != b->rank) return false;
-    for (int i = 0; i < a->rank && i < SN_MAX_RANK; i++)
-        if (a->dims[i] != b->dims[i]) return false;
-    return true;
-}
-
-const char *sn_dtype_name(sn_dtype dtype) {
-    static const char *const names[SN_DTYPE_COUNT] = {
-        [SN_DTYPE_UNSPECIFIED] = "unspecified",
-        [SN_F32] = "float32",
-        [SN_F16] = "float16",
-        [SN_BF16] = "bfloat16",
-    };
-    if ((unsigned)dtype >= SN_DTYPE_COUNT) return "unknown";
-    return names[dtype];
-}
+const char *sn_current_name_scope(const sn_graph *g) { return g ? sn_graph_top(g).name_scope : ""; }

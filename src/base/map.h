@@ -1,7 +1,7 @@
 /* A string-keyed hash map (open addressing, linear probing) for the
  * graph's name tables. Keys are copied; values are borrowed pointers. */
-#ifndef SN_SCOPE_MAP_H
-#define SN_SCOPE_MAP_H
+#ifndef SN_BASE_MAP_H
+#define SN_BASE_MAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

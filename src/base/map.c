@@ -1,9 +1,9 @@
-#include "scope/map.h"
+#include "base/map.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 static uint64_t hash(const char *s) { /* FNV-1a */
     uint64_t h = 1469598103934665603u;

@@ -1,0 +1,62 @@
+/* Variable scopes and variables, on top of the graph (src/graph): shared by
+ * src/scope and the runtime, which reads variables' values. */
+#ifndef SN_SCOPE_SCOPE_H
+#define SN_SCOPE_SCOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/map.h"
+#include "graph/graph.h"
+#include "pack/pack.h"
+#include "scopenn.h"
+
+struct sn_scope {
+    sn_graph *graph;
+    char *name;                 /* full name; "" for the root */
+    sn_reuse reuse;             /* SN_REUSE_FALSE (0), SN_REUSE_TRUE or SN_AUTO_REUSE */
+    sn_initializer initializer; /* default; SN_INIT_VALUES points at `values` */
+    float *values;              /* owned copy of a default SN_INIT_VALUES */
+};
+
+struct sn_variable {
+    sn_graph *graph;
+    char *name; /* "foo/v" */
+    sn_shape shape;
+    sn_dtype dtype;
+    int64_t size;
+    float *value; /* 64-byte aligned, `size` floats */
+    uint64_t id, version;
+    sn_tensor *tensor; /* the VariableV2 op's output: "foo/v:0", or "foo/v_1:0" if an op
+                        * was named foo/v first (one namespace, S20) */
+};
+
+/* What a graph holds for src/scope (graph->store): made and freed with the
+ * graph by sn_graph_create() and sn_graph_destroy(). */
+struct sn_variable_store {
+    sn_scope root;     /* graph->root */
+    sn_scope **scopes; /* every scope object made, owned */
+    size_t scope_count, scope_capacity;
+
+    sn_variable **variables; /* creation order */
+    size_t variable_count, variable_capacity;
+    sn_map variables_by_name;
+};
+
+/* Fills a variable's value from an initializer (never SN_INIT_NONE), with
+ * the random stream of (graph seed, variable id): bit-identical on every
+ * CPU (S17). */
+void sn_initializer_fill(const sn_initializer *init, uint64_t seed, uint64_t id,
+                         const sn_shape *shape, float *out, int64_t count);
+
+/* The variable's value for writing in place, sn_variable_size() floats;
+ * bumps its version (S24) as sn_variable_assign() does. For loaders that
+ * convert straight into the variable's storage. */
+float *sn_variable_begin_write(sn_variable *variable);
+
+/* The variable as a source of packs (S23, S24): its identity, its version
+ * (read again when a pack is refreshed), its value and its shape. */
+struct sn_pack_source sn_variable_source(const sn_variable *variable);
+
+#endif

@@ -1,0 +1,45 @@
+/* What the tool prints for --json: one line of valid JSON. */
+#include "output.h"
+
+#include <string.h>
+
+#include "base/text.h"
+
+/* Replaces each string value under `item` by the same string escaped by
+ * the library's message escaper, as raw JSON: cJSON copies the bytes of a
+ * string as they are, so a file name that is not UTF-8 (or anything else
+ * that is not) would make the output invalid JSON; the escaper writes
+ * U+FFFD for such bytes and escapes quotes, backslashes and control
+ * characters. Keys are the CLI's own ASCII words. Returns 0 when out of
+ * memory. */
+static int escape_strings(cJSON *item) {
+    for (cJSON *child = item->child; child; child = child->next) {
+        if (!cJSON_IsString(child)) {
+            if (!escape_strings(child)) return 0;
+            continue;
+        }
+        /* 6 bytes at most per byte ("\u001f"), the quotes and the NUL */
+        size_t size = 6 * strlen(child->valuestring) + 8;
+        char *text = cJSON_malloc(size);
+        if (!text) return 0;
+        strcpy(text, "\"");
+        sn_append_escaped(text, size, child->valuestring);
+        strcat(text, "\"");
+        if (!(child->type & cJSON_IsReference)) cJSON_free(child->valuestring);
+        child->valuestring = text; /* now owned, freed by cJSON_Delete */
+        child->type = cJSON_Raw | (child->type & cJSON_StringIsConst);
+    }
+    return 1;
+}
+
+int sn_cli_print_json(cJSON *root, int ok, FILE *out, FILE *err) {
+    char *text = ok && root && escape_strings(root) ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(err, "scopenn: out of memory formatting JSON\n");
+        return 1;
+    }
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
