@@ -9,27 +9,14 @@
 #include "base/checked.h"
 #include "graph/graph.h"
 
+/* The names table: the only place outside src/ops/ that knows each kind. */
 static const struct {
     const char *type, *default_name;
 } op_names[SN_OP_TYPE_COUNT] = {
-    [SN_OP_PLACEHOLDER] = {"Placeholder", "Placeholder"},
-    [SN_OP_VARIABLE] = {"VariableV2", "Variable"},
-    [SN_OP_CONST] = {"Const", "Const"},
-    [SN_OP_ADD] = {"Add", "add"},
-    [SN_OP_MAXIMUM] = {"Maximum", "Maximum"},
-    [SN_OP_BIAS_ADD] = {"BiasAdd", "BiasAdd"},
-    [SN_OP_ADD_N] = {"AddN", "AddN"},
-    [SN_OP_RELU] = {"Relu", "Relu"},
-    [SN_OP_RELU6] = {"Relu6", "Relu6"},
-    [SN_OP_SIGMOID] = {"Sigmoid", "Sigmoid"},
-    [SN_OP_TANH] = {"Tanh", "Tanh"},
-    [SN_OP_SOFTMAX] = {"Softmax", "Softmax"},
-    [SN_OP_CONV2D] = {"Conv2D", "Conv2D"},
-    [SN_OP_MATMUL] = {"MatMul", "MatMul"},
-    [SN_OP_MAX_POOL] = {"MaxPool", "MaxPool"},
-    [SN_OP_AVG_POOL] = {"AvgPool", "AvgPool"},
-    [SN_OP_RESHAPE] = {"Reshape", "Reshape"},
-    [SN_OP_LRN] = {"LRN", "LRN"},
+#define SN_OP_KIND(kind, type_name, default_name, class_name)                                      \
+    [SN_OP_##kind] = {type_name, default_name},
+#include "graph/op-kinds.inc"
+#undef SN_OP_KIND
 };
 
 const char *sn_op_type_name(sn_op_type t) { return op_names[t].type; }

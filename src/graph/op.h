@@ -7,24 +7,9 @@
 #include "scopenn.h"
 
 typedef enum sn_op_type {
-    SN_OP_PLACEHOLDER,
-    SN_OP_VARIABLE,
-    SN_OP_CONST,
-    SN_OP_ADD,
-    SN_OP_MAXIMUM,
-    SN_OP_BIAS_ADD,
-    SN_OP_ADD_N,
-    SN_OP_RELU,
-    SN_OP_RELU6,
-    SN_OP_SIGMOID,
-    SN_OP_TANH,
-    SN_OP_SOFTMAX,
-    SN_OP_CONV2D,
-    SN_OP_MATMUL,
-    SN_OP_MAX_POOL,
-    SN_OP_AVG_POOL,
-    SN_OP_RESHAPE,
-    SN_OP_LRN,
+#define SN_OP_KIND(kind, type_name, default_name, class_name) SN_OP_##kind,
+#include "graph/op-kinds.inc"
+#undef SN_OP_KIND
     SN_OP_TYPE_COUNT
 } sn_op_type;
 

@@ -1,38 +1,21 @@
-/* The op classes, one per op kind. */
+/* The op classes, one per op kind, from the list of kinds
+ * (graph/op-kinds.inc): a kind whose class is not defined in src/ops/
+ * fails to link. */
 #include <assert.h>
 
 #include "ops/ops.h"
 
-#define CLASSES(X)                                                                                 \
-    X(PLACEHOLDER, placeholder)                                                                    \
-    X(VARIABLE, variable)                                                                          \
-    X(CONST, const)                                                                                \
-    X(ADD, add)                                                                                    \
-    X(MAXIMUM, maximum)                                                                            \
-    X(BIAS_ADD, bias_add)                                                                          \
-    X(ADD_N, add_n)                                                                                \
-    X(RELU, relu)                                                                                  \
-    X(RELU6, relu6)                                                                                \
-    X(SIGMOID, sigmoid)                                                                            \
-    X(TANH, tanh)                                                                                  \
-    X(SOFTMAX, softmax)                                                                            \
-    X(CONV2D, conv2d)                                                                              \
-    X(MATMUL, matmul)                                                                              \
-    X(MAX_POOL, max_pool)                                                                          \
-    X(AVG_POOL, avg_pool)                                                                          \
-    X(RESHAPE, reshape)                                                                            \
-    X(LRN, lrn)
+#define SN_OP_KIND(kind, type_name, default_name, class_name)                                      \
+    extern const struct sn_op_class sn_##class_name##_class;
+#include "graph/op-kinds.inc"
+#undef SN_OP_KIND
 
-#define DECLARE(kind, name) extern const struct sn_op_class sn_##name##_class;
-CLASSES(DECLARE)
-#undef DECLARE
+const struct sn_op_class *const sn_op_classes[] = {
+#define SN_OP_KIND(kind, type_name, default_name, class_name)                                      \
+    [SN_OP_##kind] = &sn_##class_name##_class,
+#include "graph/op-kinds.inc"
+#undef SN_OP_KIND
+};
 
-#define ENTRY(kind, name) [SN_OP_##kind] = &sn_##name##_class,
-const struct sn_op_class *const sn_op_classes[SN_OP_TYPE_COUNT] = {CLASSES(ENTRY)};
-#undef ENTRY
-
-/* Every kind has a class: as many entries as kinds (a kind listed twice or
- * out of range fails to compile, or would leave a NULL this counts). */
-#define ONE(kind, name) +1
-static_assert(0 CLASSES(ONE) == SN_OP_TYPE_COUNT, "an op kind has no class in ops/table.c");
-#undef ONE
+static_assert(sizeof sn_op_classes / sizeof *sn_op_classes == SN_OP_TYPE_COUNT,
+              "every op kind has exactly one class");
