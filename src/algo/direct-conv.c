@@ -195,7 +195,7 @@ void sn_direct_conv_run(const struct sn_direct_conv *cv) {
     const sn_conv2d_geometry *g = &cv->geo;
     struct conv_task c = {.parts = cv->workspace, .part = cv->part};
     struct sn_tile_task *t = &c.t;
-    *t = (struct sn_tile_task){.cc = &cv->kernels->conv,
+    *t = (struct sn_tile_task){.cc = cv->cc,
                                .input = cv->input,
                                .in_h = g->in_h,
                                .in_w = g->in_w,

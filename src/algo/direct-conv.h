@@ -13,12 +13,12 @@
 #include "kernels/kernels.h"
 
 struct sn_direct_conv {
-    const struct sn_kernels *kernels;
+    const struct sn_conv_config *cc; /* the tile kernels and their packer's NR */
     const struct sn_threads *threads;
     const float *zeros; /* the bias when there is none: out_c rounded up to NR */
     sn_conv2d_geometry geo;
     const float *input;   /* NHWC */
-    const float *weights; /* kernels->conv.packer's layout of the HWIO filter */
+    const float *weights; /* cc->packer's layout of the HWIO filter */
     const float *bias;    /* NR-blocked, or NULL */
     sn_activation act;
     float *output;

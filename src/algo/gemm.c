@@ -19,7 +19,7 @@ static void panels(void *context, size_t begin, size_t count) {
 }
 
 void sn_gemm_run(const struct sn_gemm *g) {
-    struct sn_tile_task t = sn_product_task(&g->kernels->conv, g->zeros, g->k, g->n);
+    struct sn_tile_task t = sn_product_task(g->cc, g->zeros, g->k, g->n);
     t.input = g->input;
     t.out_h = g->m;
     t.output = g->output;

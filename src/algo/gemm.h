@@ -12,12 +12,13 @@
 #include "kernels/kernels.h"
 
 struct sn_gemm {
-    const struct sn_kernels *kernels; /* the conv config, and Strassen's sums */
+    const struct sn_conv_config *cc;  /* the tile kernels, their packer and tile */
+    const struct sn_kernels *kernels; /* Strassen's sums and activations */
     const struct sn_threads *threads;
     const float *zeros; /* the bias when there is none: n rounded up to NR */
     const float *input; /* [m][k] */
     int64_t m, k, n;
-    /* packed by kernels->conv.packer (or its transposed twin); the bias
+    /* packed by cc->packer (or its transposed twin); the bias
      * NR-blocked too. Strassen: packer_strassen, the bias as it is */
     const float *weights, *bias; /* bias may be NULL */
     sn_activation act;

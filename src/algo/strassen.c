@@ -125,7 +125,7 @@ static void strassen_outputs(void *context, size_t begin, size_t count) {
 
 void sn_strassen_run(const struct sn_gemm *g, float *workspace) {
     const struct sn_kernels *kernels = g->kernels;
-    const struct sn_conv_config *cc = &kernels->conv;
+    const struct sn_conv_config *cc = g->cc;
     const int64_t m = g->m, k = g->k, n = g->n;
     const float *in = g->input;
     struct strassen_task t = {.kernels = kernels,

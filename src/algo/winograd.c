@@ -153,7 +153,7 @@ static void winograd_outputs(void *context, size_t begin, size_t count) {
  * the same calls whatever the split. */
 void sn_winograd_run(const struct sn_winograd *in) {
     const sn_conv2d_geometry *g = &in->geo;
-    const struct sn_conv_config *cc = &in->kernels->conv;
+    const struct sn_conv_config *cc = in->cc;
     const int m = g->kh == 3 ? 4 : 2;
     struct winograd_task w = {.kernels = in->kernels,
                               .input = in->input,

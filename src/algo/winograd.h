@@ -13,12 +13,13 @@
 #include "kernels/kernels.h"
 
 struct sn_winograd {
-    const struct sn_kernels *kernels;
+    const struct sn_kernels *kernels; /* the transforms */
+    const struct sn_conv_config *cc;  /* the products */
     const struct sn_threads *threads;
     const float *zeros;     /* NR floats at least: the products add no bias */
     sn_conv2d_geometry geo; /* kh = kw = 3 or 5 */
     const float *input;
-    const float *weights; /* kernels->conv.packer_winograd's layout */
+    const float *weights; /* cc->packer_winograd's layout */
     const float *bias;    /* as it is (out_c floats), or NULL */
     sn_activation act;
     float *output;

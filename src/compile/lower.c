@@ -86,15 +86,20 @@ bool sn_lower(struct sn_program *p) {
         return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory for the pack cache");
     if (!(p->packs = sn_calloc(p->node_count * SN_NODE_PACKS + 1, sizeof *p->packs)))
         return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
-    const struct sn_plan plan = {.kernels = p->kernels,
+    const struct sn_plan plan = {.isa = p->kernels->isa,
                                  .threads = p->threads,
                                  .direct_conv = p->direct_conv,
                                  .direct_matmul = p->direct_matmul,
                                  .values = p->values};
-    p->zeros = p->kernels->conv.tile ? p->kernels->conv.nr : 1;
+    p->zeros = 1; /* the products ask for theirs */
     for (size_t i = 0; i < p->node_count; i++) {
         struct sn_node *n = &p->nodes[i];
         char why[200] = "";
+        const sn_dtype dtype = p->values[n->out].dtype;
+        if (!(n->kernels = sn_kernels_get(dtype, plan.isa)))
+            return FAIL(p, SN_ERR_INVALID_ARGUMENT,
+                        "session: op %s computes in %s, which no kernel does", n->op->name,
+                        sn_dtype_name(dtype));
         if (n->cls->plan && !n->cls->plan(&plan, n, why, sizeof why))
             return FAIL(p, SN_ERR_INVALID_ARGUMENT, "session: op %s cannot run: %s", n->op->name,
                         why);

@@ -52,3 +52,12 @@ const struct sn_kernels *sn_kernels_current(void) {
     const struct sn_kernels *k = sn_kernels_for(sn_cpu_isa());
     return k ? k : &tables[SN_ISA_SCALAR];
 }
+
+const struct sn_kernels *sn_kernels_get(sn_dtype dtype, sn_isa isa) {
+    return dtype == SN_F32 ? sn_kernels_for(isa) : NULL;
+}
+
+const struct sn_conv_config *sn_gemm_config(sn_dtype dtype, sn_isa isa) {
+    const struct sn_kernels *k = sn_kernels_get(dtype, isa);
+    return k ? &k->conv : NULL;
+}

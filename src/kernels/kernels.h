@@ -50,7 +50,7 @@ typedef void (*sn_f32_vbinaryrow_fn)(size_t rows, size_t channels, const float *
         scalar(OP, n, a, b, y);                                                                    \
     }                                                                                              \
     void sn_f32_v##NAME##row_ukernel__##ISA(size_t rows, size_t channels, const float *a,          \
-                                           const float *b, float *y) {                             \
+                                            const float *b, float *y) {                            \
         row(OP, rows, channels, a, b, y);                                                          \
     }
 
@@ -251,6 +251,15 @@ struct sn_kernels {
 /* The table of `isa`, or NULL if this build has no kernels for it (an ISA
  * of another architecture). Does not check that the CPU can run it. */
 const struct sn_kernels *sn_kernels_for(sn_isa isa);
+
+/* The kernels for computing in `dtype` on kernel set `isa` (the session's
+ * choice under the cap): the table for every op but the products, and the
+ * products' config (kernel, packer and tile chosen together, as XNNPACK's
+ * gemm-config does). NULL where this build has none: only SN_F32 has
+ * kernels today; int8 or fp16 will be configs of their own, which the op
+ * classes' plans pick by the dtype of what they compute. */
+const struct sn_kernels *sn_kernels_get(sn_dtype dtype, sn_isa isa);
+const struct sn_conv_config *sn_gemm_config(sn_dtype dtype, sn_isa isa);
 
 /* The table of the kernel set in use now (see sn_cpu_isa()). Never NULL. */
 const struct sn_kernels *sn_kernels_current(void);

@@ -52,11 +52,11 @@ static bool infer(const struct sn_op_attrs *at, const sn_shape *in, int count, s
 static bool use_winograd(const struct sn_plan *p, const struct sn_node *n, const sn_shape *f,
                          const sn_shape *y) {
     const struct sn_op_attrs *a = &n->op->attrs;
-    if (p->direct_conv || !p->kernels->f32_winograd_input) return false;
+    if (p->direct_conv || !n->kernels->f32_winograd_input) return false;
     if ((f->dims[0] != 3 && f->dims[0] != 5) || f->dims[1] != f->dims[0] || a->strides.h != 1 ||
         a->strides.w != 1 || a->dilations.h != 1 || a->dilations.w != 1)
         return false;
-    return sn_winograd_worth(&p->kernels->conv, f->dims[0], f->dims[2], f->dims[3],
+    return sn_winograd_worth(n->gemm, f->dims[0], f->dims[2], f->dims[3],
                              p->values[n->out].tensor->shape.dims[0], y->dims[1], y->dims[2]);
 }
 
@@ -65,8 +65,8 @@ static bool pointwise(const struct sn_op_attrs *a, const sn_shape *f) {
 }
 
 static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t why_size) {
-    (void)why, (void)why_size;
-    const struct sn_conv_config *cc = &p->kernels->conv;
+    const struct sn_conv_config *cc = n->gemm = sn_gemm_config(p->values[n->out].dtype, p->isa);
+    if (!cc) return snprintf(why, why_size, "no products in its dtype"), false;
     const sn_shape *x = &p->values[n->inputs[0]].planned, *f = &p->values[n->inputs[1]].planned,
                    *y = &p->values[n->out].planned;
     const struct sn_op_attrs *a = &n->op->attrs;
@@ -125,6 +125,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     switch (n->algorithm) {
     case SN_ALGO_WINOGRAD:
         sn_winograd_run(&(struct sn_winograd){.kernels = x->kernels,
+                                              .cc = n->gemm,
                                               .threads = x->threads,
                                               .zeros = x->zeros,
                                               .geo = g,
@@ -144,7 +145,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         sn_product_run(x, n, in->data, g.batch * g.in_h * g.in_w, g.in_c, g.out_c, y);
         break;
     case SN_ALGO_DIRECT:
-        sn_direct_conv_run(&(struct sn_direct_conv){.kernels = x->kernels,
+        sn_direct_conv_run(&(struct sn_direct_conv){.cc = n->gemm,
                                                     .threads = x->threads,
                                                     .zeros = x->zeros,
                                                     .geo = g,

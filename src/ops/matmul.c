@@ -31,8 +31,8 @@ static bool infer(const struct sn_op_attrs *at, const sn_shape *in, int count, s
 }
 
 static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t why_size) {
-    (void)why, (void)why_size;
-    const struct sn_conv_config *cc = &p->kernels->conv;
+    const struct sn_conv_config *cc = n->gemm = sn_gemm_config(p->values[n->out].dtype, p->isa);
+    if (!cc) return snprintf(why, why_size, "no products in its dtype"), false;
     const struct sn_op_attrs *a = &n->op->attrs;
     const sn_shape *x = &p->values[n->inputs[0]].planned, *w = &p->values[n->inputs[1]].planned,
                    *y = &p->values[n->out].tensor->shape;

@@ -86,8 +86,11 @@ struct sn_node {
     int bias;          /* a fused bias: value index, or -1 */
     sn_activation act; /* a fused activation */
     int out;           /* value index */
+    /* set by lower: the kernels for the dtype it computes in */
+    const struct sn_kernels *kernels;
     /* set by the class's plan */
     enum sn_algorithm algorithm;
+    const struct sn_conv_config *gemm; /* a product's kernel, packer and tile */
     struct sn_pack_use packs[SN_NODE_PACKS];
     size_t workspace_bytes; /* in the arena, for this node's run only */
     size_t workspace_align; /* a power of 2; 64 if 0 */
@@ -101,7 +104,7 @@ struct sn_node {
 
 /* What a plan sees. */
 struct sn_plan {
-    const struct sn_kernels *kernels; /* the kernel set, under the ISA cap */
+    sn_isa isa; /* the kernel set, under the ISA cap: see sn_kernels_get */
     const struct sn_threads *threads;
     bool direct_conv, direct_matmul; /* the session's options */
     const struct sn_value *values;   /* their planned shapes and kinds */
@@ -109,7 +112,7 @@ struct sn_plan {
 
 /* What a run sees. */
 struct sn_exec {
-    const struct sn_kernels *kernels;
+    const struct sn_kernels *kernels; /* the node's */
     const struct sn_threads *threads;
     struct sn_value *values;
     const float *zeros;

@@ -5,7 +5,8 @@
 
 void sn_plan_product_packs(const struct sn_plan *p, struct sn_node *n, const sn_packer *weights,
                            const sn_packer *bias) {
-    const struct sn_conv_config *cc = &p->kernels->conv;
+    (void)p;
+    const struct sn_conv_config *cc = n->gemm;
     const int nr = cc->tile ? (int)cc->nr : 1;
     n->packs[0] = (struct sn_pack_use){
         .packer = weights, .nr = nr, .sources = {n->inputs[1]}, .source_count = 1};
@@ -23,6 +24,7 @@ void sn_plan_product_packs(const struct sn_plan *p, struct sn_node *n, const sn_
 void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const float *in, int64_t m,
                     int64_t k, int64_t n, float *out) {
     const struct sn_gemm g = {.kernels = x->kernels,
+                              .cc = nd->gemm,
                               .threads = x->threads,
                               .zeros = x->zeros,
                               .input = in,

@@ -303,13 +303,13 @@ sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
             s->packs_made++;
             s->pack_ms += p->packs[i]->pack_ms;
         }
-    struct sn_exec x = {
-        .kernels = p->kernels, .threads = &s->threads, .values = p->values, .zeros = s->zeros};
+    struct sn_exec x = {.threads = &s->threads, .values = p->values, .zeros = s->zeros};
     for (size_t i = 0; i < p->node_count; i++) {
         const struct sn_node *n = &p->nodes[i];
         if ((st = prepare_output(s, n)) != SN_OK) return st;
         /* a batch of 0: nothing to compute (the algorithms divide by it) */
         if (sn_shape_elements(&p->values[n->out].shape) == 0) continue;
+        x.kernels = n->kernels;
         x.workspace = n->workspace_bytes ? s->arena + n->workspace_offset : NULL;
         for (int k = 0; k < SN_NODE_PACKS; k++) x.packed[k] = pack_data(p, &n->packs[k]);
         n->cls->run(&x, n);
