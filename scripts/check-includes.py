@@ -12,6 +12,11 @@ a file directly in src/ to ".". Includes of files outside src/
 
 tools/: a module is a file's stem (cli.c and cli.h are one module, "cli").
 
+Op kinds: outside src/ops/ no file names an op kind (SN_OP_CONV2D, ...):
+only the op classes know them, and the list of kinds
+(src/graph/op-kinds.inc) makes the enum and the names table through
+SN_OP_KIND (DESIGN.md: nothing outside src/ops/ switches on the op kind).
+
 Prints the order found, lowest first (each group depends only on groups
 before it). Exits 1, printing the include lines that make each cycle, if
 there is one; 0 otherwise. Python 3 standard library only.
@@ -146,6 +151,30 @@ def check(title, units, edges):
     return not cycles
 
 
+OP_KIND = re.compile(r"\bSN_OP_(?!TYPE_COUNT\b|KIND\b)[A-Z0-9_]+")
+
+
+def check_op_kinds(repo):
+    """Prints every line outside src/ops/ that names an op kind; returns
+    False if there is one."""
+    ops = os.path.join(repo, "src", "ops")
+    found = []
+    for top in ("src", "tools"):
+        for path in sources(os.path.join(repo, top), (".c", ".h", ".inc")):
+            if path.startswith(ops + os.sep):
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for number, line in enumerate(f, 1):
+                    if OP_KIND.search(line):
+                        found.append(f"  {os.path.relpath(path, repo)}:{number}: {line.strip()}")
+    if found:
+        print("op kinds named outside src/ops/:")
+        print("\n".join(found))
+    else:
+        print("op kinds: named only in src/ops/")
+    return not found
+
+
 def main():
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     repo = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else here)
@@ -170,6 +199,7 @@ def main():
         print(f"check-includes: no sources under {src}", file=sys.stderr)
         return 2
     ok &= check("src folders", units, edges)
+    ok &= check_op_kinds(repo)
     if os.path.isdir(tools):
         names = sorted(n for n in os.listdir(tools) if n.endswith((".c", ".h")))
         edges, units = graph([os.path.join(tools, n) for n in names], module, [src], repo)

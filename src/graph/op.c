@@ -92,15 +92,6 @@ struct sn_op *sn_op_make(sn_graph *g, sn_op_type type, const char *wanted, sn_sh
     return op;
 }
 
-sn_tensor *sn_op_make_variable(sn_graph *g, sn_variable *v, const char *name, sn_shape shape) {
-    /* One namespace for ops and variables' ops, as in TensorFlow: the op
-     * takes the variable's full name, or a suffixed one if an op has it */
-    struct sn_op *op = sn_op_make(g, SN_OP_VARIABLE, name, shape, NULL, 0, NULL);
-    if (!op) return NULL;
-    op->variable = v;
-    return &op->output;
-}
-
 const char *sn_tensor_name(const sn_tensor *t) { return t ? t->name : ""; }
 const char *sn_tensor_op_name(const sn_tensor *t) { return t ? t->op->name : ""; }
 const char *sn_tensor_op_type(const sn_tensor *t) { return t ? op_names[t->op->type].type : ""; }

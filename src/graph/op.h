@@ -39,7 +39,7 @@ struct sn_op {
     sn_tensor **inputs;
     int input_count;
     struct sn_op_attrs attrs;
-    sn_variable *variable; /* SN_OP_VARIABLE */
+    sn_variable *variable; /* a variable's op: the variable (src/scope) */
     sn_tensor output;
 };
 
@@ -58,12 +58,6 @@ char *sn_op_wanted_name(sn_graph *graph, sn_op_type type, const char *name);
 struct sn_op *sn_op_make(sn_graph *graph, sn_op_type type, const char *wanted, sn_shape shape,
                          sn_tensor *const *inputs, int input_count,
                          const struct sn_op_attrs *attrs);
-
-/* Makes the op of `variable` (src/scope's), named `name` (the variable's
- * full name) or suffixed if an op has it, with the variable's `shape`.
- * Returns its output, or NULL (error recorded) when out of memory. */
-sn_tensor *sn_op_make_variable(sn_graph *graph, sn_variable *variable, const char *name,
-                               sn_shape shape);
 
 /* Frees an op (its inputs array, tensor name and itself). */
 void sn_op_free(struct sn_op *op);

@@ -4,6 +4,7 @@
 
 #include "base/alloc.h"
 #include "graph/op.h"
+#include "ops/variable.h"
 #include "scope/scope.h"
 
 /* Checks a shape a caller gave for a variable; records the error. */
