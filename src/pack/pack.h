@@ -67,7 +67,7 @@ extern const sn_packer sn_packer_blocked_zip_winograd;
 /* A matmul's [K][N] weights (or [N][K], transposed; or a 1x1 filter) for one
  * level of Strassen-Winograd: the seven products' [ceil(K / 2)][ceil(N /
  * 2NR) NR] weights, each in the blocked (or blocked_zip) layout (see
- * strassen_product in runtime/session.c). */
+ * algo/strassen.c). */
 extern const sn_packer sn_packer_blocked_strassen;
 extern const sn_packer sn_packer_blocked_strassen_transposed;
 extern const sn_packer sn_packer_blocked_zip_strassen;
