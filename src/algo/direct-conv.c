@@ -191,7 +191,7 @@ static void conv_threads(void *context, size_t begin, size_t count) {
     }
 }
 
-void sn_direct_conv_run(const struct sn_direct_conv *cv) {
+void sn_direct_conv_run(const struct sn_conv_job *cv) {
     const sn_conv2d_geometry *g = &cv->geo;
     struct conv_task c = {.parts = cv->workspace, .part = cv->part};
     struct sn_tile_task *t = &c.t;

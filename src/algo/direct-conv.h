@@ -12,17 +12,21 @@
 #include "algo/tile.h"
 #include "kernels/kernels.h"
 
-struct sn_direct_conv {
-    const struct sn_conv_config *cc; /* the tile kernels and their packer's NR */
+/* A convolution for the direct conv or Winograd (algo/winograd.h). */
+struct sn_conv_job {
+    const struct sn_kernels *kernels; /* Winograd's transforms */
+    const struct sn_conv_config *cc;  /* the tile kernels and their packers */
     const struct sn_threads *threads;
     const float *zeros; /* the bias when there is none: out_c rounded up to NR */
     sn_conv2d_geometry geo;
-    const float *input;   /* NHWC */
-    const float *weights; /* cc->packer's layout of the HWIO filter */
-    const float *bias;    /* NR-blocked, or NULL */
+    const float *input; /* NHWC */
+    /* direct: cc->packer's layout of the HWIO filter, the bias NR-blocked;
+     * Winograd: cc->packer_winograd's, the bias as it is. Bias may be NULL */
+    const float *weights, *bias;
     sn_activation act;
     float *output;
-    /* per thread, `part` floats apart: see sn_direct_conv_workspace */
+    /* per thread, `part` floats apart: see sn_direct_conv_workspace and
+     * sn_winograd_workspace */
     float *workspace;
     size_t part;
 };
@@ -41,6 +45,6 @@ bool sn_direct_conv_fits(const sn_conv2d_geometry *g);
  * padding), and in *part the floats from one thread's part to the next. */
 size_t sn_direct_conv_workspace(const sn_conv2d_geometry *g, size_t threads, size_t *part);
 
-void sn_direct_conv_run(const struct sn_direct_conv *c);
+void sn_direct_conv_run(const struct sn_conv_job *job);
 
 #endif

@@ -151,7 +151,7 @@ static void winograd_outputs(void *context, size_t begin, size_t count) {
  * each (winograd_items), taken by the threads as they come free, or for
  * few items, step by step (winograd_inputs); every value is computed by
  * the same calls whatever the split. */
-void sn_winograd_run(const struct sn_winograd *in) {
+void sn_winograd_run(const struct sn_conv_job *in) {
     const sn_conv2d_geometry *g = &in->geo;
     const struct sn_conv_config *cc = in->cc;
     const int m = g->kh == 3 ? 4 : 2;

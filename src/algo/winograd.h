@@ -9,23 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "algo/direct-conv.h"
 #include "algo/parallel.h"
 #include "kernels/kernels.h"
-
-struct sn_winograd {
-    const struct sn_kernels *kernels; /* the transforms */
-    const struct sn_conv_config *cc;  /* the products */
-    const struct sn_threads *threads;
-    const float *zeros;     /* NR floats at least: the products add no bias */
-    sn_conv2d_geometry geo; /* kh = kw = 3 or 5 */
-    const float *input;
-    const float *weights; /* cc->packer_winograd's layout */
-    const float *bias;    /* as it is (out_c floats), or NULL */
-    sn_activation act;
-    float *output;
-    float *workspace; /* per thread, `part` floats apart: sn_winograd_workspace */
-    size_t part;
-};
 
 /* Whether a conv of an r x r filter (3 or 5), ic channels in and oc out,
  * with out_h x out_w outputs per image and `batch` images (-1 counts as
@@ -39,6 +25,7 @@ bool sn_winograd_worth(const struct sn_conv_config *cc, int64_t r, int64_t ic, i
 size_t sn_winograd_workspace(const struct sn_conv_config *cc, int64_t ic, int64_t oc,
                              size_t threads, size_t *part);
 
-void sn_winograd_run(const struct sn_winograd *w);
+/* The conv of `job` (kh = kw = 3 or 5, stride and dilation 1). */
+void sn_winograd_run(const struct sn_conv_job *job);
 
 #endif

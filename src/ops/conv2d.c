@@ -102,16 +102,10 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     return true;
 }
 
-struct reference_task {
-    sn_conv2d_geometry geo;
-    const float *input, *weights, *bias;
-    sn_activation act;
-    float *output;
-};
-
+/* Output rows of the reference kernel. */
 static void reference_rows(void *context, size_t begin, size_t count) {
-    const struct reference_task *t = context;
-    sn_f32_conv2d_ref(&t->geo, t->input, t->weights, t->bias, t->act, t->output, (int64_t)begin,
+    const struct sn_conv_job *j = context;
+    sn_f32_conv2d_ref(&j->geo, j->input, j->weights, j->bias, j->act, j->output, (int64_t)begin,
                       (int64_t)(begin + count));
 }
 
@@ -122,21 +116,20 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     const float *bias = n->bias >= 0 ? x->packed[1] : NULL;
     sn_conv2d_geometry g;
     sn_window_geometry(&n->op->attrs, &in->shape, &out->shape, f->dims[0], f->dims[1], &g);
+    struct sn_conv_job job = {.kernels = x->kernels,
+                              .cc = n->gemm,
+                              .threads = x->threads,
+                              .zeros = x->zeros,
+                              .geo = g,
+                              .input = in->data,
+                              .weights = x->packed[0],
+                              .bias = bias,
+                              .act = n->act,
+                              .output = y,
+                              .workspace = x->workspace,
+                              .part = n->workspace_part};
     switch (n->algorithm) {
-    case SN_ALGO_WINOGRAD:
-        sn_winograd_run(&(struct sn_winograd){.kernels = x->kernels,
-                                              .cc = n->gemm,
-                                              .threads = x->threads,
-                                              .zeros = x->zeros,
-                                              .geo = g,
-                                              .input = in->data,
-                                              .weights = x->packed[0],
-                                              .bias = bias,
-                                              .act = n->act,
-                                              .output = y,
-                                              .workspace = x->workspace,
-                                              .part = n->workspace_part});
-        break;
+    case SN_ALGO_WINOGRAD: sn_winograd_run(&job); break;
     case SN_ALGO_GEMM:
     case SN_ALGO_STRASSEN:
         /* NHWC pixels are the rows of a matrix, and the packed 1x1 filter
@@ -144,28 +137,8 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
          * pointwise than rows of pixels, 1 and 2 threads) */
         sn_product_run(x, n, in->data, g.batch * g.in_h * g.in_w, g.in_c, g.out_c, y);
         break;
-    case SN_ALGO_DIRECT:
-        sn_direct_conv_run(&(struct sn_direct_conv){.cc = n->gemm,
-                                                    .threads = x->threads,
-                                                    .zeros = x->zeros,
-                                                    .geo = g,
-                                                    .input = in->data,
-                                                    .weights = x->packed[0],
-                                                    .bias = bias,
-                                                    .act = n->act,
-                                                    .output = y,
-                                                    .workspace = x->workspace,
-                                                    .part = n->workspace_part});
-        break;
-    default: {
-        struct reference_task t = {.geo = g,
-                                   .input = in->data,
-                                   .weights = x->packed[0],
-                                   .bias = bias,
-                                   .act = n->act,
-                                   .output = y};
-        sn_parallel(x->threads, reference_rows, &t, (size_t)(g.batch * g.out_h));
-    }
+    case SN_ALGO_DIRECT: sn_direct_conv_run(&job); break;
+    default: sn_parallel(x->threads, reference_rows, &job, (size_t)(g.batch * g.out_h));
     }
 }
 
