@@ -606,6 +606,16 @@ SN_API sn_tensor *sn_bias_add(sn_graph *graph, sn_tensor *value, sn_tensor *bias
  * "AddN". */
 SN_API sn_tensor *sn_add_n(sn_graph *graph, sn_tensor *const *inputs, size_t count, const char *name);
 
+/* tf.concat: `count` tensors (1 to 1024) of one rank joined along `axis`
+ * (negative counts from the end: -1 is the last, the channels of NHWC);
+ * every other dimension must match. Default name "concat" (TensorFlow's
+ * op type "ConcatV2"). A session lets each input's producer write straight
+ * into its part of the output where it can (a conv or matmul before a
+ * concat along channels, any op before a concat whose parts are
+ * contiguous), so the concat copies only the other inputs. */
+SN_API sn_tensor *sn_concat(sn_graph *graph, sn_tensor *const *values, size_t count, int axis,
+                            const char *name);
+
 /* a x b for matrices; either may be transposed first. Default name
  * "MatMul". */
 SN_API sn_tensor *sn_matmul(sn_graph *graph, sn_tensor *a, sn_tensor *b, bool transpose_a,

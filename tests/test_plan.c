@@ -1,7 +1,8 @@
 /* The memory plan (src/compile/memory.c): a reshape's output is a view of
  * its input (no copy), an elementwise op writes over an input that dies
- * there, and each op's workspace is planned in the arena, its bytes shared
- * with the workspaces and tensors of other moments. */
+ * there, a concat's producers write into their parts of its output, and
+ * each op's workspace is planned in the arena, its bytes shared with the
+ * workspaces and tensors of other moments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "scopenn.h"
@@ -177,12 +179,155 @@ static void test_winograd_workspaces_share_bytes(void **state) {
     }
 }
 
+/* Concat along the channels: the conv producers write their parts of the
+ * output in place (a direct conv, and a 1x1 conv with its bias and relu
+ * fused); a relu's output, the feed itself and the second use of a tensor
+ * are copied. The result is bit for bit the one with every part fetched
+ * (so none is written in place), on 1 and 2 threads. */
+static void test_concat_channels_in_place(void **state) {
+    (void)state;
+    enum { N = 2, H = 6, W = 5, C = 8, A = 16, B = 12 };
+    for (int threads = 1; threads <= 2; threads++) {
+        sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 3});
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, H, W, C));
+        sn_variable *wa =
+            sn_get_variable(g, "wa", SN_SHAPE(3, 3, C, A), sn_glorot_uniform_initializer());
+        sn_variable *wb =
+            sn_get_variable(g, "wb", SN_SHAPE(1, 1, C, B), sn_glorot_uniform_initializer());
+        sn_variable *bb =
+            sn_get_variable(g, "bb", SN_SHAPE(B), sn_random_uniform_initializer(-1, 1));
+        sn_tensor *a = sn_conv2d(g, x, sn_var(g, wa), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+        sn_tensor *b = sn_relu(
+            g,
+            sn_bias_add(g, sn_conv2d(g, x, sn_var(g, wb), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL),
+                        sn_var(g, bb), NULL),
+            NULL);
+        sn_tensor *c = sn_relu(g, x, NULL);
+        sn_tensor *parts[5] = {a, b, c, x, c};
+        sn_tensor *cat = sn_concat(g, parts, 5, -1, NULL);
+        assert_non_null(cat);
+        assert_string_equal(sn_tensor_op_name(cat), "concat");
+        assert_string_equal(sn_tensor_op_type(cat), "ConcatV2");
+        const sn_session_options o = {.threads = threads, .max_batch = N};
+        sn_session *s = sn_session_create(g, SN_FETCH(cat), &o);
+        sn_session *all = sn_session_create(g, SN_FETCH(cat, a, b, c), &o);
+        assert_non_null(s);
+        assert_non_null(all);
+        sn_session_stats st;
+        sn_session_stats_get(s, &st);
+        const bool simd = sn_kernels_for(st.isa)->conv.tile != NULL;
+        assert_int_equal(st.views, simd ? 2 : 0);
+        sn_session_stats_get(all, &st);
+        assert_int_equal(st.views, 0);
+        float in[N * H * W * C];
+        fill(in, N * H * W * C, 11);
+        sn_feed feed = {x, in, SN_SHAPE(N, H, W, C)};
+        sn_output one, four[4];
+        assert_int_equal(sn_session_run(s, &feed, 1, &one), SN_OK);
+        assert_int_equal(sn_session_run(all, &feed, 1, four), SN_OK);
+        const int K = A + B + 3 * C;
+        assert_int_equal(one.shape.dims[3], K);
+        assert_memory_equal(one.data, four[0].data, sizeof(float) * N * H * W * K);
+        for (int p = 0; p < N * H * W; p++) {
+            const float *row = one.data + p * K;
+            for (int k = 0; k < A; k++) assert_true(row[k] == four[1].data[p * A + k]);
+            for (int k = 0; k < B; k++) assert_true(row[A + k] == four[2].data[p * B + k]);
+            for (int k = 0; k < C; k++) {
+                assert_true(row[A + B + k] == four[3].data[p * C + k]);
+                assert_true(row[A + B + C + k] == in[p * C + k]);
+                assert_true(row[A + B + 2 * C + k] == four[3].data[p * C + k]);
+            }
+        }
+        /* a smaller batch: the parts keep their places */
+        feed.shape.dims[0] = 1;
+        assert_int_equal(sn_session_run(s, &feed, 1, &one), SN_OK);
+        assert_int_equal(sn_session_run(all, &feed, 1, four), SN_OK);
+        assert_int_equal(one.shape.dims[0], 1);
+        assert_memory_equal(one.data, four[0].data, sizeof(float) * H * W * K);
+        sn_session_destroy(s);
+        sn_session_destroy(all);
+        sn_graph_destroy(g);
+    }
+}
+
+/* Concat along an axis with only 1s before it: every part is contiguous,
+ * so any producer writes it in place, a concat's output included (a concat
+ * of concats); a matmul reads the result. */
+static void test_concat_contiguous_parts(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 4});
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 12));
+    sn_tensor *r = sn_relu(g, x, NULL), *t = sn_tanh(g, x, NULL), *sg = sn_sigmoid(g, x, NULL);
+    sn_tensor *inner[2] = {r, t};
+    sn_tensor *rt = sn_concat(g, inner, 2, 1, NULL);
+    sn_tensor *outer[2] = {rt, sg};
+    sn_tensor *cat = sn_concat(g, outer, 2, -1, NULL);
+    sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(36, 5), sn_glorot_uniform_initializer());
+    sn_tensor *y = sn_matmul(g, cat, sn_var(g, w), false, false, NULL);
+    sn_tensor *single = sn_concat(g, &sg, 1, 0, NULL);
+    sn_session *s = session(g, SN_FETCH(y, single));
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    /* r, t and sg in the outer concat's buffer, rt too, and the concat of
+     * one tensor is that tensor: sg is read twice, so it is copied */
+    assert_int_equal(st.views, 4);
+    float in[12];
+    fill(in, 12, 13);
+    sn_feed feed = {x, in, SN_SHAPE(1, 12)};
+    sn_output out[2];
+    assert_int_equal(sn_session_run(s, &feed, 1, out), SN_OK);
+    const float *wv = sn_variable_value(w);
+    for (int j = 0; j < 5; j++) {
+        double acc = 0;
+        for (int k = 0; k < 36; k++) {
+            const float v = in[k % 12];
+            const double z = k < 12 ? (v > 0 ? v : 0) : k < 24 ? tanh(v) : 1 / (1 + exp(-v));
+            acc += z * wv[k * 5 + j];
+        }
+        assert_true(fabs(out[0].data[j] - acc) < 1e-5);
+    }
+    for (int k = 0; k < 12; k++) assert_true(fabs(out[1].data[k] - 1 / (1 + exp(-in[k]))) < 1e-6);
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
+static void test_concat_errors(void **state) {
+    (void)state;
+    sn_graph *g = sn_graph_create(NULL);
+    sn_tensor *a = sn_placeholder(g, "a", SN_SHAPE(2, 3)),
+              *b = sn_placeholder(g, "b", SN_SHAPE(3, 3));
+    sn_tensor *v = sn_placeholder(g, "v", SN_SHAPE(3));
+    sn_tensor *ab[2] = {a, b}, *av[2] = {a, v};
+    assert_null(sn_concat(g, ab, 2, 1, NULL));
+    assert_int_equal(sn_graph_status(g), SN_ERR_SHAPE_MISMATCH);
+    assert_non_null(strstr(sn_graph_error(g), "value 1 differs from value 0 in dimension 0"));
+    sn_graph_clear_error(g);
+    assert_null(sn_concat(g, av, 2, 0, NULL));
+    assert_non_null(strstr(sn_graph_error(g), "value 1 has rank 1"));
+    sn_graph_clear_error(g);
+    assert_null(sn_concat(g, ab, 2, 2, NULL));
+    assert_non_null(strstr(sn_graph_error(g), "axis 2 is out of range for rank 2"));
+    sn_graph_clear_error(g);
+    assert_null(sn_concat(g, ab, 0, 0, NULL));
+    assert_int_equal(sn_graph_status(g), SN_ERR_INVALID_ARGUMENT);
+    sn_graph_clear_error(g);
+    /* along axis 0 they fit: (5, 3); the failed calls took no name */
+    sn_tensor *ok = sn_concat(g, ab, 2, -2, NULL);
+    assert_non_null(ok);
+    assert_string_equal(sn_tensor_name(ok), "concat:0");
+    assert_int_equal(sn_tensor_shape(ok).dims[0], 5);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reshape_copies_nothing),
         cmocka_unit_test(test_elementwise_in_place),
         cmocka_unit_test(test_add_n_workspace),
         cmocka_unit_test(test_winograd_workspaces_share_bytes),
+        cmocka_unit_test(test_concat_channels_in_place),
+        cmocka_unit_test(test_concat_contiguous_parts),
+        cmocka_unit_test(test_concat_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

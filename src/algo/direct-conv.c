@@ -93,7 +93,7 @@ static void conv_rows(const struct sn_tile_task *t, const float *band, int64_t p
         size_t r = i / t->groups, b0, b1;
         sn_block_range(t, i, &b0, &b1);
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
-        float *out = t->output + (int64_t)r * t->out_w * t->out_c;
+        float *out = t->output + (int64_t)r * t->out_w * t->out_stride;
         if (!p->chunk) {
             sn_tile_blocks(t, &t->base, t->input + (n * t->in_h + oy * t->stride_h) * row_floats,
                            out, (size_t)t->out_w, b0, b1);
@@ -107,10 +107,10 @@ static void conv_rows(const struct sn_tile_task *t, const float *band, int64_t p
         const int64_t y = oy * t->stride_h - p->frame.top, x = p->lx * t->stride_w - p->frame.left;
         if (p->lx > 0) sn_tile_blocks(t, &p->base, in, out, (size_t)p->lx, b0, b1);
         sn_tile_blocks(t, &t->base, t->input + (n * t->in_h + y) * row_floats + x * t->channels,
-                       out + p->lx * t->out_c, (size_t)(p->rx - p->lx), b0, b1);
+                       out + p->lx * t->out_stride, (size_t)(p->rx - p->lx), b0, b1);
         if (p->rx < t->out_w)
             sn_tile_blocks(t, &p->base, in + p->rx * t->stride_w * t->channels,
-                           out + p->rx * t->out_c, (size_t)(t->out_w - p->rx), b0, b1);
+                           out + p->rx * t->out_stride, (size_t)(t->out_w - p->rx), b0, b1);
     }
 }
 
@@ -202,6 +202,7 @@ void sn_direct_conv_run(const struct sn_conv_job *cv) {
                                .out_h = g->out_h,
                                .out_w = g->out_w,
                                .out_c = g->out_c,
+                               .out_stride = cv->out_stride ? (int64_t)cv->out_stride : g->out_c,
                                .stride_h = g->stride_h,
                                .stride_w = g->stride_w,
                                .channels = g->in_c,
@@ -217,7 +218,7 @@ void sn_direct_conv_run(const struct sn_conv_job *cv) {
         .kw = (size_t)g->kw,
         .kc = (size_t)t->channels,
         .bias = cv->zeros,
-        .output_stride = (size_t)t->out_c * sizeof(float)};
+        .output_stride = (size_t)t->out_stride * sizeof(float)};
     if (g->dilation_w == 1) {
         /* a filter row's taps read kw * channels consecutive floats, in the
          * order the packed weights hold them: one run of kw * kc */

@@ -25,6 +25,7 @@ struct sn_conv_job {
     const float *weights, *bias;
     sn_activation act;
     float *output;
+    size_t out_stride; /* direct: floats between output pixels; 0: out_c */
     /* per thread, `part` floats apart: see sn_direct_conv_workspace and
      * sn_winograd_workspace */
     float *workspace;

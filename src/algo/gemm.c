@@ -13,8 +13,8 @@ static void panels(void *context, size_t begin, size_t count) {
         sn_block_range(t, i, &b0, &b1);
         int64_t m = (int64_t)(i / t->groups * t->panel);
         size_t rows = (size_t)(t->out_h - m) < t->panel ? (size_t)(t->out_h - m) : t->panel;
-        sn_tile_blocks(t, &t->base, t->input + m * t->channels, t->output + m * t->out_c, rows, b0,
-                       b1);
+        sn_tile_blocks(t, &t->base, t->input + m * t->channels, t->output + m * t->out_stride, rows,
+                       b0, b1);
     }
 }
 
@@ -24,6 +24,10 @@ void sn_gemm_run(const struct sn_gemm *g) {
     t.out_h = g->m;
     t.output = g->output;
     t.lone_by_tile = g->m > 1;
+    if (g->out_stride) {
+        t.out_stride = (int64_t)g->out_stride;
+        t.base.output_stride = g->out_stride * sizeof(float);
+    }
     t.weights = g->weights;
     t.bias = g->bias;
     sn_clamp_of(g->act, &t.base.min, &t.base.max);

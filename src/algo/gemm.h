@@ -22,7 +22,8 @@ struct sn_gemm {
      * NR-blocked too. Strassen: packer_strassen, the bias as it is */
     const float *weights, *bias; /* bias may be NULL */
     sn_activation act;
-    float *output; /* [m][n] */
+    float *output;     /* [m][n] */
+    size_t out_stride; /* the plain product: floats between output rows; 0: n */
 };
 
 /* The plain product: rows in panels of about 128 KB of input. */

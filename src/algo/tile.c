@@ -26,6 +26,7 @@ struct sn_tile_task sn_product_task(const struct sn_conv_config *cc, const float
                                     int64_t n) {
     return (struct sn_tile_task){.cc = cc,
                                  .out_c = n,
+                                 .out_stride = n,
                                  .channels = k,
                                  .block_floats = (size_t)k * cc->nr,
                                  .base = {.pixel_stride = (size_t)k * sizeof(float),

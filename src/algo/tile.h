@@ -25,6 +25,7 @@ struct sn_tile_task {
     const float *input;       /* NHWC */
     int64_t in_h, in_w;       /* its rows and columns per image */
     int64_t out_h, out_w, out_c, stride_h, stride_w, channels;
+    int64_t out_stride; /* floats from one output pixel (or row) to the next: out_c or more */
     const float *weights, *bias; /* packed: blocks of block_floats, and NR-wide */
     size_t block_floats;
     size_t groups; /* of NR blocks per row: see sn_block_range */

@@ -2,10 +2,15 @@
  * nodes' workspaces.
  *   - Liveness: a value lives from the node that makes it to the last that
  *     reads it (to the end if fetched).
+ *   - Parts of a concat: an input read only by its concat is put in its
+ *     part of the concat's output, where its producer writes it: parts
+ *     that are contiguous (a concat along an axis with only 1s before it)
+ *     from any producer; parts along the channels (a stride from pixel to
+ *     pixel) from a node whose plan says it can write so (strided_output).
  *   - Views: a node whose plan allows it (a reshape) has its output in its
  *     input's buffer, and one that may run in place (an elementwise op)
- *     writes over its input where that buffer dies at it. A buffer then
- *     lives as long as any value in it.
+ *     writes over its input where that buffer dies at it.
+ *   A buffer lives from the first of its values' lives to the last.
  *   - Workspaces live for their node's run only.
  * The buffers and workspaces are placed largest first (ties by first use),
  * each at the lowest offset, aligned, clear of every placed one whose life
@@ -27,25 +32,83 @@ struct block {
     int value; /* the buffer's value, or -1 for node `first`'s workspace */
 };
 
+/* Per value while planning: how many node inputs read it, and for a
+ * buffer's own value (view_of < 0) the life of the whole buffer. */
+struct plan {
+    struct sn_program *p;
+    int *readers, *buffer_first, *buffer_last;
+};
+
 static int root_of(const struct sn_program *p, int v) {
     while (p->values[v].view_of >= 0) v = p->values[v].view_of;
     return v;
 }
 
+/* Where value v starts in its buffer. */
+static size_t offset_in_root(const struct sn_program *p, int v) {
+    size_t offset = 0;
+    for (; p->values[v].view_of >= 0; v = p->values[v].view_of) offset += p->values[v].view_offset;
+    return offset;
+}
+
+/* Puts value v in value `into`'s buffer, `offset` bytes from its start. */
+static void join(struct plan *pl, int v, int into, size_t offset, size_t pixel_stride) {
+    struct sn_value *x = &pl->p->values[v];
+    const int root = root_of(pl->p, into);
+    x->view_of = into;
+    x->view_offset = offset;
+    x->pixel_stride = pixel_stride;
+    if (pl->buffer_first[v] < pl->buffer_first[root]) pl->buffer_first[root] = pl->buffer_first[v];
+    if (pl->buffer_last[v] > pl->buffer_last[root]) pl->buffer_last[root] = pl->buffer_last[v];
+    pl->p->views++;
+}
+
+/* The parts of concat node n that its inputs' producers can write. */
+static void concat_parts(struct plan *pl, const struct sn_node *n) {
+    struct sn_program *p = pl->p;
+    const struct sn_value *out = &p->values[n->out];
+    const int axis = n->op->attrs.axis, rank = out->planned.rank;
+    if (out->view_of >= 0 || out->pixel_stride) return;
+    /* the parts' offsets must not depend on a run's shapes: every input's
+     * extent along the axis is known, and so is every dimension before it
+     * for contiguous parts */
+    bool channels = axis == rank - 1, contiguous = true;
+    for (int d = 0; d < axis; d++) contiguous &= out->tensor->shape.dims[d] == 1;
+    for (int k = 0; k < n->input_count; k++)
+        if (p->values[n->inputs[k]].tensor->shape.dims[axis] < 0) return;
+    if (!channels && !contiguous) return;
+    size_t after = 1, before = 0;
+    for (int d = axis + 1; d < rank; d++) after *= (size_t)out->planned.dims[d];
+    for (int k = 0; k < n->input_count; k++) {
+        const int v = n->inputs[k];
+        const struct sn_value *x = &p->values[v];
+        const size_t offset = before * after * sn_dtype_size(x->dtype);
+        before += (size_t)x->tensor->shape.dims[axis];
+        if (x->kind != SN_VALUE_COMPUTED || x->fetched || pl->readers[v] != 1 || x->view_of >= 0 ||
+            x->dtype != out->dtype)
+            continue;
+        const struct sn_node *producer = &p->nodes[x->first];
+        if (contiguous)
+            join(pl, v, n->out, offset, 0);
+        else if (producer->strided_output)
+            join(pl, v, n->out, offset, (size_t)out->planned.dims[axis]);
+    }
+}
+
 /* Node i's output joins the buffer of input k if the plan allows it. */
-static void share_buffer(struct sn_program *p, int *buffer_last, size_t i) {
+static void share_buffer(struct plan *pl, size_t i) {
+    struct sn_program *p = pl->p;
     struct sn_node *n = &p->nodes[i];
     const int k = n->view_input >= 0 ? n->view_input : n->in_place_input;
-    if (k < 0) return;
     struct sn_value *out = &p->values[n->out];
+    if (k < 0 || out->view_of >= 0) return;
     const int in = n->inputs[k], root = root_of(p, in);
-    const struct sn_value *r = &p->values[root];
-    if (p->values[in].kind != SN_VALUE_COMPUTED || out->bytes > r->bytes) return;
+    const struct sn_value *x = &p->values[in];
+    if (x->kind != SN_VALUE_COMPUTED || x->pixel_stride || out->bytes > x->bytes) return;
     if (n->view_input < 0) {
         /* in place: nothing reads the buffer after this node, no other
          * input shares it, and the output has the input's shape */
-        if (buffer_last[root] != (int)i || !sn_shape_equal(&p->values[in].planned, &out->planned))
-            return;
+        if (pl->buffer_last[root] != (int)i || !sn_shape_equal(&x->planned, &out->planned)) return;
         for (int j = 0; j < n->input_count; j++)
             if (j != k && p->values[n->inputs[j]].kind == SN_VALUE_COMPUTED &&
                 root_of(p, n->inputs[j]) == root)
@@ -54,30 +117,23 @@ static void share_buffer(struct sn_program *p, int *buffer_last, size_t i) {
             root_of(p, n->bias) == root)
             return;
     }
-    out->view_of = root;
-    if (out->last > buffer_last[root]) buffer_last[root] = out->last;
-    p->views++;
+    join(pl, n->out, root, offset_in_root(p, in), 0);
 }
 
-bool sn_plan_memory(struct sn_program *p) {
+/* Liveness, each node's readers, and the computed values' bytes. */
+static bool lives(struct plan *pl) {
+    struct sn_program *p = pl->p;
     const int end = (int)p->node_count;
     for (size_t i = 0; i < p->node_count; i++) {
         struct sn_node *n = &p->nodes[i];
-        for (int k = 0; k < n->input_count; k++) {
-            struct sn_value *v = &p->values[n->inputs[k]];
-            if (v->last < (int)i) v->last = (int)i;
+        for (int k = 0; k <= n->input_count; k++) {
+            const int v = k < n->input_count ? n->inputs[k] : n->bias;
+            if (v < 0) continue;
+            if (p->values[v].last < (int)i) p->values[v].last = (int)i;
+            pl->readers[v]++;
         }
-        if (n->bias >= 0 && p->values[n->bias].last < (int)i) p->values[n->bias].last = (int)i;
         p->values[n->out].first = (int)i;
         if (n->workspace_bytes > p->workspace_bytes) p->workspace_bytes = n->workspace_bytes;
-    }
-    int *buffer_last = sn_malloc((p->value_count + 1) * sizeof *buffer_last);
-    struct block *blocks = sn_malloc((p->value_count + p->node_count + 1) * sizeof *blocks);
-    struct block **order = sn_malloc((p->value_count + p->node_count + 1) * sizeof *order);
-    bool ok = false;
-    if (!buffer_last || !blocks || !order) {
-        sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "out of memory planning the arena");
-        goto done;
     }
     for (size_t i = 0; i < p->value_count; i++) {
         struct sn_value *v = &p->values[i];
@@ -86,21 +142,83 @@ bool sn_plan_memory(struct sn_program *p) {
         if (b < 0) {
             sn_graph_fail(p->graph, SN_ERR_INVALID_ARGUMENT, "session: tensor %s is too large",
                           v->tensor->name);
-            goto done;
+            return false;
         }
         v->bytes = (size_t)b;
         if (v->fetched || v->last < v->first) v->last = end;
-        buffer_last[i] = v->last;
+        pl->buffer_first[i] = v->first;
+        pl->buffer_last[i] = v->last;
     }
-    for (size_t i = 0; i < p->node_count; i++) share_buffer(p, buffer_last, i);
+    return true;
+}
+
+/* Places the blocks, largest first; equal sizes in order of first use, so
+ * a chain alternates between two slots. */
+static bool place(struct sn_program *p, struct block *blocks, struct block **order, size_t count) {
+    for (size_t a = 0; a < count; a++) {
+        size_t j = a;
+        struct block *x = &blocks[a];
+        while (j > 0 && (order[j - 1]->bytes < x->bytes ||
+                         (order[j - 1]->bytes == x->bytes && order[j - 1]->first > x->first))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    p->arena_bytes = 0;
+    p->arena_align = 64;
+    for (size_t a = 0; a < count; a++) {
+        struct block *x = order[a];
+        size_t offset = 0, end;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (size_t b = 0; b < a; b++) {
+                const struct block *w = order[b];
+                bool overlap_time = x->first <= w->last && w->first <= x->last;
+                bool overlap_space = offset < w->offset + w->bytes && w->offset < offset + x->bytes;
+                if (overlap_time && overlap_space) {
+                    offset = (w->offset + w->bytes + x->align - 1) & ~(x->align - 1);
+                    moved = true;
+                }
+            }
+        }
+        x->offset = offset;
+        if (!sn_add_size(offset, x->bytes, &end) || end > (size_t)PTRDIFF_MAX) {
+            sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "session: the arena would pass %zu bytes",
+                          (size_t)PTRDIFF_MAX);
+            return false;
+        }
+        if (end > p->arena_bytes) p->arena_bytes = end;
+        if (x->align > p->arena_align) p->arena_align = x->align;
+    }
+    return true;
+}
+
+bool sn_plan_memory(struct sn_program *p) {
+    const size_t values = p->value_count + 1, blocks_max = p->value_count + p->node_count + 1;
+    struct plan pl = {.p = p,
+                      .readers = sn_calloc(values, sizeof(int)),
+                      .buffer_first = sn_calloc(values, sizeof(int)),
+                      .buffer_last = sn_calloc(values, sizeof(int))};
+    struct block *blocks = sn_malloc(blocks_max * sizeof *blocks);
+    struct block **order = sn_malloc(blocks_max * sizeof *order);
+    bool ok = false;
+    if (!pl.readers || !pl.buffer_first || !pl.buffer_last || !blocks || !order) {
+        sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "out of memory planning the arena");
+        goto done;
+    }
+    if (!lives(&pl)) goto done;
+    for (size_t i = 0; i < p->node_count; i++)
+        if (p->nodes[i].inputs_in_output) concat_parts(&pl, &p->nodes[i]);
+    for (size_t i = 0; i < p->node_count; i++) share_buffer(&pl, i);
     size_t count = 0;
     for (size_t i = 0; i < p->value_count; i++) {
         const struct sn_value *v = &p->values[i];
         if (v->kind == SN_VALUE_COMPUTED && v->view_of < 0)
             blocks[count++] = (struct block){.bytes = v->bytes,
                                              .align = 64,
-                                             .first = v->first,
-                                             .last = buffer_last[i],
+                                             .first = pl.buffer_first[i],
+                                             .last = pl.buffer_last[i],
                                              .value = (int)i};
     }
     for (size_t i = 0; i < p->node_count; i++) {
@@ -118,55 +236,22 @@ bool sn_plan_memory(struct sn_program *p) {
                                          .last = (int)i,
                                          .value = -1};
     }
-    /* largest first; equal sizes in order of first use, so a chain
-     * alternates between two slots */
+    if (!place(p, blocks, order, count)) goto done;
     for (size_t a = 0; a < count; a++) {
-        size_t j = a;
-        struct block *x = &blocks[a];
-        while (j > 0 && (order[j - 1]->bytes < x->bytes ||
-                         (order[j - 1]->bytes == x->bytes && order[j - 1]->first > x->first))) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = x;
-    }
-    p->arena_bytes = 0;
-    p->arena_align = 64;
-    for (size_t a = 0; a < count; a++) {
-        struct block *x = order[a];
-        size_t offset = 0, end_at;
-        for (bool moved = true; moved;) {
-            moved = false;
-            for (size_t b = 0; b < a; b++) {
-                const struct block *w = order[b];
-                bool overlap_time = x->first <= w->last && w->first <= x->last;
-                bool overlap_space = offset < w->offset + w->bytes && w->offset < offset + x->bytes;
-                if (overlap_time && overlap_space) {
-                    offset = w->offset + w->bytes;
-                    offset = (offset + x->align - 1) & ~(x->align - 1);
-                    moved = true;
-                }
-            }
-        }
-        x->offset = offset;
-        if (!sn_add_size(offset, x->bytes, &end_at) || end_at > (size_t)PTRDIFF_MAX) {
-            sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "session: the arena would pass %zu bytes",
-                          (size_t)PTRDIFF_MAX);
-            goto done;
-        }
-        if (end_at > p->arena_bytes) p->arena_bytes = end_at;
-        if (x->align > p->arena_align) p->arena_align = x->align;
-        if (x->value >= 0)
-            p->values[x->value].offset = offset;
+        if (blocks[a].value >= 0)
+            p->values[blocks[a].value].offset = blocks[a].offset;
         else
-            p->nodes[x->first].workspace_offset = offset;
+            p->nodes[blocks[a].first].workspace_offset = blocks[a].offset;
     }
-    /* a view sits where its buffer does */
+    /* a value in another's buffer sits where its part of it does */
     for (size_t i = 0; i < p->value_count; i++)
-        if (p->values[i].view_of >= 0) p->values[i].offset = p->values[p->values[i].view_of].offset;
+        if (p->values[i].view_of >= 0)
+            p->values[i].offset = p->values[root_of(p, (int)i)].offset + offset_in_root(p, (int)i);
     ok = true;
 done:
-    sn_free(buffer_last);
+    sn_free(pl.readers);
+    sn_free(pl.buffer_first);
+    sn_free(pl.buffer_last);
     sn_free(blocks);
     sn_free(order);
     return ok;

@@ -29,6 +29,7 @@ struct sn_op_attrs {
     int depth_radius;              /* LRN */
     float bias, alpha, beta;       /* LRN */
     float value;                   /* Const */
+    int axis;                      /* ConcatV2: in [0, rank) */
 };
 
 struct sn_op {

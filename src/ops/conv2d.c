@@ -93,6 +93,7 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
         n->workspace_bytes = sn_strassen_workspace(cc, f->dims[2], f->dims[3]);
     } else {
         n->algorithm = pointwise(a, f) ? SN_ALGO_GEMM : SN_ALGO_DIRECT;
+        n->strided_output = true; /* the tile kernels store with any pixel stride */
         sn_plan_product_packs(p, n, cc->packer, cc->packer);
         if (n->algorithm == SN_ALGO_DIRECT && framed) {
             n->workspace_bytes = sn_direct_conv_workspace(&g, threads, &n->workspace_part);
@@ -126,6 +127,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                               .bias = bias,
                               .act = n->act,
                               .output = y,
+                              .out_stride = out->pixel_stride,
                               .workspace = x->workspace,
                               .part = n->workspace_part};
     switch (n->algorithm) {

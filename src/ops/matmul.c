@@ -48,6 +48,7 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
         n->workspace_bytes = sn_strassen_workspace(cc, k, cols);
     } else {
         n->algorithm = SN_ALGO_GEMM;
+        n->strided_output = true; /* the tile kernels store with any row stride */
         sn_plan_product_packs(p, n, a->transpose_b ? cc->packer_transposed : cc->packer,
                               cc->packer);
     }

@@ -39,11 +39,17 @@ struct sn_value {
     const sn_tensor *tensor;
     enum sn_value_kind kind;
     sn_dtype dtype;
-    sn_shape planned; /* with every -1 batch at max_batch */
-    size_t bytes;     /* computed: its planned bytes, a whole number of cache lines */
-    size_t offset;    /* computed: its bytes' offset in the arena */
-    int view_of;      /* computed: -1, or the value whose buffer it shares (compile/memory.c) */
-    int first, last;  /* nodes producing and last reading it */
+    sn_shape planned;   /* with every -1 batch at max_batch */
+    size_t bytes;       /* computed: its planned bytes, a whole number of cache lines */
+    size_t offset;      /* computed: its bytes' offset in the arena */
+    int view_of;        /* computed: -1, or the value whose buffer it is in (compile/memory.c) */
+    size_t view_offset; /* where in that value's bytes it starts */
+    /* floats from one pixel's run of the last dimension to the next: 0 for
+     * a dense tensor; the output's channels for a part of a concat along
+     * channels (only a node whose plan says strided_output makes such a
+     * value, and only the concat reads it) */
+    size_t pixel_stride;
+    int first, last; /* nodes producing and last reading it */
     bool fetched;
     sn_shape shape;   /* this run's */
     const void *data; /* this run's */
@@ -97,6 +103,9 @@ struct sn_node {
     size_t workspace_part;  /* per-thread workspaces: elements from one thread's to the next */
     size_t zeros;           /* floats of zeros its run may read (sn_exec.zeros) */
     int view_input;         /* the output may be this input's buffer, reshaped, or -1 */
+    bool strided_output;    /* its run writes the output with its value's pixel_stride */
+    bool inputs_in_output;  /* a concat: its producers may write each input into its
+                             * part of the output (along attrs.axis) */
     int in_place_input;     /* the output may take this input's buffer where it dies, or -1 */
     /* set by plan memory */
     size_t workspace_offset;

@@ -34,7 +34,8 @@ void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const flo
                               .weights = x->packed[0],
                               .bias = nd->bias >= 0 ? x->packed[1] : NULL,
                               .act = nd->act,
-                              .output = out};
+                              .output = out,
+                              .out_stride = x->values[nd->out].pixel_stride};
     if (nd->algorithm == SN_ALGO_STRASSEN)
         sn_strassen_run(&g, x->workspace);
     else

@@ -17,6 +17,7 @@ struct sn_session {
     struct sn_threads threads;
     unsigned char *arena;
     float *zeros;      /* the bias of a product without one: program.zeros floats */
+    sn_shape *shapes;  /* a node's input shapes at a run: as many as the most inputs */
     size_t packs_made; /* at create, then each repack at a run (S24) */
     double pack_ms;
     char error[512];
@@ -122,6 +123,7 @@ void sn_session_destroy(sn_session *s) {
     sn_aligned_free(s->threads.ranges);
     sn_pool_destroy(s->threads.pool);
     sn_aligned_free(s->zeros);
+    sn_free(s->shapes);
     sn_aligned_free(s->arena);
     sn_free(s);
 }
@@ -145,7 +147,11 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
                              .max_batch = opt.max_batch ? opt.max_batch : 1};
     if (!start_threads(s, opt.threads) || !compile(s, fetches, fetch_count)) goto fail;
     const size_t zeros = (p->zeros * sizeof(float) + 63) & ~(size_t)63;
+    size_t inputs = 1;
+    for (size_t i = 0; i < p->node_count; i++)
+        if ((size_t)p->nodes[i].input_count > inputs) inputs = (size_t)p->nodes[i].input_count;
     if (!(s->zeros = sn_aligned_alloc(64, zeros)) ||
+        !(s->shapes = sn_malloc(inputs * sizeof *s->shapes)) ||
         (p->arena_bytes && !(s->arena = sn_aligned_alloc(p->arena_align, p->arena_bytes)))) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory for the session's arena");
         goto fail;
@@ -273,12 +279,10 @@ static const float *pack_data(const struct sn_program *p, const struct sn_pack_u
 static sn_status prepare_output(sn_session *s, const struct sn_node *n) {
     struct sn_program *p = &s->program;
     struct sn_value *out = &p->values[n->out];
-    sn_shape in[4];
-    int k = n->input_count < 4 ? n->input_count : 4;
-    for (int j = 0; j < k; j++) in[j] = p->values[n->inputs[j]].shape;
+    for (int j = 0; j < n->input_count; j++) s->shapes[j] = p->values[n->inputs[j]].shape;
     char why[200];
-    /* AddN's inputs all have its shape: the first four decide it */
-    if (!sn_infer_shape(n->op->type, &n->op->attrs, in, k, &out->shape, why, sizeof why))
+    if (!sn_infer_shape(n->op->type, &n->op->attrs, s->shapes, n->input_count, &out->shape, why,
+                        sizeof why))
         return run_fail(s, SN_ERR_SHAPE_MISMATCH, "op %s: %s", n->op->name, why);
     int64_t bytes = sn_tensor_bytes(&out->shape, out->dtype);
     if (bytes < 0 || (size_t)bytes > out->bytes)
