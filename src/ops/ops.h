@@ -8,9 +8,10 @@
  * src/ops/ switches on the op kind. sn_op_classes (ops/table.c) lists
  * every class, with a static_assert that it covers every kind.
  *
- * Adding an op: an SN_OP_ kind and its names (graph/op.{h,c}), one file
- * here with its builder, infer, plan and run, its kernels, a tester, and
- * one line in ops/table.c. docs/architecture.md walks through it. */
+ * Adding an op: one line in graph/op-kinds.inc (its kind, names and
+ * class), one file here with its builder, infer, plan and run, its kernels
+ * and their list lines, a tester, and its builder in include/scopenn.h.
+ * docs/architecture.md walks through it. */
 #ifndef SN_OPS_OPS_H
 #define SN_OPS_OPS_H
 
