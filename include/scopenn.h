@@ -378,6 +378,19 @@ typedef enum sn_reuse {
  * name (S3) or an earlier error. */
 SN_API sn_scope *sn_variable_scope_open(sn_graph *graph, const char *name, sn_reuse reuse);
 
+/* tf.variable_scope(name, default_name): opens `name` if it is not NULL,
+ * as sn_variable_scope_open(); else `default_name` made unique among the
+ * variable scopes opened in the current one since it was opened (S26):
+ * "conv", then "conv_1", "conv_2", ... A scope opened by an explicit name
+ * counts too (after "conv", the default name "conv" gives "conv_1"); when
+ * a scope closes, the counts of the scopes inside it start again, so a
+ * block of default-named scopes opened again under reuse gets the same
+ * names, hence the same variables. Errors (sticky): neither name given,
+ * an invalid name (S3), or SN_REUSE_TRUE without a name (as TensorFlow:
+ * there is nothing to reuse). */
+SN_API sn_scope *sn_variable_scope_open_default(sn_graph *graph, const char *name,
+                                                const char *default_name, sn_reuse reuse);
+
 /* As sn_variable_scope_open(), and sets the scope's default initializer
  * (S16) unless `initializer` is SN_NO_INITIALIZER. */
 SN_API sn_scope *sn_variable_scope_open_init(sn_graph *graph, const char *name, sn_reuse reuse,

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -872,6 +873,82 @@ static void assert_op_names_unique(const sn_graph *g) {
  * in TensorFlow, where a variable named like an existing op gets an op
  * (and tensor) with a suffix; the variable keeps its name for reuse and
  * checkpoints. */
+/* A default-named scope's full name, opened and closed at once, with one
+ * variable "kernel" created (or reused) in it. */
+static const char *open_default(sn_graph *g, const char *name, const char *default_name,
+                                sn_reuse reuse, sn_variable **kernel) {
+    static char full[64];
+    sn_scope *s = sn_variable_scope_open_default(g, name, default_name, reuse);
+    if (!s) return NULL;
+    snprintf(full, sizeof full, "%s", sn_scope_name(s));
+    if (kernel) *kernel = var1(g, "kernel");
+    sn_variable_scope_close(g, s);
+    return full;
+}
+
+static void test_scope_S26_default_scope_names(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    sn_variable *k[4];
+    /* two layers with no name, in a fresh graph */
+    assert_string_equal(open_default(g, NULL, "conv2d", SN_REUSE_INHERIT, &k[0]), "conv2d");
+    assert_string_equal(open_default(g, NULL, "conv2d", SN_REUSE_INHERIT, &k[1]), "conv2d_1");
+    assert_ok(g);
+    assert_string_equal(sn_variable_name(k[0]), "conv2d/kernel");
+    assert_string_equal(sn_variable_name(k[1]), "conv2d_1/kernel");
+    /* a name given is used as is; an explicit name counts too */
+    assert_string_equal(open_default(g, "dense", "conv2d", SN_REUSE_INHERIT, NULL), "dense");
+    assert_string_equal(open_default(g, NULL, "dense", SN_REUSE_INHERIT, NULL), "dense_1");
+    assert_string_equal(open_default(g, "conv", "x", SN_REUSE_INHERIT, NULL), "conv");
+    assert_string_equal(open_default(g, NULL, "conv", SN_REUSE_INHERIT, NULL), "conv_1");
+    assert_string_equal(open_default(g, NULL, "conv", SN_REUSE_INHERIT, NULL), "conv_2");
+    /* a name that ends like a generated one is its own name */
+    assert_string_equal(open_default(g, NULL, "conv_1", SN_REUSE_INHERIT, NULL), "conv_1_1");
+    /* inside a scope, counted per enclosing scope; when it closes they start
+     * again, so the block opened again under reuse finds the same names and
+     * the same variables */
+    for (int pass = 0; pass < 2; pass++) {
+        sn_scope *block =
+            sn_variable_scope_open(g, "block", pass ? SN_REUSE_TRUE : SN_REUSE_INHERIT);
+        assert_string_equal(open_default(g, NULL, "conv2d", SN_REUSE_INHERIT, &k[2 * pass]),
+                            "block/conv2d");
+        assert_string_equal(open_default(g, NULL, "conv2d", SN_REUSE_INHERIT, &k[2 * pass + 1]),
+                            "block/conv2d_1");
+        sn_variable_scope_close(g, block);
+    }
+    assert_ok(g);
+    assert_ptr_equal(k[0], k[2]);
+    assert_ptr_equal(k[1], k[3]);
+    assert_string_equal(sn_variable_name(k[1]), "block/conv2d_1/kernel");
+    /* the counts of scopes at the top never start again */
+    assert_string_equal(open_default(g, NULL, "conv2d", SN_REUSE_INHERIT, NULL), "conv2d_2");
+    /* a re-entered scope puts the counts back when it closes */
+    sn_scope *outer = sn_variable_scope_open(g, "outer", SN_REUSE_INHERIT);
+    assert_string_equal(open_default(g, NULL, "d", SN_REUSE_INHERIT, NULL), "outer/d");
+    sn_scope *again = sn_variable_scope_reenter(g, outer, SN_AUTO_REUSE, SN_NO_INITIALIZER);
+    assert_string_equal(open_default(g, NULL, "d", SN_REUSE_INHERIT, NULL), "outer/d_1");
+    assert_string_equal(open_default(g, NULL, "d", SN_REUSE_INHERIT, NULL), "outer/d_2");
+    sn_variable_scope_close(g, again);
+    assert_string_equal(open_default(g, NULL, "d", SN_REUSE_INHERIT, NULL), "outer/d_1");
+    sn_variable_scope_close(g, outer);
+    /* the op name scopes are made unique as for any variable scope */
+    sn_scope *s = sn_variable_scope_open_default(g, NULL, "conv2d", SN_REUSE_INHERIT);
+    assert_string_equal(sn_current_name_scope(g), "conv2d_3");
+    sn_variable_scope_close(g, s);
+    assert_ok(g);
+    /* errors: nothing to reuse, no name at all, an invalid default name;
+     * a failed open counts nothing */
+    assert_null(sn_variable_scope_open_default(g, NULL, "conv2d", SN_REUSE_TRUE));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT,
+                 "variable scope conv2d: reuse=True cannot be used without a name");
+    assert_null(sn_variable_scope_open_default(g, NULL, NULL, SN_REUSE_INHERIT));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "variable scope: no name and no default name");
+    assert_null(sn_variable_scope_open_default(g, NULL, "a//b", SN_REUSE_INHERIT));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "a//b");
+    assert_string_equal(open_default(g, NULL, "conv2d", SN_AUTO_REUSE, NULL), "conv2d_4");
+    sn_graph_destroy(g);
+}
+
 static void test_scope_S20_variables_share_the_op_namespace(void **state) {
     (void)state;
     sn_graph *g = new_graph(1);
@@ -1031,6 +1108,7 @@ int main(void) {
         cmocka_unit_test(test_errors_bad_shapes),
         cmocka_unit_test(test_scope_closing_rules),
         cmocka_unit_test(test_scope_S20_variables_share_the_op_namespace),
+        cmocka_unit_test(test_scope_S26_default_scope_names),
         cmocka_unit_test(test_failed_calls_take_no_name),
         cmocka_unit_test(test_errors_escape_names),
         cmocka_unit_test(test_assign_empty_variable),

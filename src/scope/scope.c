@@ -1,4 +1,6 @@
-/* Variable scopes (SEMANTICS.md S2, S8-S13, S16, S19). */
+/* Variable scopes (SEMANTICS.md S2, S8-S13, S16, S19, S26). */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -45,7 +47,63 @@ static void drop_last_scope(sn_graph *g) {
     sn_scope *s = g->store->scopes[--g->store->scope_count];
     sn_free(s->name);
     sn_free(s->values);
+    if (s->saved_counts) sn_map_free(s->saved_counts);
+    sn_free(s->saved_counts);
     sn_free(s);
+}
+
+/* ---- how often each scope name was opened (S26) --------------------------
+ * TensorFlow's variable_scopes_count: opening a scope counts its full
+ * name; closing a scope opened by name starts the counts of the scopes
+ * inside it again; closing a re-entered scope puts back the counts it
+ * found. */
+
+static size_t opened(const sn_graph *g, const char *full) {
+    return (size_t)(uintptr_t)sn_map_get(&g->store->scope_counts, full);
+}
+
+/* Makes sure `full` has a count, so that counting it cannot fail later. */
+static bool reserve_count(sn_graph *g, const char *full) {
+    if (sn_map_put(&g->store->scope_counts, full, (void *)(uintptr_t)opened(g, full))) return true;
+    sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s", full);
+    return false;
+}
+
+/* Counts an opening of `full` (reserved: allocates nothing). */
+static void count_open(sn_graph *g, const char *full) {
+    sn_map_put(&g->store->scope_counts, full, (void *)(uintptr_t)(opened(g, full) + 1));
+}
+
+/* Scope `s` closes. */
+static void count_close(sn_graph *g, sn_scope *s) {
+    sn_map *counts = &g->store->scope_counts;
+    if (s->saved_counts) {
+        sn_map_free(counts);
+        *counts = *s->saved_counts;
+        sn_free(s->saved_counts);
+        s->saved_counts = NULL;
+        return;
+    }
+    const size_t len = strlen(s->name);
+    for (size_t i = 0; i < counts->capacity; i++) {
+        const char *k = counts->keys[i];
+        if (k && strncmp(k, s->name, len) == 0 && k[len] == '/') counts->values[i] = NULL;
+    }
+}
+
+/* A copy of the counts, for a re-entered scope to put back; NULL (error
+ * recorded) when out of memory. */
+static sn_map *copy_counts(sn_graph *g) {
+    const sn_map *counts = &g->store->scope_counts;
+    sn_map *copy = sn_calloc(1, sizeof *copy);
+    for (size_t i = 0; copy && i < counts->capacity; i++)
+        if (counts->keys[i] && !sn_map_put(copy, counts->keys[i], counts->values[i])) {
+            sn_map_free(copy);
+            sn_free(copy);
+            copy = NULL;
+        }
+    if (!copy) sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory re-entering a variable scope");
+    return copy;
 }
 
 static bool valid_reuse(sn_graph *g, sn_reuse reuse, const char *name) {
@@ -81,7 +139,7 @@ sn_scope *sn_variable_scope_open_init(sn_graph *g, const char *name, sn_reuse re
      * default initializer is the parent's unless one is given (S16). */
     sn_reuse effective = reuse != SN_REUSE_INHERIT ? reuse : top.scope->reuse;
     sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : top.scope->initializer;
-    if (!(s = new_scope(g, full, effective, effective_init))) goto done;
+    if (!reserve_count(g, full) || !(s = new_scope(g, full, effective, effective_init))) goto done;
     /* Also a name scope of the same name, made unique (S19, S20). */
     struct sn_name_claim claim;
     const char *ns = sn_unique_name(g, ns_wanted, &claim);
@@ -92,6 +150,7 @@ sn_scope *sn_variable_scope_open_init(sn_graph *g, const char *name, sn_reuse re
         s = NULL;
     } else {
         sn_name_keep(&claim);
+        count_open(g, full);
     }
 done:
     sn_free(full);
@@ -118,14 +177,25 @@ sn_scope *sn_variable_scope_reenter(sn_graph *g, sn_scope *captured, sn_reuse re
      * stays as it is. */
     sn_reuse effective = reuse != SN_REUSE_INHERIT ? reuse : captured->reuse;
     sn_initializer effective_init = init.kind != SN_INIT_NONE ? init : captured->initializer;
+    if (!reserve_count(g, captured->name)) return NULL;
     sn_scope *s = new_scope(g, captured->name, effective, effective_init);
     if (!s) return NULL;
+    if (!(s->saved_counts = copy_counts(g))) {
+        drop_last_scope(g);
+        return NULL;
+    }
     if (!sn_graph_push_frame(g, (struct sn_frame){s, sn_graph_top(g).name_scope, false})) {
         sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory re-entering variable scope %s",
                       captured->name);
         drop_last_scope(g);
         return NULL;
     }
+    /* counted in the counts it puts back too, as TensorFlow's snapshot is
+     * taken after the count (the key is in both: this allocates nothing) */
+    count_open(g, captured->name);
+    sn_map_put(
+        s->saved_counts, captured->name,
+        (void *)(uintptr_t)((size_t)(uintptr_t)sn_map_get(s->saved_counts, captured->name) + 1));
     return s;
 }
 
@@ -141,8 +211,43 @@ sn_status sn_variable_scope_close(sn_graph *g, sn_scope *scope) {
         sn_graph_fail(g, st, "closing variable scope '%s', which is not open", scope->name);
         return st;
     }
-    g->depth = i - 1; /* and everything opened inside it and left open */
+    /* and everything opened inside it and left open, innermost first */
+    for (; g->depth >= i; g->depth--)
+        if (!g->stack[g->depth - 1].is_name_scope) count_close(g, g->stack[g->depth - 1].scope);
     return SN_OK;
+}
+
+sn_scope *sn_variable_scope_open_default(sn_graph *g, const char *name, const char *default_name,
+                                         sn_reuse reuse) {
+    if (name) return sn_variable_scope_open(g, name, reuse);
+    if (!g || sn_graph_failed(g)) return NULL;
+    if (!default_name) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT, "variable scope: no name and no default name");
+        return NULL;
+    }
+    if (!sn_check_name(g, default_name, "variable scope")) return NULL;
+    if (reuse == SN_REUSE_TRUE) {
+        sn_graph_fail(g, SN_ERR_INVALID_ARGUMENT,
+                      "variable scope %s: reuse=True cannot be used without a name", default_name);
+        return NULL;
+    }
+    /* default_name, or default_name_1, _2, ...: the first not opened yet */
+    char *full = sn_join_name(sn_graph_top(g).scope->name, default_name);
+    size_t len = full ? strlen(full) : 0, taken = len + 24;
+    char *candidate = full ? sn_malloc(taken) : NULL;
+    sn_scope *s = NULL;
+    if (!candidate) {
+        sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory opening variable scope %s",
+                      default_name);
+    } else {
+        strcpy(candidate, full);
+        for (unsigned long long k = 1; opened(g, candidate) > 0; k++)
+            snprintf(candidate, taken, "%s_%llu", full, k);
+        s = sn_variable_scope_open(g, candidate + (len - strlen(default_name)), reuse);
+    }
+    sn_free(full);
+    sn_free(candidate);
+    return s;
 }
 
 sn_scope *sn_current_scope(const sn_graph *g) { return g ? sn_graph_top(g).scope : NULL; }

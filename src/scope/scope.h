@@ -18,6 +18,8 @@ struct sn_scope {
     sn_reuse reuse;             /* SN_REUSE_FALSE (0), SN_REUSE_TRUE or SN_AUTO_REUSE */
     sn_initializer initializer; /* default; SN_INIT_VALUES points at `values` */
     float *values;              /* owned copy of a default SN_INIT_VALUES */
+    sn_map *saved_counts;       /* a re-entered scope: the store's scope_counts to
+                                 * restore when it closes (S26), owned */
 };
 
 struct sn_variable {
@@ -38,6 +40,10 @@ struct sn_variable_store {
     sn_scope root;     /* graph->root */
     sn_scope **scopes; /* every scope object made, owned */
     size_t scope_count, scope_capacity;
+    /* full variable-scope name -> times opened since the scope around it
+     * last closed (TensorFlow's variable_scopes_count): how default scope
+     * names are made unique (S26) */
+    sn_map scope_counts;
 
     sn_variable **variables; /* creation order */
     size_t variable_count, variable_capacity;

@@ -22,6 +22,8 @@ sn_graph *sn_graph_create(const sn_graph_options *options) {
 static void scope_free(sn_scope *s) {
     sn_free(s->name);
     sn_free(s->values);
+    if (s->saved_counts) sn_map_free(s->saved_counts);
+    sn_free(s->saved_counts);
 }
 
 void sn_graph_destroy(sn_graph *g) {
@@ -36,6 +38,7 @@ void sn_graph_destroy(sn_graph *g) {
     }
     sn_free(st->variables);
     sn_map_free(&st->variables_by_name);
+    sn_map_free(&st->scope_counts);
     for (size_t i = 0; i < st->scope_count; i++) {
         scope_free(st->scopes[i]);
         sn_free(st->scopes[i]);
