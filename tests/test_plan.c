@@ -291,6 +291,59 @@ static void test_concat_contiguous_parts(void **state) {
     sn_graph_destroy(g);
 }
 
+/* A part with an unknown batch (-1) beside one with a batch of 1: the
+ * output's batch is 1, and a run of a larger batch is refused by the
+ * concat only after the part's producer ran. So no such part is in the
+ * output, where its producer would write past its place and the buffer
+ * (fuzz_graph's concat-unknown-batch-beside-1-*): neither a contiguous
+ * one (a relu, along axis 1 of [1, n]) nor one along channels (a direct
+ * conv). A run of batch 1 concatenates them. */
+static void test_concat_unknown_batch_beside_1(void **state) {
+    (void)state;
+    enum { K = 40, H = 4, W = 4, C = 3, O = 5 };
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 5});
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, K));
+    sn_variable *v = sn_get_variable(g, "v", SN_SHAPE(1, 3), sn_random_uniform_initializer(-1, 1));
+    sn_tensor *rv[2] = {sn_relu(g, x, NULL), sn_var(g, v)};
+    sn_tensor *flat = sn_concat(g, rv, 2, 1, NULL);
+    sn_tensor *im = sn_placeholder(g, "im", SN_SHAPE(-1, H, W, C));
+    sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(3, 3, C, O), sn_glorot_uniform_initializer());
+    sn_variable *u =
+        sn_get_variable(g, "u", SN_SHAPE(1, H, W, 2), sn_random_uniform_initializer(-1, 1));
+    sn_tensor *conv = sn_conv2d(g, im, sn_var(g, w), SN_STRIDES(1, 1), SN_PADDING_SAME, NULL);
+    sn_tensor *cu[2] = {conv, sn_var(g, u)};
+    sn_tensor *image = sn_concat(g, cu, 2, -1, NULL);
+    assert_int_equal(sn_tensor_shape(flat).dims[0], 1);
+    assert_int_equal(sn_tensor_shape(image).dims[0], 1);
+    const sn_session_options o = {.threads = 1, .max_batch = 3};
+    sn_session *s = sn_session_create(g, SN_FETCH(flat, image), &o);
+    sn_session *ref = sn_session_create(g, SN_FETCH(conv), &o);
+    assert_non_null(s);
+    assert_non_null(ref);
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.views, 0);
+    float in[3 * K], pixels[3 * H * W * C];
+    fill(in, 3 * K, 17);
+    fill(pixels, 3 * H * W * C, 19);
+    sn_feed feeds[2] = {{x, in, SN_SHAPE(3, K)}, {im, pixels, SN_SHAPE(3, H, W, C)}};
+    sn_output out[2], y;
+    assert_int_equal(sn_session_run(s, feeds, 2, out), SN_ERR_SHAPE_MISMATCH);
+    feeds[0].shape.dims[0] = 1, feeds[1].shape.dims[0] = 1;
+    assert_int_equal(sn_session_run(s, feeds, 2, out), SN_OK);
+    assert_int_equal(sn_session_run(ref, &feeds[1], 1, &y), SN_OK);
+    const float *vv = sn_variable_value(v), *uv = sn_variable_value(u);
+    for (int k = 0; k < K; k++) assert_true(out[0].data[k] == (in[k] > 0 ? in[k] : 0));
+    for (int k = 0; k < 3; k++) assert_true(out[0].data[K + k] == vv[k]);
+    for (int p = 0; p < H * W; p++) {
+        for (int c = 0; c < O; c++) assert_true(out[1].data[p * (O + 2) + c] == y.data[p * O + c]);
+        for (int c = 0; c < 2; c++) assert_true(out[1].data[p * (O + 2) + O + c] == uv[p * 2 + c]);
+    }
+    sn_session_destroy(s);
+    sn_session_destroy(ref);
+    sn_graph_destroy(g);
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -327,6 +380,7 @@ int main(void) {
         cmocka_unit_test(test_winograd_workspaces_share_bytes),
         cmocka_unit_test(test_concat_channels_in_place),
         cmocka_unit_test(test_concat_contiguous_parts),
+        cmocka_unit_test(test_concat_unknown_batch_beside_1),
         cmocka_unit_test(test_concat_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

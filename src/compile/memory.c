@@ -2,11 +2,13 @@
  * nodes' workspaces.
  *   - Liveness: a value lives from the node that makes it to the last that
  *     reads it (to the end if fetched).
- *   - Parts of a concat: an input read only by its concat is put in its
- *     part of the concat's output, where its producer writes it: parts
- *     that are contiguous (a concat along an axis with only 1s before it)
- *     from any producer; parts along the channels (a stride from pixel to
- *     pixel) from a node whose plan says it can write so (strided_output).
+ *   - Parts of a concat: an input read only by its concat, with the
+ *     output's shape but along the axis (no dimension unknown in it that
+ *     the output knows), is put in its part of the concat's output, where
+ *     its producer writes it: parts that are contiguous (a concat along an
+ *     axis with only 1s before it) from any producer; parts along the
+ *     channels (a stride from pixel to pixel) from a node whose plan says
+ *     it can write so (strided_output).
  *   - Views: a node whose plan allows it (a reshape) has its output in its
  *     input's buffer, and one that may run in place (an elementwise op)
  *     writes over its input where that buffer dies at it.
@@ -63,6 +65,17 @@ static void join(struct plan *pl, int v, int into, size_t offset, size_t pixel_s
     pl->p->views++;
 }
 
+/* Whether part x has the concat's output shape `out` in every dimension
+ * but the axis. A dimension unknown in x but known in the output (a -1
+ * batch beside a batch of 1) is planned at max_batch in x: its producer,
+ * which runs before the concat refuses the shapes, could write past its
+ * part and the concat's buffer. */
+static bool spans_output(const sn_shape *x, const sn_shape *out, int axis) {
+    for (int d = 0; d < out->rank; d++)
+        if (d != axis && x->dims[d] != out->dims[d]) return false;
+    return true;
+}
+
 /* The parts of concat node n that its inputs' producers can write. */
 static void concat_parts(struct plan *pl, const struct sn_node *n) {
     struct sn_program *p = pl->p;
@@ -85,7 +98,7 @@ static void concat_parts(struct plan *pl, const struct sn_node *n) {
         const size_t offset = before * after * sn_dtype_size(x->dtype);
         before += (size_t)x->tensor->shape.dims[axis];
         if (x->kind != SN_VALUE_COMPUTED || x->fetched || pl->readers[v] != 1 || x->view_of >= 0 ||
-            x->dtype != out->dtype)
+            x->dtype != out->dtype || !spans_output(&x->tensor->shape, &out->tensor->shape, axis))
             continue;
         const struct sn_node *producer = &p->nodes[x->first];
         if (contiguous)

@@ -22,12 +22,23 @@
  * conv2d or matmul may be left unfetched (a byte decides) so that the
  * session fuses it with its bias add and relu/relu6; that group is then
  * compared as one, P computing the whole group from the group's inputs.
+ * And concat: its generator leaves most of its inputs that are ops
+ * unfetched (a conv/matmul group it makes along channels, any op before a
+ * concat whose parts are contiguous), so that the session's memory plan
+ * has their producers write them straight into their parts of its output;
+ * the concat's output is compared element by element as the part holding
+ * it: a copied input (a leaf, a fetched op) bit for bit, an unfetched op
+ * as that op's own output (a group's with the group's tolerance, another
+ * concat's part by part again), P computing it from its inputs. P and M
+ * fetch those parts too, so that no producer of theirs writes in place
+ * and the reference stays off the path under test.
  *
  * Tolerances, given the same inputs:
- *  - relu, relu6, add, maximum, bias_add, add_n, max/avg pool, reshape and
- *    LRN: the reference's floats bit for bit (any NaN for a NaN). The
- *    kernels promise it (elementwise_tester, pool_tester compare bits; LRN
- *    and AddN run the reference code on every kernel set).
+ *  - relu, relu6, add, maximum, bias_add, add_n, max/avg pool, reshape,
+ *    concat and LRN: the reference's floats bit for bit (any NaN for a
+ *    NaN). The kernels promise it (elementwise_tester, pool_tester compare
+ *    bits; LRN and AddN run the reference code on every kernel set; concat
+ *    and reshape copy).
  *  - sigmoid, tanh, softmax: max(FLT_MIN, rel x |reference|) with rel 4,
  *    3 and 6 + 2 cols ULP, as elementwise_tester (SLEEF against libm, a
  *    sum in another order); an infinite reference must be matched exactly.
@@ -88,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum {
     MAX_NODES = 40,      /* leaves and ops */
     MAX_OPS = 8,         /* ops in the chain (a reshape inserted for an op counts) */
-    MAX_INPUTS = 4,      /* add_n's inputs at most */
+    MAX_INPUTS = 4,      /* add_n's and concat's inputs at most */
     MAX_DIM = 24,        /* any dimension drawn */
     MAX_CHANNELS = 40,   /* Winograd needs 16 in and 8 out */
     MAX_ELEMENTS = 6144, /* any tensor, the -1 batch counted at max_batch */
@@ -187,6 +198,7 @@ enum kind {
     K_AVG_POOL,
     K_RESHAPE,
     K_LRN,
+    K_CONCAT,
 };
 
 static const char *const kind_names[] = {
@@ -196,6 +208,7 @@ static const char *const kind_names[] = {
     [K_SIGMOID] = "sigmoid",   [K_TANH] = "tanh",       [K_SOFTMAX] = "softmax",
     [K_MATMUL] = "matmul",     [K_CONV2D] = "conv2d",   [K_MAX_POOL] = "max_pool",
     [K_AVG_POOL] = "avg_pool", [K_RESHAPE] = "reshape", [K_LRN] = "lrn",
+    [K_CONCAT] = "concat",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -210,6 +223,8 @@ struct node {
     sn_padding padding;
     bool dilated, ta, tb;
     int radius;
+    int axis;         /* concat: as passed, maybe negative */
+    unsigned unfetch; /* concat: inputs (bits) to leave unfetched once it is built */
     float bias, alpha, beta, constant;
     sn_shape target;
     /* leaves: the value (count floats of run_shape); its |value| */
@@ -280,6 +295,7 @@ static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
     case K_AVG_POOL: return sn_avg_pool(g, in[0], n->ksize, n->strides, n->padding, NULL);
     case K_RESHAPE: return sn_reshape(g, in[0], n->target, NULL);
     case K_LRN: return sn_lrn(g, in[0], n->radius, n->bias, n->alpha, n->beta, NULL);
+    case K_CONCAT: return sn_concat(g, in, (size_t)n->nin, n->axis, NULL);
     default: return NULL;
     }
 }
@@ -372,6 +388,7 @@ static sn_shape factor(struct fuzz *f, int64_t total, int rank, bool batch) {
 /* The chain's end, reshaped to `rank` if it has another rank (a node of
  * its own); -1 if that is impossible. */
 static int with_rank(struct fuzz *f, int rank);
+static int add_op(struct fuzz *f, struct node *n);
 
 static int64_t known_elements(const sn_shape *s, bool *batch) {
     int64_t n = 1;
@@ -491,6 +508,12 @@ static void window_attrs(struct fuzz *f, struct node *n) {
     if ((b >> 1) % 4 == 2) n->strides = SN_HW(2, 2);
 }
 
+/* Whether sn_session_options says Winograd for conv n (unless direct_conv). */
+static bool winograd_shape(const struct node *n, int64_t kh, int64_t kw, int64_t ic, int64_t oc) {
+    return (kh == 3 || kh == 5) && kw == kh && n->strides.h == 1 && n->strides.w == 1 &&
+           n->dilations.h == 1 && n->dilations.w == 1 && ic >= 16 && oc >= 8;
+}
+
 static bool gen_conv(struct fuzz *f, struct node *n) {
     int x = with_rank(f, 4);
     if (x < 0) return false;
@@ -510,8 +533,7 @@ static bool gen_conv(struct fuzz *f, struct node *n) {
     int filter = make_leaf(f, byte(&f->r) % 4 ? K_VAR : K_INPUT, SN_SHAPE(kh, kw, ic, oc));
     if (filter < 0) return false;
     n->in[0] = x, n->in[1] = filter, n->nin = 2;
-    n->wino_shape = (kh == 3 || kh == 5) && kw == kh && n->strides.h == 1 && n->strides.w == 1 &&
-                    n->dilations.h == 1 && n->dilations.w == 1 && ic >= 16 && oc >= 8;
+    n->wino_shape = winograd_shape(n, kh, kw, ic, oc);
     return true;
 }
 
@@ -551,9 +573,166 @@ static bool gen_lrn(struct fuzz *f, struct node *n) {
     return true;
 }
 
+/* An op a generator adds before its own (a concat's parts), if the
+ * chain has room for it and for the generator's op: its index, or -1. */
+static int add_part(struct fuzz *f, struct node *n) {
+    if (f->ops >= MAX_OPS - 1 || f->count >= MAX_NODES - 1) return -1;
+    return add_op(f, n);
+}
+
+/* A conv2d (of a rank-4 x) or a matmul of x, for a concat along its
+ * channels, left unfetched (3 in 4), so that the session writes it into
+ * its part of the concat's output; maybe with a bias (bias_add, or add of
+ * a vector) and a relu or relu6, which the session fuses with it. `like`
+ * (or -1): a conv or matmul of x made before, whose input and window the
+ * new one takes, so that their outputs differ only in channels. Returns
+ * the group's last op and its conv or matmul in *head; -1 if there is no
+ * room or the generator refused. */
+static int product_part(struct fuzz *f, int x, int like, int *head) {
+    const unsigned b = byte(&f->r);
+    struct node c = {.group_conv = -1};
+    f->cur = x;
+    if (like < 0) {
+        const bool conv = f->nodes[x].shape.rank == 4 ? b % 4 != 0 : b % 4 == 0;
+        if (!(conv ? gen_conv(f, &c) : gen_matmul(f, &c))) return -1;
+    } else {
+        const struct node *l = &f->nodes[like];
+        if (!is_leaf(&f->nodes[l->in[1]])) return -1; /* a matmul of weights from the chain */
+        const sn_shape *in = &f->nodes[l->in[0]].shape;
+        sn_shape w = f->nodes[l->in[1]].shape;
+        const int64_t oc = dim(&f->r, MAX_CHANNELS);
+        int64_t macs = oc;
+        for (int d = 0; d < in->rank; d++) macs *= in->dims[d] < 0 ? f->max_batch : in->dims[d];
+        if (l->kind == K_CONV2D)
+            macs *= w.dims[0] * w.dims[1], w.dims[3] = oc;
+        else
+            w.dims[l->tb ? 0 : 1] = oc;
+        if (macs > MAX_MACS) return -1;
+        c = (struct node){.kind = l->kind,
+                          .in = {l->in[0]},
+                          .nin = 2,
+                          .strides = l->strides,
+                          .dilations = l->dilations,
+                          .padding = l->padding,
+                          .dilated = l->dilated,
+                          .ta = l->ta,
+                          .tb = l->tb,
+                          .group_conv = -1};
+        if ((c.in[1] = make_leaf(f, (b >> 4) % 4 ? K_VAR : K_INPUT, w)) < 0) return -1;
+        if (c.kind == K_CONV2D)
+            c.wino_shape = winograd_shape(&c, w.dims[0], w.dims[1], w.dims[2], oc);
+    }
+    int end = *head = add_part(f, &c);
+    if (end < 0) return -1;
+    if ((b >> 2) % 4) { /* a bias, 3 in 4 */
+        struct node a = {.group_conv = -1};
+        const sn_shape s = f->nodes[end].shape;
+        bool ok = true;
+        if ((b >> 2) % 4 == 3) { /* as an add of a vector, either side */
+            const int v =
+                s.dims[s.rank - 1] < 0 ? -1 : make_leaf(f, K_VAR, SN_SHAPE(s.dims[s.rank - 1]));
+            a.kind = K_ADD, a.nin = 2, a.in[b >> 7] = end, a.in[1 - (b >> 7)] = v;
+            ok = v >= 0;
+        } else {
+            ok = gen_bias_add(f, &a);
+        }
+        const int k = ok ? add_part(f, &a) : -1;
+        if (k >= 0) end = k;
+    }
+    if ((b >> 4) % 2) { /* a relu or relu6, 1 in 2 */
+        struct node r = {.kind = (b >> 5) % 2 ? K_RELU6 : K_RELU, .in = {end}, .nin = 1};
+        const int k = add_part(f, &r);
+        if (k >= 0) end = k;
+    }
+    f->nodes[end].fetched = b < 64;
+    return end;
+}
+
+/* Whether node j may be an input of a concat of inputs like t along axis. */
+static bool concat_fits(const struct fuzz *f, int j, const sn_shape *t, int axis) {
+    const sn_shape *s = &f->nodes[j].shape;
+    if (s->rank != t->rank) return false;
+    for (int d = 0; d < s->rank; d++)
+        if (d != axis && s->dims[d] != t->dims[d]) return false;
+    return true;
+}
+
+/* concat: 1 to 4 inputs along an axis, given negative half of the time.
+ * The first input is the chain's end or a conv/matmul group of it: groups
+ * along channels (the session writes them into their parts of the output,
+ * a pixel stride apart), inputs with only 1s before the axis (contiguous
+ * parts: any producer writes them in place), or any axis. The others: the
+ * chain's end, the input before again, an earlier node, another group of
+ * the same input (channels only), or new leaves of any extent along the
+ * axis, 0 included. Inputs that are ops mostly stay unfetched (a concat
+ * copies the fetched ones): they are compared in the concat's output. */
+static bool gen_concat(struct fuzz *f, struct node *n) {
+    const unsigned b = byte(&f->r), mode = (b >> 5) % 8;
+    const int count = b % 8 == 0 ? 1 : 2 + (int)((b >> 3) % 3);
+    int x = f->cur, axis;
+    n->kind = K_CONCAT;
+    if (f->nodes[x].shape.rank == 0 && (x = with_rank(f, 1)) < 0) return false;
+    int first = x, head = -1;
+    sn_shape t = f->nodes[x].shape;
+    const unsigned a = byte(&f->r);
+    if (mode < 3) { /* a conv or matmul group; along its channels 3 in 4 */
+        if ((first = product_part(f, x, -1, &head)) < 0) return false;
+        t = f->nodes[first].shape;
+        axis = a % 4 ? t.rank - 1 : (int)(a >> 2) % t.rank;
+    } else if (mode < 5) { /* only 1s before the axis: maybe reshaped to [1, n] or [n] */
+        bool batch;
+        const int64_t total = known_elements(&t, &batch);
+        if (!batch && a % 4 < 2 && t.dims[0] != 1) {
+            struct node r = {.kind = K_RESHAPE, .in = {x}, .nin = 1};
+            r.target = a % 4 ? SN_SHAPE(1, total) : SN_SHAPE(total);
+            if ((x = first = add_part(f, &r)) < 0) return false;
+            t = f->nodes[x].shape;
+        }
+        int ones = 0;
+        while (ones < t.rank - 1 && t.dims[ones] == 1) ones++;
+        axis = (int)(a >> 2) % (ones + 1);
+    } else {
+        axis = (int)(a >> 2) % t.rank;
+    }
+    n->axis = byte(&f->r) % 2 ? axis - t.rank : axis;
+    n->nin = count;
+    const int at = range(&f->r, 0, count - 1); /* the first input's place */
+    for (int k = 0; k < count; k++) {
+        int j = first;
+        unsigned c = 0;
+        if (k != at) {
+            switch ((c = byte(&f->r)) % 8) {
+            case 0: j = x; break;
+            case 1: j = k ? n->in[k - 1] : first; break;
+            case 2: j = range(&f->r, 0, f->count - 1); break;
+            case 3: j = head >= 0 ? product_part(f, x, head, &(int){0}) : -1; break;
+            default: j = -1;
+            }
+        }
+        if (j < 0 || !concat_fits(f, j, &t, axis)) { /* a new leaf */
+            sn_shape s = t;
+            const unsigned e = byte(&f->r);
+            if (s.dims[axis] >= 0 || e % 2) s.dims[axis] = e % 8 == 1 ? 0 : dim(&f->r, MAX_DIM);
+            if (axis && s.dims[0] < 0 && (e >> 5) % 4 == 0) /* a batch of 1 for a -1 one */
+                s.dims[0] = 1;
+            if ((j = make_leaf(f, (e >> 3) % 4 ? K_VAR : K_INPUT, s)) < 0) return false;
+        }
+        n->in[k] = j;
+        if (c % 8 != 3 && (c >> 3) % 4) n->unfetch |= 1u << k; /* unfetched, 3 in 4 */
+    }
+    if (first == x && (a >> 6) % 4) /* the chain's end (a group stays as made) */
+        for (int k = 0; k < count; k++) n->unfetch |= n->in[k] == first ? 1u << k : 0;
+    f->cur = x;
+    return true;
+}
+
+/* The op byte picks one, modulo their count: a generator added changes
+ * what the bytes of tests/fuzz/corpus-graph and regress-graph mean. When
+ * concat joined, their op bytes were re-encoded (b % 10 -> b' % 11, bit 7
+ * kept) and FUZZ_GRAPH_DUMP showed the same graphs before and after. */
 static bool (*const generators[])(struct fuzz *, struct node *) = {
-    gen_unary, gen_binary, gen_bias_add, gen_add_n,   gen_matmul,
-    gen_conv,  gen_conv,   gen_pool,     gen_reshape, gen_lrn,
+    gen_unary, gen_binary, gen_bias_add, gen_add_n, gen_matmul, gen_conv,
+    gen_conv,  gen_pool,   gen_reshape,  gen_lrn,   gen_concat,
 };
 
 /* Adds the node the generator filled (at f->count) to C, if it builds
@@ -597,10 +776,21 @@ static int with_rank(struct fuzz *f, int rank) {
 
 /* ---- fetches, groups and feeds ------------------------------------------------- */
 
-/* Whether the session may fuse op j (left unfetched) into its consumer i:
- * conv/matmul + bias_add or add + relu/relu6, one conv/matmul a group. */
+/* A concat's axis, from 0. */
+static int concat_axis(const struct node *n) {
+    return n->axis < 0 ? n->axis + n->shape.rank : n->axis;
+}
+
+static bool grouped(const struct fuzz *f, int j);
+
+/* Whether op j may stay unfetched with consumer i: i is a concat (which
+ * holds j's output; j's extent along its axis known, so that its part is
+ * known), or the session may fuse j into i: conv/matmul + bias_add or
+ * add + relu/relu6, one conv/matmul a group. */
 static bool fusable(const struct fuzz *f, int i, int j) {
     const struct node *n = &f->nodes[i], *in = &f->nodes[j];
+    if (n->kind == K_CONCAT) return in->shape.dims[concat_axis(n)] >= 0;
+    if (in->kind == K_RELU || in->kind == K_RELU6 || !grouped(f, j)) return false;
     switch (n->kind) {
     case K_RELU:
     case K_RELU6: return true;
@@ -618,22 +808,42 @@ static bool fusable(const struct fuzz *f, int i, int j) {
     }
 }
 
-/* Settles which ops are fetched: only a conv/matmul, or a bias_add/add of
- * an unfetched one, may stay unfetched, and only with fusable consumers.
- * Then each op's group: terms per output and its conv. */
+/* Whether op j is unfetched in a conv/matmul's group: the conv/matmul,
+ * or a bias_add, add, relu or relu6 fusable with an unfetched one. */
+static bool grouped(const struct fuzz *f, int j) {
+    const struct node *n = &f->nodes[j];
+    if (is_leaf(n) || n->fetched) return false;
+    if (is_weighted(n)) return true;
+    if (n->kind != K_BIAS_ADD && n->kind != K_ADD && n->kind != K_RELU && n->kind != K_RELU6)
+        return false;
+    for (int k = 0; k < n->nin; k++)
+        if (grouped(f, n->in[k]) && fusable(f, j, n->in[k])) return true;
+    return false;
+}
+
+/* Whether op j has consumers, and all of them are concats. */
+static bool feeds_concats(const struct fuzz *f, int j, bool *consumed) {
+    bool only = true;
+    *consumed = false;
+    for (int i = j + 1; i < f->count; i++)
+        for (int k = 0; k < f->nodes[i].nin; k++)
+            if (f->nodes[i].in[k] == j) *consumed = true, only &= f->nodes[i].kind == K_CONCAT;
+    return *consumed && only;
+}
+
+/* Settles which ops are fetched: a conv/matmul, or a bias_add, add, relu
+ * or relu6 of an unfetched one may stay unfetched, only with fusable
+ * consumers; so may any op whose consumers are all concats. Then each
+ * op's group: terms per output and its conv; a concat of a group's output
+ * has terms (its M is fetched). */
 static void settle(struct fuzz *f) {
     for (bool changed = true; changed;) {
         changed = false;
         for (int i = 0; i < f->count; i++) {
             struct node *n = &f->nodes[i];
             if (is_leaf(n) || n->fetched) continue;
-            bool ok = is_weighted(n);
-            if (n->kind == K_BIAS_ADD || n->kind == K_ADD)
-                for (int k = 0; k < n->nin; k++) {
-                    const struct node *in = &f->nodes[n->in[k]];
-                    ok |= !is_leaf(in) && !in->fetched && fusable(f, i, n->in[k]);
-                }
-            if (!ok) n->fetched = changed = true;
+            bool consumed, only_concats = feeds_concats(f, i, &consumed);
+            if (!consumed || !(grouped(f, i) || only_concats)) n->fetched = changed = true;
         }
         for (int i = 0; i < f->count; i++) {
             const struct node *n = &f->nodes[i];
@@ -658,6 +868,10 @@ static void settle(struct fuzz *f) {
         for (int k = 0; k < n->nin; k++) {
             const struct node *in = &f->nodes[n->in[k]];
             if (is_leaf(in) || in->fetched) continue;
+            if (n->kind == K_CONCAT) {
+                n->terms |= in->terms > 0; /* compared part by part */
+                continue;
+            }
             n->terms = in->terms + (n->kind == K_RELU || n->kind == K_RELU6 ? 0 : 1);
             n->group_conv = in->group_conv;
         }
@@ -764,16 +978,17 @@ static double winograd_bound(const struct fuzz *f, int c, const float *x, const 
     return bound;
 }
 
-/* Whether got (C) agrees with want (P) for output e of op i. */
+/* Whether got (C) agrees with want (P) for output e of op i, of shape
+ * out_shape; mag: M's value there (a group's sum of |terms|). */
 static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t e, float got,
-                  float want, const float *mag, const float *conv_in, const sn_shape *conv_in_shape,
+                  float want, float mag, const float *conv_in, const sn_shape *conv_in_shape,
                   const sn_shape *out_shape) {
     const struct node *n = &f->nodes[i];
     if (n->terms > 0) {
         const int c = n->group_conv;
         const bool wino =
             c >= 0 && f->nodes[c].wino_shape && cfg->isa != SN_ISA_SCALAR && !cfg->direct_conv;
-        double m = mag[e], bound = 0;
+        double m = mag, bound = 0;
         if (wino) bound = winograd_bound(f, c, conv_in, conv_in_shape, out_shape, e);
         if (isnan(m)) return isnan(got) == isnan(want); /* a NaN term: NaN in any order */
         if (!isfinite(m) || !isfinite(bound)) return true;
@@ -793,6 +1008,57 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
     }
 }
 
+/* The input of op i's group's conv, as C computed it: a leaf or a fetched
+ * op (NULL without a conv). */
+static const float *conv_input(const struct fuzz *f, int i, const sn_output *by_node,
+                               const sn_shape **shape) {
+    if (f->nodes[i].group_conv < 0) return *shape = NULL, NULL;
+    const int xi = f->nodes[f->nodes[i].group_conv].in[0];
+    const struct node *x = &f->nodes[xi];
+    *shape = is_leaf(x) ? &x->run_shape : &by_node[xi].shape;
+    return is_leaf(x) ? x->value : by_node[xi].data;
+}
+
+/* Whether got agrees with want for element e of concat i, of shape
+ * `shape`: as the element of the input holding it, which *part says. A
+ * leaf's or a fetched op's is copied: bit for bit; an unfetched op's (its
+ * producer may have written it in place) is judged as that op's output
+ * (a concat's again as its part); mag: M's value there. */
+static bool agree_concat(const struct fuzz *f, const struct config *cfg, int i,
+                         const sn_shape *shape, int64_t e, float got, float want, float mag,
+                         const sn_output *by_node, int *part) {
+    const struct node *n = &f->nodes[i];
+    const int axis = concat_axis(n);
+    int64_t after = 1;
+    for (int d = axis + 1; d < shape->rank; d++) after *= shape->dims[d];
+    const int64_t extent = shape->dims[axis], inner = e % after, at = e / after % extent,
+                  outer = e / after / extent;
+    int64_t start = 0;
+    for (int k = 0; k < n->nin; k++) {
+        const int j = n->in[k];
+        const struct node *x = &f->nodes[j];
+        const bool copied = is_leaf(x) || x->fetched;
+        sn_shape s = *shape;
+        s.dims[axis] = is_leaf(x)   ? x->run_shape.dims[axis]
+                       : x->fetched ? by_node[j].shape.dims[axis]
+                                    : x->shape.dims[axis];
+        if (at >= start + s.dims[axis]) {
+            start += s.dims[axis];
+            continue;
+        }
+        const int64_t local = (outer * s.dims[axis] + at - start) * after + inner;
+        *part = j;
+        if (copied) return same(got, want);
+        if (x->kind == K_CONCAT)
+            return agree_concat(f, cfg, j, &s, local, got, want, mag, by_node, part);
+        const sn_shape *conv_in_shape;
+        const float *conv_in = conv_input(f, j, by_node, &conv_in_shape);
+        return agree(f, cfg, j, (size_t)local, got, want, mag, conv_in, conv_in_shape, &s);
+    }
+    *part = -1; /* past the parts: C's shape is not the sum of theirs */
+    return false;
+}
+
 static void dump(const struct fuzz *f) {
     for (int i = 0; i < f->count; i++) {
         const struct node *n = &f->nodes[i];
@@ -806,10 +1072,12 @@ static void dump(const struct fuzz *f) {
                     n->padding == SN_PADDING_SAME ? "SAME" : "VALID");
         if (n->wino_shape) fprintf(stderr, " (Winograd's shape)");
         if (n->kind == K_MATMUL) fprintf(stderr, " ta %d tb %d", n->ta, n->tb);
+        if (n->kind == K_CONCAT) fprintf(stderr, " axis %d", n->axis);
         if (n->kind == K_LRN)
             fprintf(stderr, " radius %d bias %g alpha %g beta %g", n->radius, (double)n->bias,
                     (double)n->alpha, (double)n->beta);
-        if (!is_leaf(n)) fprintf(stderr, "%s", n->fetched ? "" : " (fused, unfetched)");
+        if (!is_leaf(n) && !n->fetched)
+            fprintf(stderr, "%s", grouped(f, i) ? " (fused, unfetched)" : " (unfetched)");
         fprintf(stderr, "\n");
         const char *dump_values = getenv("FUZZ_GRAPH_DUMP");
         if (is_leaf(n) && dump_values && strcmp(dump_values, "values") == 0) {
@@ -841,6 +1109,18 @@ static sn_session *session(struct fuzz *f, int gi, const struct config *cfg, sn_
         fetch[(*count)++] = n->t[gi];
     }
     if (!*count) return NULL;
+    /* P also fetches what C's concats read unfetched (M: the groups), after
+     * C's fetches: none of their producers writes into a concat's output
+     * there, so the reference does not take the path under test */
+    for (int i = 0; gi != GC && i < f->count; i++) {
+        const struct node *n = &f->nodes[i];
+        for (int k = 0; n->kind == K_CONCAT && k < n->nin; k++) {
+            const struct node *x = &f->nodes[n->in[k]];
+            bool seen = is_leaf(x) || x->fetched || (gi == GM && x->terms == 0);
+            for (int q = 0; q < *count && !seen; q++) seen = fetch[q] == x->t[gi];
+            if (!seen) index[*count] = n->in[k], fetch[(*count)++] = x->t[gi];
+        }
+    }
     sn_session_options o = {.threads = cfg->threads,
                             .max_batch = f->max_batch,
                             .limit_isa = true,
@@ -908,6 +1188,9 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
     if (!c) return;
     sn_session_stats st;
     sn_session_stats_get(c, &st);
+    if (getenv("FUZZ_GRAPH_DUMP")) /* views: a concat's parts written in place among them */
+        fprintf(stderr, "%s: %zu ops, %zu fused, %zu views, arena %zu bytes\n",
+                sn_isa_name(cfg->isa), st.ops, st.fused, st.views, st.arena_bytes);
     if ((int)st.winograd != expect_winograd || st.strassen != 0) {
         char what[160];
         snprintf(what, sizeof what,
@@ -964,28 +1247,25 @@ static void check(struct fuzz *f, const struct config *cfg, int expect_winograd)
                      kind_names[n->kind], s1, s2);
             fail(f, cfg, what);
         }
-        const float *mag = NULL, *conv_in = NULL;
-        const sn_shape *conv_in_shape = NULL;
-        if (n->terms > 0) {
-            mag = mout[mk++].data;
-            if (n->group_conv >= 0) { /* its input: a leaf or a fetched op */
-                const struct node *x = &f->nodes[f->nodes[n->group_conv].in[0]];
-                const int xi = f->nodes[n->group_conv].in[0];
-                conv_in = is_leaf(x) ? x->value : by_node[xi].data;
-                conv_in_shape = is_leaf(x) ? &x->run_shape : &by_node[xi].shape;
-            }
-        }
+        const float *mag = n->terms > 0 ? mout[mk++].data : NULL;
+        const sn_shape *conv_in_shape;
+        const float *conv_in = conv_input(f, i, by_node, &conv_in_shape);
         int64_t total = 1;
         for (int r = 0; r < out[k].shape.rank; r++) total *= out[k].shape.dims[r];
         for (int64_t e = 0; e < total; e++) {
-            float got = out[k].data[e], want = pout[k].data[e];
-            if (agree(f, cfg, i, (size_t)e, got, want, mag, conv_in, conv_in_shape, &out[k].shape))
+            float got = out[k].data[e], want = pout[k].data[e], m = mag ? mag[e] : 0.0f;
+            int part = i;
+            if (n->kind == K_CONCAT
+                    ? agree_concat(f, cfg, i, &out[k].shape, e, got, want, m, by_node, &part)
+                    : agree(f, cfg, i, (size_t)e, got, want, m, conv_in, conv_in_shape,
+                            &out[k].shape))
                 continue;
+            const struct node *p = &f->nodes[part < 0 ? i : part];
             snprintf(what, sizeof what,
                      "op %%%d (%s), output %s, element %lld: %.9g, reference %.9g (sum of |terms| "
-                     "%.9g, %d terms)",
-                     i, kind_names[n->kind], s1, (long long)e, (double)got, (double)want,
-                     mag ? (double)mag[e] : 0.0, n->terms);
+                     "%.9g, %d terms; from %%%d, %s)",
+                     i, kind_names[n->kind], s1, (long long)e, (double)got, (double)want, (double)m,
+                     p->terms, part, kind_names[p->kind]);
             fail(f, cfg, what);
         }
     }
@@ -1034,7 +1314,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!generators[b % (sizeof generators / sizeof generators[0])](f, &n)) continue;
         if (f->ops == MAX_OPS || f->count == MAX_NODES) break;
         n.fetched = !(is_weighted(&n) || n.kind == K_BIAS_ADD || n.kind == K_ADD) || !(b & 0x80);
-        add_op(f, &n);
+        if (add_op(f, &n) >= 0)
+            for (int k = 0; k < n.nin; k++) /* a concat's inputs it leaves unfetched */
+                if ((n.unfetch >> k) & 1 && !is_leaf(&f->nodes[n.in[k]]))
+                    f->nodes[n.in[k]].fetched = false;
     }
     if (f->ops == 0) goto done;
     f->nodes[f->cur].fetched = true;
