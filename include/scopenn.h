@@ -646,6 +646,18 @@ typedef struct sn_hw {
  * padding; output = ceil((input - dilated kernel + 1) / stride). */
 typedef enum sn_padding { SN_PADDING_SAME = 0, SN_PADDING_VALID = 1 } sn_padding;
 
+/* Explicit padding (TensorFlow 1.15's padding="EXPLICIT" for conv2d; for
+ * the pools an extension): rows added at the top and bottom, columns at
+ * the left and right, each in [0, 2^20]. The output is (input + before +
+ * after - dilated window) / stride + 1, rounded down: PyTorch's padding=p
+ * is SN_PADS(p, p, p, p), and its ceil_mode pooling is p + (stride - 1) at
+ * the bottom and right at most, so that the last window still starts
+ * inside the input or its leading padding. */
+typedef struct sn_pads {
+    int top, bottom, left, right;
+} sn_pads;
+#define SN_PADS(top, bottom, left, right) ((sn_pads){(top), (bottom), (left), (right)})
+
 /* 2-D convolution: input NHWC [batch, height, width, in_channels], filter
  * HWIO [kh, kw, in_channels, out_channels]. SAME padding's zeros meet the
  * weights like any input: a NaN or infinite weight on a tap in the padding
@@ -657,6 +669,10 @@ SN_API sn_tensor *sn_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter
 /* As sn_conv2d(), with dilations (atrous convolution). */
 SN_API sn_tensor *sn_conv2d_dilated(sn_graph *graph, sn_tensor *input, sn_tensor *filter, sn_hw strides,
                              sn_padding padding, sn_hw dilations, const char *name);
+/* As sn_conv2d_dilated(), with explicit padding (zeros). */
+SN_API sn_tensor *sn_conv2d_explicit(sn_graph *graph, sn_tensor *input, sn_tensor *filter,
+                                     sn_hw strides, sn_pads pads, sn_hw dilations,
+                                     const char *name);
 
 /* Max and average pooling over NHWC windows. Average pooling with SAME
  * padding divides by the number of input pixels in the window, as
@@ -673,6 +689,20 @@ SN_API sn_tensor *sn_max_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn
                        sn_padding padding, const char *name);
 SN_API sn_tensor *sn_avg_pool(sn_graph *graph, sn_tensor *input, sn_hw ksize, sn_hw strides,
                        sn_padding padding, const char *name);
+/* The pools with explicit padding (an extension of TensorFlow's). Max
+ * pooling's padding is -inf: it never wins. Average pooling divides by
+ * the input pixels in the window, or with `count_include_pad` by the
+ * pixels of the window inside the input padded by `pads` (PyTorch's
+ * default count_include_pad=True; but with ceil_mode PyTorch counts only
+ * up to its own padding, not the extra that ceil_mode adds, so the last
+ * row or column of windows can differ there). A window wholly in the
+ * padding gives -inf (max) or 0 (average). Default names "MaxPool",
+ * "AvgPool". */
+SN_API sn_tensor *sn_max_pool_explicit(sn_graph *graph, sn_tensor *input, sn_hw ksize,
+                                       sn_hw strides, sn_pads pads, const char *name);
+SN_API sn_tensor *sn_avg_pool_explicit(sn_graph *graph, sn_tensor *input, sn_hw ksize,
+                                       sn_hw strides, sn_pads pads, bool count_include_pad,
+                                       const char *name);
 
 /* The same elements in a new shape; one dimension may be -1 (inferred).
  * Default name "Reshape". */

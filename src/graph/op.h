@@ -21,9 +21,14 @@ struct sn_tensor {
 };
 
 /* What an op needs besides its inputs. */
+/* Explicit padding (attrs.pads), beside SAME and VALID. */
+#define SN_PADDING_EXPLICIT ((sn_padding)2)
+
 struct sn_op_attrs {
     sn_hw strides, dilations, ksize; /* conv and pooling */
     sn_padding padding;
+    sn_pads pads;                  /* SN_PADDING_EXPLICIT */
+    bool count_include_pad;        /* AvgPool with explicit padding */
     bool transpose_a, transpose_b; /* MatMul */
     sn_shape shape;                /* Reshape's target, -1 allowed once */
     int depth_radius;              /* LRN */

@@ -25,6 +25,14 @@ sn_tensor *sn_conv2d_dilated(sn_graph *g, sn_tensor *input, sn_tensor *filter, s
     return sn_build_op(g, SN_OP_CONV2D, in, 2, &at, name);
 }
 
+sn_tensor *sn_conv2d_explicit(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
+                              sn_pads pads, sn_hw dilations, const char *name) {
+    sn_tensor *in[2] = {input, filter};
+    struct sn_op_attrs at = {
+        .strides = strides, .dilations = dilations, .padding = SN_PADDING_EXPLICIT, .pads = pads};
+    return sn_build_op(g, SN_OP_CONV2D, in, 2, &at, name);
+}
+
 sn_tensor *sn_conv2d(sn_graph *g, sn_tensor *input, sn_tensor *filter, sn_hw strides,
                      sn_padding padding, const char *name) {
     return sn_conv2d_dilated(g, input, filter, strides, padding, SN_HW(1, 1), name);

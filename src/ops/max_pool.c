@@ -1,9 +1,18 @@
-/* MaxPool: tf.nn.max_pool, NHWC. */
+/* MaxPool: tf.nn.max_pool, NHWC; with explicit padding an extension (its
+ * padding never wins). */
 #include "ops/window.h"
 
 sn_tensor *sn_max_pool(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_padding padding,
                        const char *name) {
-    return sn_pooling_build(g, SN_OP_MAX_POOL, x, ksize, strides, padding, name);
+    struct sn_op_attrs at = {.ksize = ksize, .strides = strides, .padding = padding};
+    return sn_pooling_build(g, SN_OP_MAX_POOL, x, at, name);
+}
+
+sn_tensor *sn_max_pool_explicit(sn_graph *g, sn_tensor *x, sn_hw ksize, sn_hw strides, sn_pads pads,
+                                const char *name) {
+    struct sn_op_attrs at = {
+        .ksize = ksize, .strides = strides, .padding = SN_PADDING_EXPLICIT, .pads = pads};
+    return sn_pooling_build(g, SN_OP_MAX_POOL, x, at, name);
 }
 
 static void run(const struct sn_exec *x, const struct sn_node *n) {

@@ -33,8 +33,21 @@ bool sn_window_geometry(const struct sn_op_attrs *attrs, const sn_shape *in, con
 
 /* The pooling ops (max_pool, avg_pool): their builder, shape inference,
  * and run over output rows with the kernel set's `kernel`. */
-sn_tensor *sn_pooling_build(sn_graph *graph, sn_op_type type, sn_tensor *x, sn_hw ksize,
-                            sn_hw strides, sn_padding padding, const char *name);
+sn_tensor *sn_pooling_build(sn_graph *graph, sn_op_type type, sn_tensor *x,
+                            struct sn_op_attrs attrs, const char *name);
+/* A pooling op's run over output rows: its kernel, geometry, data, and
+ * its padding after the input (explicit padding). */
+struct sn_pooling_task {
+    sn_f32_pool_fn kernel;
+    sn_conv2d_geometry geo;
+    int64_t pad_bottom, pad_right;
+    const float *input;
+    float *output;
+};
+
+/* Runs `rows` (context: a struct sn_pooling_task) over the output rows. */
+void sn_pooling_run_with(const struct sn_exec *x, const struct sn_node *n, sn_pool_fn rows);
+
 bool sn_pooling_infer(const struct sn_op_attrs *attrs, const sn_shape *in, int count, sn_shape *out,
                       char *why, size_t why_size);
 void sn_pooling_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_pool_fn kernel);

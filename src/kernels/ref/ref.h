@@ -46,6 +46,14 @@ void sn_f32_max_pool_ref(const sn_conv2d_geometry *g, const float *input, float 
 void sn_f32_avg_pool_ref(const sn_conv2d_geometry *g, const float *input, float *output,
                          int64_t row_begin, int64_t row_end);
 
+/* Average pooling whose divisor counts the padding (PyTorch's
+ * count_include_pad): the window's pixels inside the input padded by
+ * pad_top and pad_left (the geometry's) before and pad_bottom and
+ * pad_right after. The sum runs as sn_f32_avg_pool_ref's. */
+void sn_f32_avg_pool_padded_ref(const sn_conv2d_geometry *g, int64_t pad_bottom, int64_t pad_right,
+                                const float *input, float *output, int64_t row_begin,
+                                int64_t row_end);
+
 /* Elementwise binary ops with NumPy broadcasting: `a_strides` and
  * `b_strides` give each operand's element stride per output dimension (0
  * where it broadcasts). */
