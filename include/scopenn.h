@@ -674,6 +674,21 @@ SN_API sn_tensor *sn_conv2d_explicit(sn_graph *graph, sn_tensor *input, sn_tenso
                                      sn_hw strides, sn_pads pads, sn_hw dilations,
                                      const char *name);
 
+/* tf.nn.depthwise_conv2d: each input channel c convolved with its own
+ * `multiplier` filters, filter [kh, kw, in_channels, multiplier]; output
+ * channel c * multiplier + m. Strides, dilations and padding as
+ * sn_conv2d_dilated() (a tap on the padding reads a 0, which carries a
+ * NaN or infinite weight into the sum); a bias and relu or relu6 after it
+ * are fused like conv2d's. Default name "depthwise" (op type
+ * "DepthwiseConv2dNative"). */
+SN_API sn_tensor *sn_depthwise_conv2d(sn_graph *graph, sn_tensor *input, sn_tensor *filter,
+                                      sn_hw strides, sn_padding padding, sn_hw dilations,
+                                      const char *name);
+/* As sn_depthwise_conv2d(), with explicit padding (zeros). */
+SN_API sn_tensor *sn_depthwise_conv2d_explicit(sn_graph *graph, sn_tensor *input,
+                                               sn_tensor *filter, sn_hw strides, sn_pads pads,
+                                               sn_hw dilations, const char *name);
+
 /* Max and average pooling over NHWC windows. Average pooling with SAME
  * padding divides by the number of input pixels in the window, as
  * TensorFlow does. Max pooling: padding never wins (it is not 0); a window

@@ -27,6 +27,16 @@ void sn_f32_conv2d_ref(const sn_conv2d_geometry *g, const float *input, const fl
                        const float *bias, sn_activation act, float *output, int64_t row_begin,
                        int64_t row_end);
 
+/* A depthwise convolution, output rows [row_begin, row_end): output
+ * channel oc = c * multiplier + j (multiplier = out_c / in_c) is input
+ * channel c convolved with filter [kh][kw][oc] (TensorFlow's
+ * [kh, kw, in_c, multiplier]), plus bias[oc] (bias may be NULL), then the
+ * activation. Taps in ky, kx order after the bias; a tap on the padding
+ * reads a 0. */
+void sn_f32_depthwise_conv2d_ref(const sn_conv2d_geometry *g, const float *input,
+                                 const float *filter, const float *bias, sn_activation act,
+                                 float *output, int64_t row_begin, int64_t row_end);
+
 /* Rows [row_begin, row_end) of C[m x n] = act(op(A) op(B) + bias), where
  * op(A) is m x k (A stored k x m if transpose_a) and op(B) k x n (B stored
  * n x k if transpose_b); bias (length n) may be NULL. */
