@@ -689,6 +689,20 @@ SN_API sn_tensor *sn_depthwise_conv2d_explicit(sn_graph *graph, sn_tensor *input
                                                sn_tensor *filter, sn_hw strides, sn_pads pads,
                                                sn_hw dilations, const char *name);
 
+/* tf.nn.batch_normalization at inference, per channel (x's last
+ * dimension; mean, variance, offset and scale are vectors of as many):
+ * x alpha + beta with alpha = scale / sqrt(variance + epsilon) and beta =
+ * offset - mean alpha, as PyTorch's inference computes it (epsilon finite,
+ * >= 0). Directly after a conv2d, depthwise conv or matmul (and its bias)
+ * that nothing else reads, a session folds it into that op's packed
+ * weights and bias: with all five (or six) of them variables, one pack of
+ * each made once and made again once when any of them changes (S25).
+ * Elsewhere it runs as a per-channel scale and shift. Default name
+ * "FusedBatchNormV3" (its op type too). */
+SN_API sn_tensor *sn_batch_normalization(sn_graph *graph, sn_tensor *x, sn_tensor *mean,
+                                         sn_tensor *variance, sn_tensor *offset,
+                                         sn_tensor *scale, float epsilon, const char *name);
+
 /* Max and average pooling over NHWC windows. Average pooling with SAME
  * padding divides by the number of input pixels in the window, as
  * TensorFlow does. Max pooling: padding never wins (it is not 0); a window

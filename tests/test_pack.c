@@ -19,13 +19,16 @@ enum { N = 6 }; /* elements of each variable, [2, 3] */
 /* A toy fold of several sources into one pack: the elementwise product of
  * all of them (one source: a copy), plus NR, so that NR shows in the
  * bytes. */
-static size_t product_floats(const struct sn_pack_source *sources, size_t count, int nr) {
-    (void)count, (void)nr;
+static size_t product_floats(const struct sn_pack_params *params,
+                             const struct sn_pack_source *sources, size_t count, int nr) {
+    (void)params, (void)count, (void)nr;
     return (size_t)(sources[0].shape.dims[0] * sources[0].shape.dims[1]);
 }
 
-static void product_pack(const struct sn_pack_source *sources, size_t count, int nr, float *dst) {
-    size_t n = product_floats(sources, count, nr);
+static void product_pack(const struct sn_pack_params *params, const struct sn_pack_source *sources,
+                         size_t count, int nr, float *scratch, float *dst) {
+    (void)scratch;
+    size_t n = product_floats(params, sources, count, nr);
     for (size_t i = 0; i < n; i++) {
         float x = (float)nr;
         for (size_t s = 0; s < count; s++) x *= sources[s].data[i];
@@ -87,7 +90,7 @@ static void test_made_once_and_reused(void **state) {
     set_up(&f);
     const struct sn_pack_source ab[2] = {sn_variable_source(f.a), sn_variable_source(f.b)};
     bool made = false;
-    struct sn_pack *p = sn_pack_get(f.cache, &product, 4, ab, 2, &made);
+    struct sn_pack *p = sn_pack_get(f.cache, &product, 4, NULL, ab, 2, &made);
     assert_non_null(p);
     assert_true(made);
     assert_int_equal(p->source_count, 2);
@@ -96,7 +99,7 @@ static void test_made_once_and_reused(void **state) {
     /* The same key again, from a fresh array of sources: the same pack. */
     struct sn_pack_source again[2] = {sn_variable_source(f.a), sn_variable_source(f.b)};
     made = true;
-    assert_ptr_equal(sn_pack_get(f.cache, &product, 4, again, 2, &made), p);
+    assert_ptr_equal(sn_pack_get(f.cache, &product, 4, NULL, again, 2, &made), p);
     assert_false(made);
     assert_int_equal(f.cache->count, 1);
     assert_int_equal(f.cache->bytes, 64); /* 6 floats, rounded up to a cache line */
@@ -112,7 +115,7 @@ static void test_repacked_once_per_change(void **state) {
     set_up(&f);
     const struct sn_pack_source ab[2] = {sn_variable_source(f.a), sn_variable_source(f.b)};
     bool made = false;
-    struct sn_pack *p = sn_pack_get(f.cache, &product, 1, ab, 2, &made);
+    struct sn_pack *p = sn_pack_get(f.cache, &product, 1, NULL, ab, 2, &made);
     assert_non_null(p);
     float *data = p->data;
 
@@ -137,7 +140,7 @@ static void test_repacked_once_per_change(void **state) {
      * nothing left to do. */
     assign(f.b, 7.0f);
     made = false;
-    assert_ptr_equal(sn_pack_get(f.cache, &product, 1, ab, 2, &made), p);
+    assert_ptr_equal(sn_pack_get(f.cache, &product, 1, NULL, ab, 2, &made), p);
     assert_true(made);
     check_product(p, 1, f.a, f.b);
     assert_false(sn_pack_refresh(f.cache, p));
@@ -155,14 +158,14 @@ static void test_key(void **state) {
     const struct sn_pack_source ab[2] = {sn_variable_source(f.a), sn_variable_source(f.b)};
     const struct sn_pack_source ba[2] = {ab[1], ab[0]};
     bool made = false;
-    struct sn_pack *both = sn_pack_get(f.cache, &product, 2, ab, 2, &made);
-    struct sn_pack *alone = sn_pack_get(f.cache, &product, 2, ab, 1, &made);
+    struct sn_pack *both = sn_pack_get(f.cache, &product, 2, NULL, ab, 2, &made);
+    struct sn_pack *alone = sn_pack_get(f.cache, &product, 2, NULL, ab, 1, &made);
     assert_true(made);
-    struct sn_pack *reversed = sn_pack_get(f.cache, &product, 2, ba, 2, &made);
+    struct sn_pack *reversed = sn_pack_get(f.cache, &product, 2, NULL, ba, 2, &made);
     assert_true(made);
-    struct sn_pack *nr = sn_pack_get(f.cache, &product, 3, ab, 2, &made);
+    struct sn_pack *nr = sn_pack_get(f.cache, &product, 3, NULL, ab, 2, &made);
     assert_true(made);
-    struct sn_pack *other = sn_pack_get(f.cache, &product_again, 2, ab, 2, &made);
+    struct sn_pack *other = sn_pack_get(f.cache, &product_again, 2, NULL, ab, 2, &made);
     assert_true(made);
     struct sn_pack *all[] = {both, alone, reversed, nr, other};
     for (int i = 0; i < 5; i++) {
@@ -196,11 +199,11 @@ static void test_one_weight_packer(void **state) {
     set_up(&f);
     const struct sn_pack_source a = sn_variable_source(f.a);
     bool made = false;
-    struct sn_pack *p = sn_pack_get(f.cache, &sn_packer_reference, 1, &a, 1, &made);
+    struct sn_pack *p = sn_pack_get(f.cache, &sn_packer_reference, 1, NULL, &a, 1, &made);
     assert_non_null(p);
     assert_true(made);
     assert_memory_equal(p->data, sn_variable_value(f.a), N * sizeof(float));
-    assert_ptr_equal(sn_pack_get(f.cache, &sn_packer_reference, 1, &a, 1, &made), p);
+    assert_ptr_equal(sn_pack_get(f.cache, &sn_packer_reference, 1, NULL, &a, 1, &made), p);
     assert_false(made);
     assign(f.a, -4.0f);
     assert_true(sn_pack_refresh(f.cache, p));

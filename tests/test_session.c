@@ -523,6 +523,131 @@ static void test_padding_meets_nonfinite_weights(void **state) {
     sn_graph_destroy(g);
 }
 
+/* ---- S25: batch normalization folded into a product's packs ------------- */
+
+struct bn_vars {
+    sn_variable *mean, *variance, *offset, *scale;
+};
+
+static sn_tensor *batch_norm(sn_graph *g, sn_tensor *x, int channels, struct bn_vars *v) {
+    v->mean = sn_get_variable(g, "mean", SN_SHAPE(channels), sn_random_uniform_initializer(-1, 1));
+    v->variance =
+        sn_get_variable(g, "variance", SN_SHAPE(channels), sn_random_uniform_initializer(0.5f, 2));
+    v->offset =
+        sn_get_variable(g, "offset", SN_SHAPE(channels), sn_random_uniform_initializer(-1, 1));
+    v->scale =
+        sn_get_variable(g, "scale", SN_SHAPE(channels), sn_random_uniform_initializer(-2, 2));
+    return sn_batch_normalization(g, x, sn_var(g, v->mean), sn_var(g, v->variance),
+                                  sn_var(g, v->offset), sn_var(g, v->scale), 1e-3f, NULL);
+}
+
+/* Folded (only the last op fetched) against unfolded (the product fetched
+ * too, so the batch normalization runs on its own), within rounding. */
+static void expect_folded_matches(sn_session *folded, sn_session *plain, const sn_feed *feed,
+                                  size_t outputs) {
+    sn_output a[4], b[8];
+    assert_int_equal(sn_session_run(folded, feed, 1, a), SN_OK);
+    assert_int_equal(sn_session_run(plain, feed, 1, b), SN_OK);
+    for (size_t k = 0; k < outputs; k++) {
+        int64_t n = 1;
+        for (int d = 0; d < a[k].shape.rank; d++) n *= a[k].shape.dims[d];
+        double worst = 0, scale = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double d = fabs((double)a[k].data[i] - b[k].data[i]);
+            if (d > worst) worst = d;
+            if (fabs(b[k].data[i]) > scale) scale = fabs(b[k].data[i]);
+        }
+        if (!(worst <= 1e-5 * (scale + 1))) fail_msg("output %zu: folded differs by %g", k, worst);
+    }
+}
+
+static void test_S25_batch_norm_folds_into_one_pack(void **state) {
+    (void)state;
+    enum { H = 7, W = 6, C = 8, OC = 16 };
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 25});
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, H, W, C));
+    struct bn_vars v[4];
+    sn_tensor *product[4], *out[4];
+    /* conv (no bias) -> bn -> relu */
+    SN_WITH_VARIABLE_SCOPE(g, "conv") {
+        sn_variable *w = sn_get_variable(g, "weights", SN_SHAPE(3, 3, C, OC), SN_NO_INITIALIZER);
+        product[0] = sn_conv2d(g, x, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME, NULL);
+        out[0] = sn_relu(g, batch_norm(g, product[0], OC, &v[0]), NULL);
+    }
+    /* conv + bias -> bn -> relu6, stride 2 */
+    SN_WITH_VARIABLE_SCOPE(g, "conv_bias") {
+        sn_variable *w = sn_get_variable(g, "weights", SN_SHAPE(3, 3, C, OC), SN_NO_INITIALIZER);
+        sn_variable *b =
+            sn_get_variable(g, "bias", SN_SHAPE(OC), sn_random_uniform_initializer(-1, 1));
+        product[1] =
+            sn_bias_add(g, sn_conv2d(g, x, sn_var(g, w), SN_HW(2, 2), SN_PADDING_SAME, NULL),
+                        sn_var(g, b), NULL);
+        out[1] = sn_relu6(g, batch_norm(g, product[1], OC, &v[1]), NULL);
+    }
+    /* depthwise -> bn */
+    SN_WITH_VARIABLE_SCOPE(g, "depthwise") {
+        sn_variable *w = sn_get_variable(g, "weights", SN_SHAPE(3, 3, C, 1), SN_NO_INITIALIZER);
+        product[2] = sn_depthwise_conv2d(g, x, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME,
+                                         SN_HW(1, 1), NULL);
+        out[2] = batch_norm(g, product[2], C, &v[2]);
+    }
+    /* matmul with transpose_b -> bn */
+    SN_WITH_VARIABLE_SCOPE(g, "dense") {
+        sn_variable *w = sn_get_variable(g, "weights", SN_SHAPE(OC, H * W * C), SN_NO_INITIALIZER);
+        product[3] = sn_matmul(g, sn_reshape(g, x, SN_SHAPE(1, H * W * C), NULL), sn_var(g, w),
+                               false, true, NULL);
+        out[3] = batch_norm(g, product[3], OC, &v[3]);
+    }
+    assert_int_equal(sn_graph_status(g), SN_OK);
+    sn_session *folded = sn_session_create(g, out, 4, NULL);
+    sn_tensor *all[8] = {out[0],     out[1],     out[2],     out[3],
+                         product[0], product[1], product[2], product[3]};
+    sn_session *plain = sn_session_create(g, all, 8, NULL);
+    assert_non_null(folded);
+    assert_non_null(plain);
+    sn_session_stats st;
+    sn_session_stats_get(folded, &st);
+    assert_int_equal(st.ops, 4 + 1);           /* the reshape is a node of its own */
+    assert_int_equal(st.fused, 2 + 3 + 1 + 1); /* bn + act; bias + bn + act; bn; bn */
+    /* each product: one weights pack and one bias pack, each folded from
+     * its variables (the plain session packs the plain weights apart) */
+    assert_int_equal(st.packs_made, 8);
+    float in[H * W * C];
+    for (int i = 0; i < H * W * C; i++) in[i] = sinf((float)i);
+    sn_feed feed = {x, in, SN_SHAPE(1, H, W, C)};
+    expect_folded_matches(folded, plain, &feed, 4);
+    /* a new value for one variable repacks exactly the packs made from it,
+     * once: the scale is in the weights' and the bias's packs, the mean
+     * in the bias's only */
+    float ones[OC];
+    for (int i = 0; i < OC; i++) ones[i] = 0.5f + 0.1f * (float)i;
+    struct {
+        sn_variable *var;
+        size_t repacked;
+    } changes[] = {{v[0].scale, 2}, {v[1].mean, 1}, {v[3].variance, 2}, {v[2].offset, 1}};
+    for (size_t k = 0; k < sizeof changes / sizeof *changes; k++) {
+        sn_session_stats_get(folded, &st);
+        const size_t before = st.packs_made;
+        assert_int_equal(sn_variable_assign(changes[k].var, ones, sn_variable_size(changes[k].var)),
+                         SN_OK);
+        expect_folded_matches(folded, plain, &feed, 4);
+        sn_session_stats_get(folded, &st);
+        assert_int_equal(st.packs_made, before + changes[k].repacked);
+        expect_folded_matches(folded, plain, &feed, 4); /* once, not at every run */
+        sn_session_stats_get(folded, &st);
+        assert_int_equal(st.packs_made, before + changes[k].repacked);
+    }
+    /* another session of the graph reuses the folded packs (S23) */
+    sn_session *again = sn_session_create(g, out, 4, NULL);
+    sn_session_stats_get(again, &st);
+    assert_int_equal(st.packs_made, 0);
+    assert_int_equal(st.packs_reused, 8);
+    sn_session_destroy(again);
+    sn_session_destroy(folded);
+    sn_session_destroy(plain);
+    sn_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_filter_end_to_end),
@@ -537,6 +662,7 @@ int main(void) {
         cmocka_unit_test(test_empty_products),
         cmocka_unit_test(test_huge_dilation),
         cmocka_unit_test(test_padding_meets_nonfinite_weights),
+        cmocka_unit_test(test_S25_batch_norm_folds_into_one_pack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

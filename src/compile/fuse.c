@@ -2,13 +2,14 @@
  * order), with the ops after a product folded into its node where each is
  * the only consumer of the one before it and is not fetched. What may
  * follow, in order, each step optional, is the pattern table below: a
- * bias, then an activation. Batch normalization will join it, before the
- * bias. The op classes say which role an op plays (enum sn_fuse_role). */
+ * bias, a batch normalization (folded into the product's packs, S25),
+ * then an activation. The op classes say which role an op plays (enum
+ * sn_fuse_role). */
 #include "base/alloc.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
 
-static const enum sn_fuse_role pattern[] = {SN_FUSE_BIAS, SN_FUSE_ACTIVATION};
+static const enum sn_fuse_role pattern[] = {SN_FUSE_BIAS, SN_FUSE_BATCH_NORM, SN_FUSE_ACTIVATION};
 
 /* The fused node runs where its head is in the op order, so a bias must
  * be ready by then: a source (variable, constant or feed), or made before
@@ -32,8 +33,12 @@ bool sn_fuse(struct sn_program *p, struct sn_usage *u) {
         const struct sn_op_class *cls = sn_op_class(op);
         if (!u->needed[k] || u->covered[k] || cls->source != SN_SOURCE_NONE) continue;
         struct sn_node *n = &p->nodes[p->node_count];
-        *n = (struct sn_node){
-            .op = op, .cls = cls, .bias = -1, .view_input = -1, .in_place_input = -1};
+        *n = (struct sn_node){.op = op,
+                              .cls = cls,
+                              .bias = -1,
+                              .bn = {-1, -1, -1, -1},
+                              .view_input = -1,
+                              .in_place_input = -1};
         if (!(n->inputs = sn_malloc((size_t)op->input_count * sizeof *n->inputs))) {
             sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", op->name);
             return false;
@@ -51,6 +56,12 @@ bool sn_fuse(struct sn_program *p, struct sn_usage *u) {
                 const sn_tensor *bias = sn_op_class(c)->bias_operand(c, &last->output);
                 if (!bias || !ready_before(bias, op)) continue;
                 n->bias = sn_program_value(p, u, bias);
+            } else if (pattern[step] == SN_FUSE_BATCH_NORM) {
+                bool ready = c->inputs[0] == &last->output;
+                for (int k = 1; k < 5; k++) ready = ready && ready_before(c->inputs[k], op);
+                if (!ready) continue;
+                for (int k = 1; k < 5; k++) n->bn[k - 1] = sn_program_value(p, u, c->inputs[k]);
+                n->bn_epsilon = c->attrs.epsilon;
             } else {
                 n->act = sn_op_class(c)->activation;
             }

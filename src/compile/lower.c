@@ -50,23 +50,46 @@ static bool plan_shapes(struct sn_program *p) {
     return true;
 }
 
-/* Pack use k of node n: the cache's pack when its source is a variable;
- * else a buffer packed at each run, or the value as it is for the
- * reference layout. */
+/* A pack use's sources as the pack cache sees them: variables'
+ * identities, versions and values; computed values' planned shapes. */
+static void sources_of(const struct sn_program *p, const struct sn_pack_use *use,
+                       struct sn_pack_source *out, bool *all_variables) {
+    *all_variables = true;
+    for (int k = 0; k < use->source_count; k++) {
+        const struct sn_value *v = &p->values[use->sources[k]];
+        if (v->kind == SN_VALUE_VARIABLE) {
+            out[k] = sn_variable_source(v->tensor->op->variable);
+        } else {
+            out[k] = (struct sn_pack_source){.shape = v->planned};
+            *all_variables = false;
+        }
+    }
+}
+
+/* A pack use: the cache's pack when every source is a variable; else a
+ * buffer packed at each run (with the packing's own scratch), or, for the
+ * reference layout of one value, the value as it is. */
 static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use *use) {
-    const struct sn_value *v = &p->values[use->sources[0]];
-    if (v->kind != SN_VALUE_VARIABLE) {
+    struct sn_pack_source sources[SN_PACK_SOURCES];
+    bool variables;
+    sources_of(p, use, sources, &variables);
+    const size_t count = (size_t)use->source_count;
+    if (!variables) {
         if (use->packer == &sn_packer_reference) return true; /* read as it is */
-        size_t floats = use->packer->packed_floats(&v->planned, use->nr);
-        if (!(use->scratch = sn_aligned_alloc(64, floats * sizeof(float) + 64)))
+        const size_t floats = sn_packed_floats(use->packer, &use->params, sources, count, use->nr),
+                     temp =
+                         sn_pack_scratch_floats(use->packer, &use->params, sources, count, use->nr);
+        if (!(use->scratch = sn_aligned_alloc(64, floats * sizeof(float) + 64)) ||
+            (temp && !(use->temp = sn_aligned_alloc(64, temp * sizeof(float)))))
             return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", n->op->name);
         return true;
     }
     bool made = false;
-    const sn_variable *var = v->tensor->op->variable;
-    const struct sn_pack_source source = sn_variable_source(var);
-    struct sn_pack *pack = sn_pack_get(p->graph->packs, use->packer, use->nr, &source, 1, &made);
-    if (!pack) return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing %s", var->name);
+    struct sn_pack *pack =
+        sn_pack_get(p->graph->packs, use->packer, use->nr, &use->params, sources, count, &made);
+    if (!pack)
+        return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing the weights of %s",
+                    n->op->name);
     use->cached = pack;
     made ? p->packs_made++ : p->packs_reused++;
     if (made) p->pack_ms += pack->pack_ms;

@@ -151,8 +151,10 @@ static bool lives(struct plan *pl) {
     const int end = (int)p->node_count;
     for (size_t i = 0; i < p->node_count; i++) {
         struct sn_node *n = &p->nodes[i];
-        for (int k = 0; k <= n->input_count; k++) {
-            const int v = k < n->input_count ? n->inputs[k] : n->bias;
+        for (int k = 0; k < n->input_count + 5; k++) {
+            const int v = k < n->input_count    ? n->inputs[k]
+                          : k == n->input_count ? n->bias
+                                                : n->bn[k - n->input_count - 1];
             if (v < 0) continue;
             if (p->values[v].last < (int)i) p->values[v].last = (int)i;
             pl->readers[v]++;

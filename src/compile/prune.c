@@ -60,7 +60,10 @@ bool sn_prune(struct sn_program *p, struct sn_usage *u, sn_tensor *const *fetche
 void sn_program_release(struct sn_program *p) {
     for (size_t i = 0; i < p->node_count; i++) {
         sn_free(p->nodes[i].inputs);
-        for (int k = 0; k < SN_NODE_PACKS; k++) sn_aligned_free(p->nodes[i].packs[k].scratch);
+        for (int k = 0; k < SN_NODE_PACKS; k++) {
+            sn_aligned_free(p->nodes[i].packs[k].scratch);
+            sn_aligned_free(p->nodes[i].packs[k].temp);
+        }
     }
     sn_free(p->nodes);
     sn_free(p->values);

@@ -35,6 +35,7 @@ struct sn_op_attrs {
     float bias, alpha, beta;       /* LRN */
     float value;                   /* Const */
     int axis;                      /* ConcatV2: in [0, rank) */
+    float epsilon;                 /* FusedBatchNormV3 */
 };
 
 struct sn_op {

@@ -86,10 +86,10 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     const size_t threads = p->threads->count;
     if (!cc->tile || x->dims[3] <= 0 || (framed && !sn_direct_conv_fits(&g))) {
         n->algorithm = SN_ALGO_REFERENCE;
-        sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference);
+        sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference, 0);
     } else if (use_winograd(p, n, f, y)) {
         n->algorithm = SN_ALGO_WINOGRAD;
-        sn_plan_product_packs(p, n, cc->packer_winograd, &sn_packer_reference);
+        sn_plan_product_packs(p, n, cc->packer_winograd, &sn_packer_reference, 0);
         n->workspace_bytes =
             sn_winograd_workspace(cc, f->dims[2], f->dims[3], threads, &n->workspace_part);
         n->workspace_align = 4096;
@@ -97,12 +97,12 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
                sn_strassen_worth(sn_product_min_rows(&p->values[n->out].tensor->shape), f->dims[2],
                                  y->dims[3])) {
         n->algorithm = SN_ALGO_STRASSEN;
-        sn_plan_product_packs(p, n, cc->packer_strassen, &sn_packer_reference);
+        sn_plan_product_packs(p, n, cc->packer_strassen, &sn_packer_reference, 0);
         n->workspace_bytes = sn_strassen_workspace(cc, f->dims[2], f->dims[3]);
     } else {
         n->algorithm = pointwise(a, f) ? SN_ALGO_GEMM : SN_ALGO_DIRECT;
         n->strided_output = true; /* the tile kernels store with any pixel stride */
-        sn_plan_product_packs(p, n, cc->packer, cc->packer);
+        sn_plan_product_packs(p, n, cc->packer, cc->packer, 0);
         if (n->algorithm == SN_ALGO_DIRECT && framed) {
             n->workspace_bytes = sn_direct_conv_workspace(&g, threads, &n->workspace_part);
             n->workspace_align = 4096;
@@ -122,7 +122,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     const struct sn_value *in = &x->values[n->inputs[0]], *out = &x->values[n->out];
     const sn_shape *f = &x->values[n->inputs[1]].shape;
     float *y = (float *)out->data;
-    const float *bias = n->bias >= 0 ? x->packed[1] : NULL;
+    const float *bias = x->packed[1];
     sn_conv2d_geometry g;
     sn_window_geometry(&n->op->attrs, &in->shape, &out->shape, f->dims[0], f->dims[1], &g);
     struct sn_conv_job job = {.kernels = x->kernels,

@@ -52,7 +52,7 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     if (!(n->gemm = sn_gemm_config(p->values[n->out].dtype, p->isa)))
         return WHY("no kernels in its dtype");
     n->algorithm = SN_ALGO_REFERENCE;
-    sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference);
+    sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference, 0);
     return true;
 }
 
@@ -74,7 +74,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     const sn_shape *f = &x->values[n->inputs[1]].shape;
     struct rows_task t = {.input = in->data,
                           .filter = x->packed[0],
-                          .bias = n->bias >= 0 ? x->packed[1] : NULL,
+                          .bias = x->packed[1],
                           .act = n->act,
                           .output = (float *)out->data};
     sn_window_geometry(&n->op->attrs, &in->shape, &out->shape, f->dims[0], f->dims[1], &t.geo);

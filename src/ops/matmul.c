@@ -37,20 +37,21 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     const sn_shape *x = &p->values[n->inputs[0]].planned, *w = &p->values[n->inputs[1]].planned,
                    *y = &p->values[n->out].tensor->shape;
     const int64_t k = w->dims[a->transpose_b ? 1 : 0], cols = y->dims[1];
+    const unsigned fold = a->transpose_b ? SN_FOLD_ROWS : 0; /* b is [n, k] */
     if (!cc->tile || a->transpose_a || x->dims[1] <= 0) {
         n->algorithm = SN_ALGO_REFERENCE;
-        sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference);
+        sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference, fold);
     } else if (!p->direct_matmul && sn_strassen_worth(sn_product_min_rows(y), k, cols)) {
         n->algorithm = SN_ALGO_STRASSEN;
         sn_plan_product_packs(p, n,
                               a->transpose_b ? cc->packer_strassen_transposed : cc->packer_strassen,
-                              &sn_packer_reference);
+                              &sn_packer_reference, fold);
         n->workspace_bytes = sn_strassen_workspace(cc, k, cols);
     } else {
         n->algorithm = SN_ALGO_GEMM;
         n->strided_output = true; /* the tile kernels store with any row stride */
-        sn_plan_product_packs(p, n, a->transpose_b ? cc->packer_transposed : cc->packer,
-                              cc->packer);
+        sn_plan_product_packs(p, n, a->transpose_b ? cc->packer_transposed : cc->packer, cc->packer,
+                              fold);
     }
     return true;
 }
@@ -83,7 +84,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                                .n = cols,
                                .a = in->data,
                                .b = x->packed[0],
-                               .bias = n->bias >= 0 ? x->packed[1] : NULL,
+                               .bias = x->packed[1],
                                .transpose_a = a->transpose_a,
                                .transpose_b = a->transpose_b,
                                .act = n->act,

@@ -68,7 +68,7 @@ enum sn_algorithm {
 };
 
 /* The most packs a node reads, and sources a pack is made from. */
-enum { SN_NODE_PACKS = 2, SN_PACK_SOURCES = 4 };
+enum { SN_NODE_PACKS = 2, SN_PACK_SOURCES = 6 };
 
 /* A pack a node reads: made by `packer` (with block `nr`) from the values
  * `sources`. The compile step finds it in the graph's pack cache when
@@ -78,10 +78,12 @@ enum { SN_NODE_PACKS = 2, SN_PACK_SOURCES = 4 };
 struct sn_pack_use {
     const sn_packer *packer; /* NULL: none */
     int nr;
+    struct sn_pack_params params; /* a multi-source packer's */
     int sources[SN_PACK_SOURCES]; /* value indices */
     int source_count;
     struct sn_pack *cached; /* from the cache */
     float *scratch;         /* packed at each run */
+    float *temp;            /* the packing's own scratch, at each run */
 };
 
 /* One op's run: the op with what the fuse pass folded into it. */
@@ -90,7 +92,11 @@ struct sn_node {
     const struct sn_op_class *cls;
     int *inputs; /* value indices of op's inputs */
     int input_count;
-    int bias;          /* a fused bias: value index, or -1 */
+    int bias; /* a fused bias: value index, or -1 */
+    /* a fused batch normalization: mean, variance, offset, scale (value
+     * indices), or bn[0] = -1; folded into the packs (S25) */
+    int bn[4];
+    float bn_epsilon;
     sn_activation act; /* a fused activation */
     int out;           /* value index */
     /* set by lower: the kernels for the dtype it computes in */
@@ -137,6 +143,7 @@ enum sn_fuse_role {
     SN_FUSE_NONE,
     SN_FUSE_HEAD,       /* a product that takes a bias and an activation */
     SN_FUSE_BIAS,       /* adds a per-channel vector: bias_operand says which */
+    SN_FUSE_BATCH_NORM, /* inputs 1-4: mean, variance, offset, scale; attrs.epsilon */
     SN_FUSE_ACTIVATION, /* `activation` */
 };
 

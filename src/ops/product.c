@@ -4,15 +4,29 @@
 #include "algo/strassen.h"
 
 void sn_plan_product_packs(const struct sn_plan *p, struct sn_node *n, const sn_packer *weights,
-                           const sn_packer *bias) {
-    (void)p;
+                           const sn_packer *bias, unsigned fold_flags) {
     const struct sn_conv_config *cc = n->gemm;
     const int nr = cc->tile ? (int)cc->nr : 1;
-    n->packs[0] = (struct sn_pack_use){
+    struct sn_pack_use *w = &n->packs[0], *b = &n->packs[1];
+    *w = (struct sn_pack_use){
         .packer = weights, .nr = nr, .sources = {n->inputs[1]}, .source_count = 1};
     if (n->bias >= 0)
-        n->packs[1] =
+        *b =
             (struct sn_pack_use){.packer = bias, .nr = nr, .sources = {n->bias}, .source_count = 1};
+    if (n->bn[0] >= 0) {
+        /* folded: the weight with the variance and scale (what alpha
+         * reads), the bias (if any) with all four vectors */
+        w->packer = &sn_packer_fold_weights;
+        w->params = (struct sn_pack_params){
+            .inner = weights, .epsilon = n->bn_epsilon, .flags = fold_flags};
+        *b = (struct sn_pack_use){.packer = &sn_packer_fold_bias,
+                                  .nr = nr,
+                                  .params = {.inner = bias, .epsilon = n->bn_epsilon}};
+        if (n->bias >= 0) b->sources[b->source_count++] = n->bias;
+        w->sources[w->source_count++] = n->bn[1];
+        w->sources[w->source_count++] = n->bn[3];
+        for (int k = 0; k < 4; k++) b->sources[b->source_count++] = n->bn[k];
+    }
     const sn_shape *out = &p->values[n->out].planned;
     n->zeros = (size_t)nr;
     if (out->rank > 0 && out->dims[out->rank - 1] > 0) {
@@ -32,7 +46,7 @@ void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const flo
                               .k = k,
                               .n = n,
                               .weights = x->packed[0],
-                              .bias = nd->bias >= 0 ? x->packed[1] : NULL,
+                              .bias = x->packed[1],
                               .act = nd->act,
                               .output = out,
                               .out_stride = x->values[nd->out].pixel_stride};

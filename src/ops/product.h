@@ -8,9 +8,12 @@
 #include "ops/ops.h"
 
 /* The node's packs: input 1 by `weights`, its fused bias (if any) by
- * `bias`; and the zeros its run reads for a missing bias. */
+ * `bias`; with a fused batch normalization both folded with it (S25), the
+ * weight's channels its rows if `fold_flags` has SN_FOLD_ROWS, and then a
+ * bias pack even without a bias; and the zeros its run reads for a
+ * missing bias. */
 void sn_plan_product_packs(const struct sn_plan *plan, struct sn_node *node,
-                           const sn_packer *weights, const sn_packer *bias);
+                           const sn_packer *weights, const sn_packer *bias, unsigned fold_flags);
 
 /* out [m][n] = in [m][k] times the node's packed weights, plus its bias,
  * with its activation: by Strassen if the plan chose it, else the GEMM. */

@@ -261,6 +261,7 @@ static void pack_free(struct sn_pack *p) {
     sn_aligned_free(p->data);
     sn_free(p->sources);
     sn_free(p->versions);
+    sn_aligned_free(p->scratch);
     sn_free(p);
 }
 
@@ -278,21 +279,28 @@ static double now_ms(void) {
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* The packer's size and packing for a list of sources: a packer of one
- * weight reads the first (only) one. */
-static size_t packed_floats(const sn_packer *k, const struct sn_pack_source *s, size_t count,
-                            int nr) {
-    return k->pack_sources ? k->packed_floats_sources(s, count, nr)
+size_t sn_packed_floats(const sn_packer *k, const struct sn_pack_params *params,
+                        const struct sn_pack_source *s, size_t count, int nr) {
+    return k->pack_sources ? k->packed_floats_sources(params, s, count, nr)
                            : k->packed_floats(&s[0].shape, nr);
 }
 
-static void pack_now(struct sn_pack *p) {
-    const sn_packer *k = p->packer;
-    double start = now_ms();
+size_t sn_pack_scratch_floats(const sn_packer *k, const struct sn_pack_params *params,
+                              const struct sn_pack_source *s, size_t count, int nr) {
+    return k->pack_sources && k->scratch_floats ? k->scratch_floats(params, s, count, nr) : 0;
+}
+
+void sn_pack_now(const sn_packer *k, const struct sn_pack_params *params,
+                 const struct sn_pack_source *s, size_t count, int nr, float *scratch, float *dst) {
     if (k->pack_sources)
-        k->pack_sources(p->sources, p->source_count, p->nr, p->data);
+        k->pack_sources(params, s, count, nr, scratch, dst);
     else
-        k->pack(p->sources[0].data, &p->sources[0].shape, p->nr, p->data);
+        k->pack(s[0].data, &s[0].shape, nr, dst);
+}
+
+static void pack_now(struct sn_pack *p) {
+    double start = now_ms();
+    sn_pack_now(p->packer, &p->params, p->sources, p->source_count, p->nr, p->scratch, p->data);
     p->pack_ms = now_ms() - start;
     for (size_t i = 0; i < p->source_count; i++) p->versions[i] = *p->sources[i].version;
 }
@@ -312,32 +320,43 @@ bool sn_pack_refresh(struct sn_pack_cache *c, struct sn_pack *p) {
     return repacked;
 }
 
-/* Whether entry `e` has the key (packer, nr, the sources' ids in order). */
+/* Whether entry `e` has the key (packer, nr, params, the sources' ids in
+ * order). */
 static bool same_key(const struct sn_pack *e, const sn_packer *packer, int nr,
-                     const struct sn_pack_source *sources, size_t count) {
-    if (e->packer != packer || e->nr != nr || e->source_count != count) return false;
+                     const struct sn_pack_params *params, const struct sn_pack_source *sources,
+                     size_t count) {
+    if (e->packer != packer || e->nr != nr || e->source_count != count ||
+        e->params.inner != params->inner || e->params.flags != params->flags ||
+        memcmp(&e->params.epsilon, &params->epsilon, sizeof params->epsilon) != 0)
+        return false;
     for (size_t i = 0; i < count; i++)
         if (e->sources[i].id != sources[i].id) return false;
     return true;
 }
 
 struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, int nr,
+                            const struct sn_pack_params *params_or_null,
                             const struct sn_pack_source *sources, size_t count, bool *made) {
+    const struct sn_pack_params params =
+        params_or_null ? *params_or_null : (struct sn_pack_params){0};
     struct sn_pack *p = NULL;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->count; i++) {
         struct sn_pack *e = c->entries[i];
-        if (same_key(e, packer, nr, sources, count)) {
+        if (same_key(e, packer, nr, &params, sources, count)) {
             *made = refresh_locked(e);
             p = e;
             goto done;
         }
     }
-    size_t bytes = (packed_floats(packer, sources, count, nr) * sizeof(float) + 63) & ~(size_t)63;
+    size_t bytes = (sn_packed_floats(packer, &params, sources, count, nr) * sizeof(float) + 63) &
+                   ~(size_t)63,
+           scratch = sn_pack_scratch_floats(packer, &params, sources, count, nr);
     if (!sn_ptr_reserve((void ***)&c->entries, c->count, &c->capacity) ||
         !(p = sn_calloc(1, sizeof *p)) || !(p->sources = sn_malloc(count * sizeof *p->sources)) ||
         !(p->versions = sn_calloc(count, sizeof *p->versions)) ||
-        !(p->data = sn_aligned_alloc(64, bytes))) {
+        !(p->data = sn_aligned_alloc(64, bytes)) ||
+        (scratch && !(p->scratch = sn_aligned_alloc(64, scratch * sizeof(float))))) {
         pack_free(p);
         p = NULL;
         goto done;
@@ -347,6 +366,7 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     p->source_count = count;
     p->packer = packer;
     p->nr = nr;
+    p->params = params;
     p->bytes = bytes;
     pack_now(p);
     c->entries[c->count++] = p;

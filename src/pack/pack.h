@@ -28,6 +28,17 @@ struct sn_pack_source {
     sn_shape shape;
 };
 
+/* A multi-source packer's parameters, part of a pack's key: the packer of
+ * one weight it ends with, and what it folds (batch normalization: its
+ * epsilon, and whether the channels are the weight's rows). All zero for a
+ * packer that takes none. */
+struct sn_pack_params {
+    const struct sn_packer *inner;
+    float epsilon;
+    unsigned flags; /* SN_FOLD_ROWS */
+};
+enum { SN_FOLD_ROWS = 1 }; /* a [C, K] weight (MatMul with transpose_b), not [K, C] */
+
 typedef struct sn_packer {
     const char *name;
     /* A packer of one weight (each of those below) gives these two: the
@@ -37,11 +48,41 @@ typedef struct sn_packer {
     size_t (*packed_floats)(const sn_shape *shape, int nr);
     void (*pack)(const float *src, const sn_shape *shape, int nr, float *dst);
     /* A packer that makes one pack from several sources (a filter folded
-     * with the batch normalization after it, S25) gives these two instead,
-     * over the list of `count` sources, and leaves the two above NULL. */
-    size_t (*packed_floats_sources)(const struct sn_pack_source *sources, size_t count, int nr);
-    void (*pack_sources)(const struct sn_pack_source *sources, size_t count, int nr, float *dst);
+     * with the batch normalization after it, S25) gives these instead,
+     * over the list of `count` sources and its parameters, and leaves the
+     * two above NULL: the floats of the pack, the floats of scratch its
+     * packing needs (NULL: none), and the packing. */
+    size_t (*packed_floats_sources)(const struct sn_pack_params *params,
+                                    const struct sn_pack_source *sources, size_t count, int nr);
+    size_t (*scratch_floats)(const struct sn_pack_params *params,
+                             const struct sn_pack_source *sources, size_t count, int nr);
+    void (*pack_sources)(const struct sn_pack_params *params, const struct sn_pack_source *sources,
+                         size_t count, int nr, float *scratch, float *dst);
 } sn_packer;
+
+/* The floats of the pack `packer` makes from these sources, and of the
+ * scratch that packing needs (either kind of packer). */
+size_t sn_packed_floats(const sn_packer *packer, const struct sn_pack_params *params,
+                        const struct sn_pack_source *sources, size_t count, int nr);
+size_t sn_pack_scratch_floats(const sn_packer *packer, const struct sn_pack_params *params,
+                              const struct sn_pack_source *sources, size_t count, int nr);
+/* Packs the sources into dst (either kind of packer), with `scratch` of
+ * sn_pack_scratch_floats() floats. */
+void sn_pack_now(const sn_packer *packer, const struct sn_pack_params *params,
+                 const struct sn_pack_source *sources, size_t count, int nr, float *scratch,
+                 float *dst);
+
+/* Batch normalization folded into a product's weights and bias (S25):
+ * alpha = scale / sqrt(variance + epsilon) and beta = offset - mean alpha
+ * per channel, as PyTorch's inference computes them.
+ *   - weights: sources (weight, variance, scale), what alpha reads: the
+ *     weight seen as [K][C] (or [C][K] with SN_FOLD_ROWS) times alpha per
+ *     channel, then packed by params->inner;
+ *   - bias: sources (bias, mean, variance, offset, scale) or (mean,
+ *     variance, offset, scale) for a product without a bias; bias alpha +
+ *     beta, packed by params->inner. */
+extern const sn_packer sn_packer_fold_weights;
+extern const sn_packer sn_packer_fold_bias;
 
 /* The reference layout: the weight as it is (HWIO filters, [k, n]
  * matrices, bias vectors). */
@@ -79,10 +120,12 @@ void sn_strassen_halves(size_t k, size_t n, int nr, size_t *k2, size_t *n2);
 struct sn_pack {
     const sn_packer *packer;
     int nr;
+    struct sn_pack_params params;
     struct sn_pack_source *sources; /* copies of the key's sources, in order */
     uint64_t *versions;             /* each source's version when packed */
     size_t source_count;
-    float *data; /* 64-byte aligned */
+    float *data;    /* 64-byte aligned */
+    float *scratch; /* for the packing, or NULL */
     size_t bytes;
     double pack_ms; /* how long the last packing took */
 };
@@ -98,13 +141,15 @@ struct sn_pack_cache {
 struct sn_pack_cache *sn_pack_cache_create(void);
 void sn_pack_cache_destroy(struct sn_pack_cache *cache);
 
-/* The pack of (packer, nr, the ids of sources[0..count)), made now if there
+/* The pack of (packer, nr, params, the ids of sources[0..count)) (params
+ * may be NULL: all zero), made now if there
  * is none (*made = true) or brought up to date with its sources' versions
  * (*made = true if that repacked, false if the pack was reused as it was).
  * The order of the sources counts; `count` is 1 for a packer of one weight,
  * at least 1 for the others. The sources are copied: the array need not
  * outlive the call. NULL when out of memory. Thread-safe. */
 struct sn_pack *sn_pack_get(struct sn_pack_cache *cache, const sn_packer *packer, int nr,
+                            const struct sn_pack_params *params,
                             const struct sn_pack_source *sources, size_t count, bool *made);
 
 /* Repacks in place, once, if the version of any of the pack's sources

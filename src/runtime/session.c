@@ -269,9 +269,14 @@ static sn_status bind_feeds(sn_session *s, const sn_feed *feeds, size_t feed_cou
 static const float *pack_data(const struct sn_program *p, const struct sn_pack_use *use) {
     if (!use->packer) return NULL;
     if (use->cached) return use->cached->data;
-    const struct sn_value *v = &p->values[use->sources[0]];
-    if (!use->scratch) return v->data;
-    use->packer->pack(v->data, &v->shape, use->nr, use->scratch);
+    if (!use->scratch) return p->values[use->sources[0]].data;
+    struct sn_pack_source sources[SN_PACK_SOURCES];
+    for (int k = 0; k < use->source_count; k++) {
+        const struct sn_value *v = &p->values[use->sources[k]];
+        sources[k] = (struct sn_pack_source){.data = v->data, .shape = v->shape};
+    }
+    sn_pack_now(use->packer, &use->params, sources, (size_t)use->source_count, use->nr, use->temp,
+                use->scratch);
     return use->scratch;
 }
 

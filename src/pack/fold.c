@@ -1,0 +1,85 @@
+/* Batch normalization folded into a product's packs (SEMANTICS.md S25):
+ * conv(x, w) alpha + beta = conv(x, w alpha) + beta per output channel,
+ * with alpha = scale / sqrt(variance + epsilon) and beta = offset - mean
+ * alpha, as PyTorch's inference computes them. */
+#include <math.h>
+
+#include "base/shape.h"
+#include "pack/pack.h"
+
+/* alpha of channel c from the variance and the scale. */
+static float alpha(const struct sn_pack_params *p, const struct sn_pack_source *variance,
+                   const struct sn_pack_source *scale, size_t c) {
+    return scale->data[c] / sqrtf(variance->data[c] + p->epsilon);
+}
+
+static size_t elements(const sn_shape *shape) { return (size_t)sn_shape_elements(shape); }
+
+/* ---- weights: (weight, variance, scale) ---------------------------------- */
+
+static size_t weights_floats(const struct sn_pack_params *p, const struct sn_pack_source *s,
+                             size_t count, int nr) {
+    (void)count;
+    return p->inner->packed_floats(&s[0].shape, nr);
+}
+
+static size_t weights_scratch(const struct sn_pack_params *p, const struct sn_pack_source *s,
+                              size_t count, int nr) {
+    (void)p, (void)count, (void)nr;
+    return elements(&s[0].shape);
+}
+
+static void weights_pack(const struct sn_pack_params *p, const struct sn_pack_source *s,
+                         size_t count, int nr, float *scratch, float *dst) {
+    (void)count;
+    const size_t total = elements(&s[0].shape), channels = (size_t)s[1].shape.dims[0];
+    const size_t other = channels ? total / channels : 0;
+    const float *w = s[0].data;
+    for (size_t c = 0; c < channels; c++) {
+        const float a = alpha(p, &s[1], &s[2], c);
+        if (p->flags & SN_FOLD_ROWS)
+            for (size_t k = 0; k < other; k++) scratch[c * other + k] = w[c * other + k] * a;
+        else
+            for (size_t k = 0; k < other; k++) scratch[k * channels + c] = w[k * channels + c] * a;
+    }
+    p->inner->pack(scratch, &s[0].shape, nr, dst);
+}
+
+const sn_packer sn_packer_fold_weights = {.name = "fold-batch-norm-weights",
+                                          .packed_floats_sources = weights_floats,
+                                          .scratch_floats = weights_scratch,
+                                          .pack_sources = weights_pack};
+
+/* ---- bias: (bias, mean, variance, offset, scale) or without the bias ----- */
+
+/* The batch normalization's sources: the last four. */
+static const struct sn_pack_source *norm(const struct sn_pack_source *s, size_t count) {
+    return s + count - 4;
+}
+
+static size_t bias_floats(const struct sn_pack_params *p, const struct sn_pack_source *s,
+                          size_t count, int nr) {
+    return p->inner->packed_floats(&norm(s, count)[0].shape, nr);
+}
+
+static size_t bias_scratch(const struct sn_pack_params *p, const struct sn_pack_source *s,
+                           size_t count, int nr) {
+    (void)p, (void)nr;
+    return elements(&norm(s, count)[0].shape);
+}
+
+static void bias_pack(const struct sn_pack_params *p, const struct sn_pack_source *s, size_t count,
+                      int nr, float *scratch, float *dst) {
+    const struct sn_pack_source *bn = norm(s, count);
+    const size_t channels = (size_t)bn[0].shape.dims[0];
+    for (size_t c = 0; c < channels; c++) {
+        const float a = alpha(p, &bn[1], &bn[3], c), beta = bn[2].data[c] - bn[0].data[c] * a;
+        scratch[c] = count == 5 ? s[0].data[c] * a + beta : beta;
+    }
+    p->inner->pack(scratch, &bn[0].shape, nr, dst);
+}
+
+const sn_packer sn_packer_fold_bias = {.name = "fold-batch-norm-bias",
+                                       .packed_floats_sources = bias_floats,
+                                       .scratch_floats = bias_scratch,
+                                       .pack_sources = bias_pack};
