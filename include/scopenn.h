@@ -744,6 +744,64 @@ SN_API sn_tensor *sn_reshape(sn_graph *graph, sn_tensor *x, sn_shape shape, cons
 SN_API sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float bias, float alpha,
                   float beta, const char *name);
 
+/* ------------------------------------------------------------------------ */
+/* Layers, as tf.layers builds them                                         */
+/* ------------------------------------------------------------------------ */
+
+/* The activation a layer ends with (tf.layers' `activation`). */
+typedef enum sn_layer_activation {
+    SN_LAYER_LINEAR = 0, /* none */
+    SN_LAYER_RELU,
+    SN_LAYER_RELU6,
+    SN_LAYER_SIGMOID,
+    SN_LAYER_TANH,
+    SN_LAYER_ACTIVATION_COUNT /* not an activation: the number of them */
+} sn_layer_activation;
+
+/* What a layer takes besides its size; a zeroed struct (or NULL) means
+ * every default. */
+typedef struct sn_layer_options {
+    sn_hw strides;       /* {0, 0}: (1, 1) */
+    sn_padding padding;  /* SAME (the zero value; tf.layers' default is VALID) */
+    bool explicit_pads;  /* pad by `pads` instead (sn_conv2d_explicit) */
+    sn_pads pads;
+    sn_hw dilations;      /* {0, 0}: (1, 1) */
+    int depth_multiplier; /* depthwise: 0 means 1 */
+    bool no_bias;         /* tf.layers' use_bias=False */
+    sn_layer_activation activation;
+    /* none (SN_INIT_NONE): the kernel gets sn_get_variable's default (the
+     * scope's, else glorot_uniform), the bias zeros */
+    sn_initializer kernel_initializer, bias_initializer;
+    float epsilon; /* batch normalization: 0 means TensorFlow's 1e-3 */
+    sn_reuse reuse;
+} sn_layer_options;
+
+/* tf.layers.conv2d: opens variable scope `name`, or the default name
+ * "conv2d" made unique in the current scope (S26: conv2d, conv2d_1, ...),
+ * creates (or, under reuse, finds) "kernel" [kh, kw, in_channels, filters]
+ * and "bias" [filters] in it, and returns activation(conv2d(x, kernel) +
+ * bias). NULL on error (sticky). */
+SN_API sn_tensor *sn_layers_conv2d(sn_graph *graph, sn_tensor *x, int filters, sn_hw kernel_size,
+                                   const sn_layer_options *options, const char *name);
+/* A depthwise convolution layer (Keras's DepthwiseConv2D): default name
+ * "depthwise_conv2d", variables "depthwise_kernel" [kh, kw, in_channels,
+ * depth_multiplier] and "bias" [in_channels x depth_multiplier]. */
+SN_API sn_tensor *sn_layers_depthwise_conv2d(sn_graph *graph, sn_tensor *x, sn_hw kernel_size,
+                                             const sn_layer_options *options, const char *name);
+/* tf.layers.dense on a matrix x [batch, in]: default name "dense",
+ * variables "kernel" [in, units] and "bias" [units]. */
+SN_API sn_tensor *sn_layers_dense(sn_graph *graph, sn_tensor *x, int units,
+                                  const sn_layer_options *options, const char *name);
+/* tf.layers.batch_normalization at inference, over x's last dimension:
+ * default name "batch_normalization", variables "gamma" (ones), "beta"
+ * (zeros), "moving_mean" (zeros) and "moving_variance" (ones), epsilon
+ * from the options (1e-3 by default); then the activation. After a conv2d,
+ * depthwise or dense layer with nothing else reading it, a session folds it
+ * into that layer's packs (S25). */
+SN_API sn_tensor *sn_layers_batch_normalization(sn_graph *graph, sn_tensor *x,
+                                                const sn_layer_options *options,
+                                                const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */

@@ -949,6 +949,83 @@ static void test_scope_S26_default_scope_names(void **state) {
     sn_graph_destroy(g);
 }
 
+/* The tf.layers-style builders (S26): default scope names made unique,
+ * TensorFlow's variable names, a name given used as is, reuse; the layer's
+ * output equals its ops written by hand. */
+static void test_scope_S26_layer_builders(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(5);
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 5, 5, 3));
+    const sn_layer_options relu = {.activation = SN_LAYER_RELU};
+    sn_tensor *a = sn_layers_conv2d(g, x, 4, SN_HW(3, 3), &relu, NULL);
+    sn_tensor *b = sn_layers_conv2d(g, a, 4, SN_HW(1, 1), NULL, NULL);
+    sn_tensor *d = sn_layers_depthwise_conv2d(
+        g, b, SN_HW(3, 3), &(sn_layer_options){.depth_multiplier = 2, .no_bias = true}, NULL);
+    sn_tensor *bn = sn_layers_batch_normalization(
+        g, d, &(sn_layer_options){.activation = SN_LAYER_RELU6}, NULL);
+    sn_tensor *flat = sn_reshape(g, bn, SN_SHAPE(1, 5 * 5 * 8), NULL);
+    sn_tensor *logits = sn_layers_dense(g, flat, 10, NULL, "logits");
+    assert_ok(g);
+    static const char *const names[] = {
+        "conv2d/kernel",
+        "conv2d/bias",
+        "conv2d_1/kernel",
+        "conv2d_1/bias",
+        "depthwise_conv2d/depthwise_kernel",
+        "batch_normalization/gamma",
+        "batch_normalization/beta",
+        "batch_normalization/moving_mean",
+        "batch_normalization/moving_variance",
+        "logits/kernel",
+        "logits/bias",
+    };
+    assert_int_equal(sn_graph_variable_count(g), sizeof names / sizeof *names);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_string_equal(sn_variable_name(sn_graph_variable(g, i)), names[i]);
+    assert_string_equal(sn_variable_tensor_name(sn_graph_variable(g, 0)), "conv2d/kernel:0");
+    assert_int_equal(sn_variable_shape(sn_graph_variable(g, 4)).dims[3], 2);
+    assert_string_equal(sn_tensor_op_name(a), "conv2d/Relu");
+    assert_string_equal(sn_tensor_op_name(logits), "logits/BiasAdd");
+    /* defaults: the bias zeros, gamma and the variance ones */
+    assert_true(sn_variable_value(sn_graph_variable(g, 1))[0] == 0.0f);
+    assert_true(sn_variable_value(sn_graph_variable(g, 5))[7] == 1.0f);
+    assert_true(sn_variable_value(sn_graph_variable(g, 8))[0] == 1.0f);
+    /* the same layers again under reuse: the same variables, no new ones */
+    sn_scope *outer = sn_variable_scope_open(g, "tower", SN_REUSE_INHERIT);
+    sn_layers_dense(g, flat, 3, NULL, NULL);
+    sn_variable_scope_close(g, outer);
+    outer = sn_variable_scope_open(g, "tower", SN_REUSE_TRUE);
+    sn_layers_dense(g, flat, 3, NULL, NULL);
+    sn_variable_scope_close(g, outer);
+    assert_ok(g);
+    assert_int_equal(sn_graph_variable_count(g), sizeof names / sizeof *names + 2);
+    assert_string_equal(sn_variable_name(sn_graph_variable(g, 11)), "tower/dense/kernel");
+    /* the first layer is the conv, bias and relu written by hand */
+    sn_tensor *hand = sn_relu(g,
+                              sn_bias_add(g,
+                                          sn_conv2d(g, x, sn_var(g, sn_graph_variable(g, 0)),
+                                                    SN_HW(1, 1), SN_PADDING_SAME, NULL),
+                                          sn_var(g, sn_graph_variable(g, 1)), NULL),
+                              NULL);
+    sn_session *s = sn_session_create(g, SN_FETCH(a, hand, logits), NULL);
+    assert_non_null(s);
+    float in[75];
+    for (int i = 0; i < 75; i++) in[i] = (float)(i % 7) - 3.0f;
+    sn_feed feed = {x, in, SN_SHAPE(1, 5, 5, 3)};
+    sn_output out[3];
+    assert_int_equal(sn_session_run(s, &feed, 1, out), SN_OK);
+    assert_memory_equal(out[0].data, out[1].data, sizeof(float) * 5 * 5 * 4);
+    assert_int_equal(out[2].shape.dims[1], 10);
+    sn_session_destroy(s);
+    /* errors: a layer needs a known channel count and a real activation */
+    sn_tensor *unknown = sn_placeholder(g, "u", SN_SHAPE(1, 4, 4, -1));
+    assert_null(sn_layers_conv2d(g, unknown, 2, SN_HW(1, 1), NULL, NULL));
+    expect_error_has(g, SN_ERR_SHAPE_MISMATCH, "must have rank 4 and a known last dimension");
+    assert_null(sn_layers_dense(g, flat, 2, &(sn_layer_options){.activation = 99}, NULL));
+    expect_error_has(g, SN_ERR_INVALID_ARGUMENT, "not an sn_layer_activation");
+    sn_graph_destroy(g);
+}
+
 static void test_scope_S20_variables_share_the_op_namespace(void **state) {
     (void)state;
     sn_graph *g = new_graph(1);
@@ -1109,6 +1186,7 @@ int main(void) {
         cmocka_unit_test(test_scope_closing_rules),
         cmocka_unit_test(test_scope_S20_variables_share_the_op_namespace),
         cmocka_unit_test(test_scope_S26_default_scope_names),
+        cmocka_unit_test(test_scope_S26_layer_builders),
         cmocka_unit_test(test_failed_calls_take_no_name),
         cmocka_unit_test(test_errors_escape_names),
         cmocka_unit_test(test_assign_empty_variable),
