@@ -5,7 +5,7 @@
 #
 #   scripts/install-deps.sh             everything `make test` needs: native and
 #                                       cross toolchains, libraries, qemu, clang
-#                                       (fuzzing), python3-torch (the oracle)
+#                                       (fuzzing), python3-torch and -torchvision (the oracle)
 #   scripts/install-deps.sh --run       only what `make run` needs: a native build
 #   scripts/install-deps.sh --peers     a native build and the peers of `make
 #                                       bench-peers` (XNNPACK, oneDNN, jq)
@@ -29,7 +29,8 @@ native=(build-essential cmake pkg-config libcmocka-dev libsleef-dev libcjson-dev
 # python3: scripts/check-includes.py, the oracle's scripts
 testing=(python3 qemu-user binutils libbenchmark-dev g++ clang libclang-rt-14-dev)
 # The PyTorch oracle (tests/oracle); Debian builds torch for amd64 and arm64 only.
-case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch) ;; esac
+# torchvision: the model zoo's models in PyTorch (tools/export_torch.py --model).
+case "$(dpkg --print-architecture)" in amd64|arm64) testing+=(python3-torch python3-torchvision) ;; esac
 # llvm-symbolizer names the files of the fuzzers' coverage
 # (scripts/test-matrix.sh counts the library's edges)
 testing+=(llvm)

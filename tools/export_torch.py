@@ -2,16 +2,30 @@
 """Export a PyTorch state_dict as a scopenn safetensors checkpoint.
 
     export_torch.py MODEL.pt OUT.safetensors [--map REGEX=REPLACEMENT]...
-                    [--flatten NAME=C,H,W]...
+                    [--flatten NAME=C,H,W]... [--depthwise REGEX]...
+    export_torch.py --model NAME [--seed N] [--size HxW] OUT.safetensors
 
 MODEL.pt holds a state_dict (torch.save(model.state_dict(), path)) or a
-whole module. Each tensor is renamed from its module path to a scopenn
-variable name, and laid out as scopenn reads it:
+whole module; --model builds torchvision's NAME (resnet18, mobilenet_v2,
+...) with random weights from --seed instead (there are no pretrained
+weights offline), its batch-norm statistics measured on random images of
+--size so that every batch norm does real work. Each tensor is renamed
+from its module path to a scopenn variable name, and laid out as scopenn
+reads it:
 
   conv1.weight  [out, in, kh, kw]  ->  conv1/weights  [kh, kw, in, out]  (OIHW -> HWIO)
   conv1.bias    [out]              ->  conv1/biases   [out]
   fc.weight     [out, in]          ->  fc/weights     [in, out]
   features.0.weight                ->  features/0/weights
+  a depthwise conv's weight [c m, 1, kh, kw] -> weights [kh, kw, c, m]
+  bn1.weight, .bias, .running_mean, .running_var
+                                   ->  bn1/gamma, bn1/beta, bn1/moving_mean,
+                                       bn1/moving_variance (tf.layers' names)
+
+A conv is depthwise when the module says so (groups == in_channels > 1);
+for a bare state_dict, --depthwise names its weights (a regular
+expression on the PyTorch name). A batch norm is recognised by its
+running_mean.
 
 --map rewrites names further, applied in order to the scopenn name (Python
 regular expressions; --map '^features/0/=conv1/' say). --flatten tells
@@ -62,8 +76,37 @@ def scopenn_name(path):
     return "/".join(parts[:-1] + [last])
 
 
-def to_scopenn_layout(path, value):
-    """OIHW filters to HWIO, [out, in] linear weights to [in, out]."""
+BATCH_NORM = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
+              "running_var": "moving_variance"}
+
+
+def batch_norm_prefixes(state_dict):
+    """The module paths of the batch norms: those with a running_mean."""
+    return {k[: -len(".running_mean")] for k in state_dict if k.endswith(".running_mean")}
+
+
+def depthwise_weights(module):
+    """The state_dict names of the depthwise convs' weights of `module`
+    (groups == in_channels > 1); other grouped convs are refused."""
+    import torch.nn as nn
+
+    names = set()
+    for path, m in module.named_modules():
+        if isinstance(m, nn.Conv2d) and m.groups > 1:
+            if m.groups != m.in_channels:
+                raise SystemExit("export_torch: %s is a grouped conv (groups %d of %d channels); "
+                                 "scopenn has depthwise convs only" % (path, m.groups, m.in_channels))
+            names.add(path + ".weight")
+    return names
+
+
+def to_scopenn_layout(path, value, depthwise=False):
+    """OIHW filters to HWIO, a depthwise [c m, 1, kh, kw] to [kh, kw, c, m],
+    [out, in] linear weights to [in, out]."""
+    if depthwise:
+        if value.dim() != 4 or value.shape[1] != 1:
+            raise SystemExit("export_torch: %s is not a depthwise weight %s" % (path, list(value.shape)))
+        return value.permute(2, 3, 0, 1)  # [kh, kw, c m, 1]; reshaped by the caller
     if path.endswith("weight") and value.dim() == 4:
         return value.permute(2, 3, 1, 0)
     if path.endswith("weight") and value.dim() == 2:
@@ -78,30 +121,84 @@ def nhwc_rows(weights, c, h, w):
     return weights.reshape(c, h, w, out).permute(1, 2, 0, 3).reshape(c * h * w, out)
 
 
-def export_state_dict(state_dict, path, maps=(), flatten=None, log=sys.stderr):
+def export_state_dict(state_dict, path, maps=(), flatten=None, log=sys.stderr, depthwise=(),
+                      multipliers=None):
     """Write `state_dict` (module path -> tensor) to `path` as scopenn
     variables; returns {scopenn name: shape}. maps: (regex, replacement)
-    pairs; flatten: {scopenn name: (c, h, w)}."""
+    pairs; flatten: {scopenn name: (c, h, w)}; depthwise: the names of the
+    depthwise convs' weights, or regular expressions matching them."""
     import torch
 
     out, flatten = {}, dict(flatten or {})
+    norms = batch_norm_prefixes(state_dict)
+    counters = []  # BatchNorm's num_batches_tracked: a count, not a weight
     for key, value in state_dict.items():
+        if key.endswith(".num_batches_tracked"):
+            counters.append(key)
+            continue
         if not torch.is_floating_point(value):
             log.write("export_torch: leaving out %s (%s, not floating point)\n" % (key, value.dtype))
             continue
-        name = scopenn_name(key)
+        prefix, _, leaf = key.rpartition(".")
+        if prefix in norms and leaf in BATCH_NORM:
+            name = "/".join(prefix.split(".") + [BATCH_NORM[leaf]])
+        else:
+            name = scopenn_name(key)
         for pattern, replacement in maps:
             name = re.sub(pattern, replacement, name)
-        value = to_scopenn_layout(key, value)
+        is_depthwise = any(key == d or re.fullmatch(d, key) for d in depthwise)
+        value = to_scopenn_layout(key, value, is_depthwise)
+        if is_depthwise:  # [kh, kw, c m, 1] -> [kh, kw, c, m]: m from the module, else 1
+            m = (multipliers or {}).get(key, 1)
+            value = value.reshape(value.shape[0], value.shape[1], value.shape[2] // m, m)
         if name in flatten:
             value = nhwc_rows(value, *flatten.pop(name))
         if name in out:
             raise SystemExit("export_torch: two tensors map to %s" % name)
         out[name] = value
+    if counters:
+        log.write("export_torch: leaving out %d num_batches_tracked counters (%s%s)\n"
+                  % (len(counters), counters[0], ", ..." if len(counters) > 1 else ""))
     if flatten:
         raise SystemExit("export_torch: --flatten names no exported tensor: %s" % ", ".join(flatten))
     write_safetensors(path, out, {"format": "scopenn", "source": "pytorch"})
     return {name: list(v.shape) for name, v in out.items()}
+
+
+def torchvision_model(name, seed=0, size=(224, 224), batches=4, batch=2):
+    """torchvision's `name` with random weights from `seed`, in eval mode,
+    its batch norms' statistics measured (a plain average) on `batches`
+    batches of random images, so that each normalizes for real."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(seed)
+    try:
+        model = getattr(torchvision.models, name)(weights=None)
+    except AttributeError:
+        raise SystemExit("export_torch: torchvision has no model %r" % name)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average of the batches
+            # random affine parameters, so that folding them is tested
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    model.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            model(torch.randn(batch, 3, size[0], size[1]))
+    return model.eval()
+
+
+def multipliers_of(module):
+    """Depthwise weights' depth multipliers (out / in channels)."""
+    import torch.nn as nn
+
+    return {path + ".weight": m.out_channels // m.in_channels
+            for path, m in module.named_modules()
+            if isinstance(m, nn.Conv2d) and m.groups > 1 and m.groups == m.in_channels}
 
 
 def main(argv):
@@ -110,11 +207,19 @@ def main(argv):
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", help="a torch.save()d state_dict or module")
-    parser.add_argument("output", help="the safetensors file to write")
+    parser.add_argument("paths", nargs="+", metavar="[MODEL.pt] OUT.safetensors",
+                        help="a torch.save()d state_dict or module (unless --model), and the "
+                             "safetensors file to write")
+    parser.add_argument("--model", help="a torchvision model's name, with random weights")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", default="224x224", help="the images' HxW for --model's statistics")
     parser.add_argument("--map", action="append", default=[], metavar="REGEX=REPLACEMENT")
     parser.add_argument("--flatten", action="append", default=[], metavar="NAME=C,H,W")
+    parser.add_argument("--depthwise", action="append", default=[], metavar="REGEX")
     args = parser.parse_args(argv[1:])
+    if len(args.paths) != (1 if args.model else 2):
+        parser.error("give MODEL.pt OUT.safetensors, or --model NAME OUT.safetensors")
+    args.output = args.paths[-1]
     maps, flatten = [], {}
     for m in args.map:
         if "=" not in m:
@@ -127,9 +232,20 @@ def main(argv):
         except ValueError:
             parser.error("--flatten wants NAME=C,H,W, not %r" % f)
         flatten[name] = (c, h, w)
-    loaded = torch.load(args.model, map_location="cpu")
-    state = loaded.state_dict() if hasattr(loaded, "state_dict") else loaded
-    for name, shape in export_state_dict(state, args.output, maps, flatten).items():
+    if args.model:
+        try:
+            size = tuple(int(d) for d in args.size.split("x"))
+        except ValueError:
+            parser.error("--size wants HxW, not %r" % args.size)
+        loaded = torchvision_model(args.model, args.seed, size)
+    else:
+        loaded = torch.load(args.paths[0], map_location="cpu")
+    module = loaded if hasattr(loaded, "state_dict") else None
+    state = module.state_dict() if module is not None else loaded
+    depthwise = list(args.depthwise) + (sorted(depthwise_weights(module)) if module else [])
+    multipliers = multipliers_of(module) if module else {}
+    for name, shape in export_state_dict(state, args.output, maps, flatten,
+                                         depthwise=depthwise, multipliers=multipliers).items():
         print("%s\t%s" % (name, "x".join(str(d) for d in shape)))
     return 0
 
