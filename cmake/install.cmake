@@ -4,7 +4,8 @@
 # scopenn.pc for pkg-config.
 include(CMakePackageConfigHelpers)
 
-install(FILES "${PROJECT_SOURCE_DIR}/include/scopenn.h" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES "${PROJECT_SOURCE_DIR}/include/scopenn.h" "${PROJECT_SOURCE_DIR}/models/scopenn_models.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(TARGETS scopenn scopenn_shared EXPORT scopennTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"

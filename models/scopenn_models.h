@@ -1,0 +1,53 @@
+/* scopenn's model zoo: torchvision's image classifiers built on the public
+ * API (scopenn.h), with torchvision's module paths as variable scopes, so
+ * that a checkpoint written by `tools/export_torch.py --model NAME OUT`
+ * loads strictly into the graph they build:
+ *
+ *     sn_tensor *images = sn_placeholder(g, "images", SN_SHAPE(-1, 224, 224, 3));
+ *     sn_tensor *logits = sn_model_build(g, "resnet18", images);
+ *     sn_graph_load_checkpoint(g, "resnet18.safetensors", true, NULL);
+ *
+ * Every builder takes NHWC float images [N, H, W, 3] (PyTorch's NCHW input
+ * transposed: x.permute(0, 2, 3, 1)), normalized as the model was trained
+ * (torchvision: mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225 per
+ * channel); H and W must be known when the model is built (the batch may
+ * be -1). It returns the logits [N, 1000] (no softmax), or NULL on error,
+ * recorded on the graph (sticky, as every builder call). Variables are
+ * created with no initializer: their values come from the checkpoint.
+ * Batch norms use PyTorch's epsilon, 1e-5; dropout is the identity
+ * (inference); padding and pooling are PyTorch's, made explicit. */
+#ifndef SCOPENN_MODELS_H
+#define SCOPENN_MODELS_H
+
+#include "scopenn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* torchvision.models.resnet18 (BasicBlock, [2, 2, 2, 2]): conv1, bn1,
+ * layer1/0/conv1, ..., layer2/0/downsample/0 and /1, fc. */
+SN_API sn_tensor *sn_model_resnet18(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.resnet50 (Bottleneck, [3, 4, 6, 3]; the stride on the
+ * 3x3 conv, torchvision's "v1.5"). */
+SN_API sn_tensor *sn_model_resnet50(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.mobilenet_v2 (width 1.0): features/0 to features/18,
+ * classifier/1. */
+SN_API sn_tensor *sn_model_mobilenet_v2(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.squeezenet1_1: features/0 to features/12 (Fire
+ * modules: squeeze, expand1x1, expand3x3), classifier/1 (a 1x1 conv). */
+SN_API sn_tensor *sn_model_squeezenet1_1(sn_graph *graph, sn_tensor *images);
+
+/* The model named as torchvision names it ("resnet18", "resnet50",
+ * "mobilenet_v2", "squeezenet1_1"; see sn_model_names()). An unknown name
+ * (or NULL) returns NULL with an error on the graph. */
+SN_API sn_tensor *sn_model_build(sn_graph *graph, const char *name, sn_tensor *images);
+
+/* The names sn_model_build() knows, NULL-terminated. Static storage. */
+SN_API const char *const *sn_model_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCOPENN_MODELS_H */

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The model zoo against PyTorch: for each model, tests/oracle/zoo_check.py
+# exports torchvision's model with random weights and PyTorch's logits for a
+# random input (64x64, batch 2) into DIR (made afresh); then test_zoo builds
+# each with sn_model_build, loads it strictly and compares. Skips, with exit
+# 0 and a "skipped: python3-torch not installed" line, only when
+# /usr/bin/python3 cannot import torch or torchvision.
+#   tests/oracle/zoo.sh TEST_ZOO DIR [MODEL...]
+set -u
+bin=$1 dir=$2
+shift 2
+models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1}
+python=${SCOPENN_ORACLE_PYTHON:-/usr/bin/python3}
+if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
+  echo "skipped: python3-torch not installed (or python3-torchvision)"
+  exit 0
+fi
+rm -rf "$dir"
+for m in $models; do
+  "$python" "$(dirname "$0")/zoo_check.py" "$dir" "$m" 64 2 || exit 1
+done
+exec "$bin" "$dir"
