@@ -308,6 +308,12 @@ SN_API const char *sn_graph_error(const sn_graph *graph);
  * graph as it was before that call. Open scopes stay open. */
 SN_API void sn_graph_clear_error(sn_graph *graph);
 
+/* Records an error of the caller's own on the graph, as a failed builder
+ * call does (sticky; the first error wins): for builders built on this API
+ * (the model zoo, an app's layers). `status` is not SN_OK; `message` is
+ * copied. Returns the status now recorded. */
+SN_API sn_status sn_graph_record_error(sn_graph *graph, sn_status status, const char *message);
+
 /* ------------------------------------------------------------------------ */
 /* Initializers                                                             */
 /* ------------------------------------------------------------------------ */

@@ -21,12 +21,11 @@ const char *const *sn_model_names(void) { return names; }
 sn_tensor *sn_model_build(sn_graph *graph, const char *name, sn_tensor *images) {
     for (size_t i = 0; name && i < sizeof models / sizeof models[0]; i++)
         if (strcmp(models[i].name, name) == 0) return models[i].build(graph, images);
-    /* The public API has no call that records an error of our own: open a
-     * name scope whose name is invalid and says what is wrong, which records
-     * SN_ERR_INVALID_ARGUMENT naming it (sticky, as every builder error). */
     char message[160];
-    snprintf(message, sizeof message, "unknown model '%.64s' (sn_model_names() lists them)",
+    snprintf(message, sizeof message,
+             "sn_model_build: unknown model '%.64s' (sn_model_names() "
+             "lists them)",
              name ? name : "(null)");
-    if (sn_name_scope_open(graph, message)) sn_name_scope_close(graph);
+    if (graph) sn_graph_record_error(graph, SN_ERR_INVALID_ARGUMENT, message);
     return NULL;
 }

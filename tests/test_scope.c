@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "scopenn.h"
+#include "scopenn_models.h"
 
 static sn_graph *new_graph(uint64_t seed) {
     sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = seed});
@@ -1026,6 +1027,26 @@ static void test_scope_S26_layer_builders(void **state) {
     sn_graph_destroy(g);
 }
 
+/* An error of the caller's own is recorded as a builder's: sticky, the
+ * first one wins; the zoo's unknown model name goes through it. */
+static void test_record_error(void **state) {
+    (void)state;
+    sn_graph *g = new_graph(1);
+    assert_int_equal(sn_graph_record_error(g, SN_ERR_SHAPE_MISMATCH, "my layer: too wide"),
+                     SN_ERR_SHAPE_MISMATCH);
+    assert_null(sn_placeholder(g, "x", SN_SHAPE(1)));
+    assert_int_equal(sn_graph_record_error(g, SN_ERR_INVALID_ARGUMENT, "second"),
+                     SN_ERR_SHAPE_MISMATCH);
+    expect_error(g, SN_ERR_SHAPE_MISMATCH, "my layer: too wide");
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 8, 8, 3));
+    assert_null(sn_model_build(g, "resnet1000", x));
+    expect_error(g, SN_ERR_INVALID_ARGUMENT,
+                 "sn_model_build: unknown model 'resnet1000' (sn_model_names() lists them)");
+    const char *const *names = sn_model_names();
+    assert_string_equal(names[0], "resnet18");
+    sn_graph_destroy(g);
+}
+
 static void test_scope_S20_variables_share_the_op_namespace(void **state) {
     (void)state;
     sn_graph *g = new_graph(1);
@@ -1187,6 +1208,7 @@ int main(void) {
         cmocka_unit_test(test_scope_S20_variables_share_the_op_namespace),
         cmocka_unit_test(test_scope_S26_default_scope_names),
         cmocka_unit_test(test_scope_S26_layer_builders),
+        cmocka_unit_test(test_record_error),
         cmocka_unit_test(test_failed_calls_take_no_name),
         cmocka_unit_test(test_errors_escape_names),
         cmocka_unit_test(test_assign_empty_variable),

@@ -57,6 +57,13 @@ sn_status sn_graph_fail(sn_graph *g, sn_status status, const char *format, ...) 
     return status; /* without memory for the message, the status string stands in */
 }
 
+sn_status sn_graph_record_error(sn_graph *g, sn_status status, const char *message) {
+    if (!g) return SN_ERR_INVALID_ARGUMENT;
+    if (status == SN_OK) status = SN_ERR_INVALID_ARGUMENT;
+    sn_graph_fail(g, status, "%s", message ? message : "(no message)");
+    return g->status;
+}
+
 bool sn_graph_failed(const sn_graph *g) { return g->status != SN_OK; }
 
 const char *sn_graph_intern(sn_graph *g, const char *s) {
