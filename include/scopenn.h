@@ -605,6 +605,17 @@ SN_API sn_tensor *sn_add(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char
 /* max(a, b) elementwise, broadcasting as sn_add. Default name "Maximum". */
 SN_API sn_tensor *sn_maximum(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
 
+/* a x b elementwise, broadcasting as sn_add (a per-channel [C] or
+ * [N, 1, 1, C] scale, ...). Default name "mul" (op type "Mul"). IEEE 754's
+ * product of each pair, the same bits on every kernel set: a NaN gives
+ * NaN, -0 x 3 is -0, 0 x inf is NaN. */
+SN_API sn_tensor *sn_multiply(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+
+/* a - b elementwise, broadcasting as sn_add. Default name "sub" (op type
+ * "Sub"). IEEE 754's difference of each pair, the same bits on every
+ * kernel set, either operand broadcast: a NaN gives NaN, x - x is +0. */
+SN_API sn_tensor *sn_subtract(sn_graph *graph, sn_tensor *a, sn_tensor *b, const char *name);
+
 /* max(x, 0). Default name "Relu". */
 SN_API sn_tensor *sn_relu(sn_graph *graph, sn_tensor *x, const char *name);
 
@@ -614,6 +625,33 @@ SN_API sn_tensor *sn_relu6(sn_graph *graph, sn_tensor *x, const char *name);
 SN_API sn_tensor *sn_sigmoid(sn_graph *graph, sn_tensor *x, const char *name);
 /* tanh(x). Default name "Tanh". */
 SN_API sn_tensor *sn_tanh(sn_graph *graph, sn_tensor *x, const char *name);
+/* x sigmoid(x): tf.nn.swish, PyTorch's SiLU (EfficientNet). Default name
+ * "swish" (op type "Swish"). In float, x * (1 / (1 + exp(-x))): x times
+ * sn_sigmoid's value, within a few ULP of libm's (PyTorch computes
+ * x / (1 + exp(-x))). -inf gives NaN (-inf x 0), as in PyTorch and
+ * TensorFlow; a NaN gives NaN, -0 gives -0, and below about -88.7 the
+ * sigmoid is 0 and the result -0. */
+SN_API sn_tensor *sn_swish(sn_graph *graph, sn_tensor *x, const char *name);
+/* relu6(x + 3) / 6: PyTorch's Hardsigmoid (MobileNetV3; Keras's
+ * hard_sigmoid is 0.2 x + 0.5, another function). Default name
+ * "hard_sigmoid" (op type "HardSigmoid"). In float, r * (1/6) with
+ * r = min(max(x + 3, 0), 6) and 1/6 rounded to float (0x1.555556p-3):
+ * within 1 ULP of PyTorch's r / 6, exactly 0, 1/2 and 1 where it is; the
+ * same bits on every kernel set. A NaN gives NaN. */
+SN_API sn_tensor *sn_hard_sigmoid(sn_graph *graph, sn_tensor *x, const char *name);
+/* x relu6(x + 3) / 6: PyTorch's Hardswish (MobileNetV3). Default name
+ * "hard_swish" (op type "HardSwish"). In float, (x * r) * (1/6), r and 1/6
+ * as sn_hard_sigmoid's: within 1 ULP of PyTorch's (x * r) / 6 (not
+ * x * sn_hard_sigmoid(x), which is 2 ULP away at times); the same bits on
+ * every kernel set. As PyTorch's: x > FLT_MAX / 6 overflows to inf, a
+ * finite x <= -3 gives -0, -inf gives NaN (-inf x 0), and NaN gives NaN. */
+SN_API sn_tensor *sn_hard_swish(sn_graph *graph, sn_tensor *x, const char *name);
+/* x if x >= 0, else alpha x: tf.nn.leaky_relu (TensorFlow's default alpha
+ * is 0.2, PyTorch's 0.01). Default name "LeakyRelu". Any alpha (above 1
+ * and negative ones too: not max(x, alpha x)). In float x < 0 ? alpha * x
+ * : x, the same bits on every kernel set: a NaN passes through, and so
+ * does -0. */
+SN_API sn_tensor *sn_leaky_relu(sn_graph *graph, sn_tensor *x, float alpha, const char *name);
 /* Softmax over the last axis. Default name "Softmax". */
 SN_API sn_tensor *sn_softmax(sn_graph *graph, sn_tensor *logits, const char *name);
 
@@ -813,7 +851,7 @@ SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */
 SN_API const char *sn_tensor_op_name(const sn_tensor *tensor);
 /* The op's type, as TensorFlow names it: "Placeholder", "VariableV2",
- * "Const", "Add", "Maximum", "Relu", "Conv2D", ... */
+ * "Const", "Add", "Maximum", "Mul", "Sub", "Relu", "Conv2D", ... */
 SN_API const char *sn_tensor_op_type(const sn_tensor *tensor);
 SN_API sn_shape sn_tensor_shape(const sn_tensor *tensor);
 

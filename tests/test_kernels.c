@@ -122,6 +122,10 @@ static void test_tables(void **state) {
         assert_non_null(t->f32_relu6);
         assert_non_null(t->f32_sigmoid);
         assert_non_null(t->f32_tanh);
+        assert_non_null(t->f32_swish);
+        assert_non_null(t->f32_hard_sigmoid);
+        assert_non_null(t->f32_hard_swish);
+        assert_non_null(t->f32_leaky_relu);
         for (int op = 0; op < SN_BINARY_OP_COUNT; op++) {
             assert_non_null(t->f32_binary[op].same);
             assert_non_null(t->f32_binary[op].scalar);

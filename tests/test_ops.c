@@ -142,6 +142,58 @@ static void test_reshape_and_lrn(void **state) {
     expect_mismatch("rank 4");
 }
 
+/* Mul, Sub and the new activations: TensorFlow's (or PyTorch's) names,
+ * broadcasting, and errors that name the op and both shapes. */
+static void test_elementwise_builders(void **state) {
+    (void)state;
+    sn_tensor *x = sn_placeholder(g, "ex", SN_SHAPE(-1, 4, 4, 8));
+    sn_tensor *c = sn_placeholder(g, "ec", SN_SHAPE(8));
+    sn_tensor *n11c = sn_placeholder(g, "en11c", SN_SHAPE(2, 1, 1, 8));
+    sn_tensor *col = sn_placeholder(g, "ecol", SN_SHAPE(2, 4, 4, 1));
+    sn_tensor *one = sn_scalar(g, 1.0f, NULL);
+    const char *types[6] = {"Mul", "Sub", "Swish", "HardSigmoid", "HardSwish", "LeakyRelu"};
+    const char *names[6] = {"mul", "sub", "swish", "hard_sigmoid", "hard_swish", "LeakyRelu"};
+    sn_tensor *t[6] = {sn_multiply(g, x, c, NULL), sn_subtract(g, c, x, NULL),
+                       sn_swish(g, x, NULL),       sn_hard_sigmoid(g, x, NULL),
+                       sn_hard_swish(g, x, NULL),  sn_leaky_relu(g, x, 0.2f, NULL)};
+    for (int i = 0; i < 6; i++) {
+        assert_shape(t[i], SN_SHAPE(-1, 4, 4, 8));
+        assert_string_equal(sn_tensor_op_type(t[i]), types[i]);
+        assert_string_equal(sn_tensor_op_name(t[i]), names[i]);
+    }
+    /* a second one of each: TensorFlow's unique names */
+    assert_string_equal(sn_tensor_op_name(sn_multiply(g, x, one, NULL)), "mul_1");
+    assert_string_equal(sn_tensor_op_name(sn_subtract(g, one, x, NULL)), "sub_1");
+    assert_string_equal(sn_tensor_op_name(sn_leaky_relu(g, x, 0.01f, NULL)), "LeakyRelu_1");
+    assert_string_equal(sn_tensor_op_name(sn_hard_swish(g, x, "act")), "act");
+    /* broadcasting as sn_add: [N, 1, 1, C] against [N, H, W, 1], a scalar */
+    assert_shape(sn_multiply(g, n11c, col, NULL), SN_SHAPE(2, 4, 4, 8));
+    assert_shape(sn_subtract(g, col, n11c, NULL), SN_SHAPE(2, 4, 4, 8));
+    assert_shape(sn_multiply(g, one, c, NULL), SN_SHAPE(8));
+    assert_shape(sn_subtract(g, x, n11c, NULL), SN_SHAPE(2, 4, 4, 8)); /* -1 meets 2 */
+    /* shapes that do not broadcast */
+    sn_tensor *c5 = sn_placeholder(g, "ec5", SN_SHAPE(5));
+    assert_null(sn_multiply(g, x, c5, NULL));
+    expect_mismatch("Mul mul_4: the shapes cannot be broadcast together (inputs: ex:0 (?, 4, 4, "
+                    "8), ec5:0 (5))");
+    assert_null(sn_subtract(g, c5, n11c, "diff"));
+    expect_mismatch("Sub diff: the shapes cannot be broadcast together (inputs: ec5:0 (5), "
+                    "en11c:0 (2, 1, 1, 8))");
+    /* a NULL input; then the error sticks */
+    assert_null(sn_subtract(g, x, NULL, NULL));
+    assert_int_equal(sn_graph_status(g), SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sn_graph_error(g), "Sub: input 1 is NULL"));
+    assert_null(sn_swish(g, x, NULL));
+    assert_null(sn_leaky_relu(g, x, 0.2f, NULL));
+    assert_non_null(strstr(sn_graph_error(g), "Sub: input 1 is NULL"));
+    sn_graph_clear_error(g);
+    assert_null(sn_hard_sigmoid(g, NULL, NULL));
+    assert_non_null(strstr(sn_graph_error(g), "HardSigmoid: input 0 is NULL"));
+    sn_graph_clear_error(g);
+    /* a failed build took no name */
+    assert_string_equal(sn_tensor_op_name(sn_multiply(g, x, c, NULL)), "mul_4");
+}
+
 static void expect_too_large(const char *part) {
     assert_int_equal(sn_graph_status(g), SN_ERR_INVALID_ARGUMENT);
     if (!strstr(sn_graph_error(g), part) || !strstr(sn_graph_error(g), "too large"))
@@ -195,7 +247,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_shapes),      cmocka_unit_test(test_pool_shapes),
         cmocka_unit_test(test_matmul_and_friends), cmocka_unit_test(test_reshape_and_lrn),
-        cmocka_unit_test(test_huge_shapes),
+        cmocka_unit_test(test_huge_shapes),        cmocka_unit_test(test_elementwise_builders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,10 @@
  * (tests/oracle/make_cases.py), rebuilt here with the public API, loaded
  * from their safetensors files by variable name, run with every kernel set
  * this CPU has (up to the SCOPENN_ISA cap) on 1 and 2 threads, and
- * compared with PyTorch's outputs within max(1e-5, 1e-4 x |expected|).
+ * compared with PyTorch's outputs within max(1e-5, 1e-4 x |expected|);
+ * a case PyTorch computed in float32 ("float32" in the manifest), within
+ * its "ulps" ULPs of PyTorch's float (0: the same float, but for the sign
+ * of a zero).
  *
  *     test_oracle [CASES_DIR]
  *
@@ -195,9 +198,12 @@ static sn_tensor *build_node(sn_graph *g, const cJSON *node, sn_tensor **in, int
     static const struct {
         const char *name;
         int inputs; /* -1: one or more */
-    } arity[] = {{"conv2d", 2}, {"bias_add", 2}, {"add", 2},      {"maximum", 2}, {"add_n", -1},
-                 {"matmul", 2}, {"max_pool", 1}, {"avg_pool", 1}, {"reshape", 1}, {"lrn", 1},
-                 {"relu", 1},   {"relu6", 1},    {"sigmoid", 1},  {"tanh", 1},    {"softmax", 1}};
+    } arity[] = {{"conv2d", 2},    {"bias_add", 2}, {"add", 2},          {"maximum", 2},
+                 {"add_n", -1},    {"matmul", 2},   {"max_pool", 1},     {"avg_pool", 1},
+                 {"reshape", 1},   {"lrn", 1},      {"relu", 1},         {"relu6", 1},
+                 {"sigmoid", 1},   {"tanh", 1},     {"softmax", 1},      {"multiply", 2},
+                 {"subtract", 2},  {"swish", 1},    {"hard_sigmoid", 1}, {"hard_swish", 1},
+                 {"leaky_relu", 1}};
     size_t k = 0, n_ops = sizeof arity / sizeof arity[0];
     while (k < n_ops && strcmp(arity[k].name, op) != 0) k++;
     if (k == n_ops) return complain(p, "unknown op \"%s\"", op), NULL;
@@ -233,6 +239,15 @@ static sn_tensor *build_node(sn_graph *g, const cJSON *node, sn_tensor **in, int
             return complain(p, "lrn without depth_radius, bias, alpha and beta"), NULL;
         return sn_lrn(g, in[0], (int)a, (float)b, (float)c, (float)d, NULL);
     }
+    if (strcmp(op, "leaky_relu") == 0) {
+        if (!number_field(node, "alpha", &a)) return complain(p, "leaky_relu without alpha"), NULL;
+        return sn_leaky_relu(g, in[0], (float)a, NULL);
+    }
+    if (strcmp(op, "multiply") == 0) return sn_multiply(g, in[0], in[1], NULL);
+    if (strcmp(op, "subtract") == 0) return sn_subtract(g, in[0], in[1], NULL);
+    if (strcmp(op, "swish") == 0) return sn_swish(g, in[0], NULL);
+    if (strcmp(op, "hard_sigmoid") == 0) return sn_hard_sigmoid(g, in[0], NULL);
+    if (strcmp(op, "hard_swish") == 0) return sn_hard_swish(g, in[0], NULL);
     if (strcmp(op, "bias_add") == 0) return sn_bias_add(g, in[0], in[1], NULL);
     if (strcmp(op, "add") == 0) return sn_add(g, in[0], in[1], NULL);
     if (strcmp(op, "maximum") == 0) return sn_maximum(g, in[0], in[1], NULL);
@@ -311,10 +326,12 @@ static void format_position(const sn_shape *shape, int64_t i, char *buf, size_t 
     format_shape(&at, buf, size);
 }
 
-/* Compares one fetched output with PyTorch's; prints the first mismatches.
- * Returns the number of values out of tolerance (or 1 for a wrong shape). */
+/* Compares one fetched output with PyTorch's, within `ulps` ULPs of its
+ * float if ulps >= 0 (a float32 case), else within the default tolerance;
+ * prints the first mismatches. Returns the number of values out of
+ * tolerance (or 1 for a wrong shape). */
 static size_t compare(const char *what, const sn_output *got, const float *expected,
-                      const sn_shape *shape) {
+                      const sn_shape *shape, double ulps) {
     char want[128], have[128];
     format_shape(shape, want, sizeof want);
     format_shape(&got->shape, have, sizeof have);
@@ -329,7 +346,9 @@ static size_t compare(const char *what, const sn_output *got, const float *expec
     for (int64_t i = 0; i < n; i++) {
         double e = expected[i], v = got->data[i], diff = fabs(v - e);
         double tol = fmax(ABS_TOLERANCE, REL_TOLERANCE * fabs(e));
-        if (diff / tol > closest_ratio) {
+        if (ulps >= 0) /* one ULP of expected[i]: the gap above its magnitude */
+            tol = ulps * ((double)nextafterf(fabsf(expected[i]), INFINITY) - fabs(e));
+        if (tol > 0 && diff / tol > closest_ratio) {
             closest_ratio = diff / tol;
             snprintf(closest_what, sizeof closest_what, "%s, flat %lld", what, (long long)i);
         }
@@ -371,6 +390,7 @@ struct case_state {
     float *expected[8];
     sn_shape expected_shape[8];
     size_t fetch_count;
+    double ulps; /* a float32 case's; -1 for the default tolerance */
 };
 
 static void free_state(struct case_state *s) {
@@ -459,7 +479,7 @@ static bool run_once(sn_session *session, const struct case_state *s, const sn_f
         char what[320];
         snprintf(what, sizeof what, "case %s, %s, output %zu (%s)", s->name, setting, i,
                  sn_tensor_name(s->fetches[i]));
-        bad += compare(what, &out[i], expected[i], &shapes[i]);
+        bad += compare(what, &out[i], expected[i], &shapes[i], s->ulps);
     }
     runs_checked++;
     if (bad) return complain(p, "outputs differ from PyTorch's (%s; see above)", setting);
@@ -511,7 +531,9 @@ static void test_case(void **state) {
     double max_batch = 0;
     number_field(c->json, "max_batch", &max_batch);
     struct problem p = {{0}, false};
-    struct case_state s = {.name = c->name};
+    struct case_state s = {.name = c->name, .ulps = -1};
+    if (bool_field(c->json, "float32") && !number_field(c->json, "ulps", &s.ulps))
+        fail_msg("case %s: a float32 case without ulps", c->name);
     char path[4096];
     int count = cJSON_GetArraySize(nodes);
 

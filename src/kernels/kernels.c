@@ -13,6 +13,9 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
 #define SN_VUNARY_KERNEL(isa_, op_, fn) [isa_].f32_##op_ = fn,
 #include "kernels/f32-vunary.inc"
 #undef SN_VUNARY_KERNEL
+#define SN_VLRELU_KERNEL(isa_, fn) [isa_].f32_leaky_relu = fn,
+#include "kernels/f32-vlrelu.inc"
+#undef SN_VLRELU_KERNEL
 #define SN_VBINARY_KERNELS(isa_, op_, same_, scalar_, row_)                                        \
     [isa_].f32_binary[op_] = {.same = same_, .scalar = scalar_, .row = row_},
 #include "kernels/f32-vbinary.inc"

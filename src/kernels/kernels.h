@@ -16,24 +16,35 @@
 #include "pack/pack.h"
 #include "scopenn.h"
 
-/* y[i] = f(x[i]) for i < n; x and y may be equal. relu (max(x, 0)) and
- * relu6 (min(max(x, 0), 6)) give the reference's floats bit for bit (NaN
- * stays NaN, -0 stays -0); sigmoid (1 / (1 + exp(-x)), 0 or 1 where exp
- * overflows, never NaN for a number) and tanh come within a few ULP of the
- * reference's libm. */
+/* y[i] = f(x[i]) for i < n; x and y may be equal. relu (max(x, 0)),
+ * relu6 (min(max(x, 0), 6)), hard_sigmoid and hard_swish (their float
+ * formulas: sn_f32_unary_ref) give the reference's floats bit for bit (any
+ * NaN for a NaN, -0 stays -0); sigmoid (1 / (1 + exp(-x)), 0 or 1 where
+ * exp overflows, never NaN for a number), swish (x times the kernel set's
+ * own sigmoid, to the bit: elementwise_tester checks it) and tanh come
+ * within a few ULP of the reference's libm. */
 typedef void (*sn_f32_vunary_fn)(size_t n, const float *x, float *y);
 
-/* Binary elementwise kernels, op = add or maximum, as the reference
- * sn_f32_binary_ref computes them (maximum: a > b ? a : b, and a NaN
+/* Leaky relu: y[i] = x[i] < 0 ? alpha * x[i] : x[i] for i < n, any alpha,
+ * as sn_f32_leaky_relu_ref bit for bit (any NaN for a NaN; NaN and -0 pass
+ * through). x and y may be equal. */
+typedef void (*sn_f32_vlrelu_fn)(size_t n, const float *x, float alpha, float *y);
+
+/* Binary elementwise kernels, op = add, maximum, subtract, multiply or
+ * reversed subtract (b - a), as the reference sn_f32_binary_ref computes
+ * them, bit for bit (any NaN for a NaN; maximum: a > b ? a : b, and a NaN
  * operand gives NaN). y may equal a (or b, for the same-shape kernel).
  *   same shape:       y[i] = a[i] op b[i], i < n
  *   scalar:           y[i] = a[i] op b, i < n
  *   trailing vector:  y[r * channels + c] = a[r * channels + c] op b[c],
  *                     r < rows, c < channels (TensorFlow's BiasAdd)
- * Maximum is commutative except for the sign of a zero result (max(-0, +0)
- * is +0, max(+0, -0) is -0) and which of two NaNs comes out: the session
- * passes `b op a[i]` to the scalar and trailing-vector kernels as
- * `a[i] op b`, and accepts that difference. */
+ * With the scalar or the vector first, the session passes `b op a[i]` to
+ * the scalar and trailing-vector kernels as `a[i] op' b`: op' is op for
+ * add and multiply (commutative to the bit, but for which of two NaNs comes
+ * out), reversed subtract for subtract (and the reverse), and maximum for
+ * maximum, which is commutative except for the sign of a zero result
+ * (max(-0, +0) is +0, max(+0, -0) is -0) and which of two NaNs comes out:
+ * the session accepts that difference. */
 typedef void (*sn_f32_vbinary_fn)(size_t n, const float *a, const float *b, float *y);
 typedef void (*sn_f32_vbinaryc_fn)(size_t n, const float *a, float b, float *y);
 typedef void (*sn_f32_vbinaryrow_fn)(size_t rows, size_t channels, const float *a, const float *b,
@@ -206,6 +217,9 @@ struct sn_conv_config {
 #define SN_VUNARY_KERNEL(isa, op, fn) void fn(size_t n, const float *x, float *y);
 #include "kernels/f32-vunary.inc"
 #undef SN_VUNARY_KERNEL
+#define SN_VLRELU_KERNEL(isa, fn) void fn(size_t n, const float *x, float alpha, float *y);
+#include "kernels/f32-vlrelu.inc"
+#undef SN_VLRELU_KERNEL
 #define SN_VBINARY_KERNELS(isa, op, same, scalar, row)                                             \
     void same(size_t, const float *, const float *, float *);                                      \
     void scalar(size_t, const float *, float, float *);                                            \
@@ -237,6 +251,8 @@ struct sn_conv_config {
 struct sn_kernels {
     sn_isa isa;
     sn_f32_vunary_fn f32_relu, f32_relu6, f32_sigmoid, f32_tanh;
+    sn_f32_vunary_fn f32_swish, f32_hard_sigmoid, f32_hard_swish;
+    sn_f32_vlrelu_fn f32_leaky_relu;
     struct sn_vbinary_kernels f32_binary[SN_BINARY_OP_COUNT]; /* by sn_binary_op */
     sn_f32_softmax_fn f32_softmax;
     sn_f32_pool_fn f32_max_pool, f32_avg_pool;

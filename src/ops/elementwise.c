@@ -15,6 +15,7 @@ static void pieces(void *context, size_t begin, size_t count) {
     size_t first = begin * t->unit, end = (begin + count) * t->unit;
     size_t n = (end < t->total ? end : t->total) - first, at = first * t->width;
     if (t->unary) t->unary(n, t->a + at, t->y + at);
+    if (t->lrelu) t->lrelu(n, t->a + at, t->c, t->y + at);
     if (t->same) t->same(n, t->a + at, t->b + at, t->y + at);
     if (t->scalar) t->scalar(n, t->a + at, t->c, t->y + at);
     if (t->row) t->row(n, t->width, t->a + at, t->b, t->y + at);
@@ -70,11 +71,21 @@ static void broadcast_strides(const sn_shape *in, const sn_shape *out, int64_t *
     }
 }
 
+/* The op that gives `a op b` as `b op' a` (see kernels.h on maximum). */
+static sn_binary_op swapped(sn_binary_op op) {
+    switch (op) {
+    case SN_BINARY_SUB: return SN_BINARY_RSUB;
+    case SN_BINARY_RSUB: return SN_BINARY_SUB;
+    default: return op; /* add, multiply, maximum */
+    }
+}
+
 void sn_binary_run(const struct sn_exec *x, const struct sn_node *n, sn_binary_op op) {
     const struct sn_value *in0 = &x->values[n->inputs[0]], *in1 = &x->values[n->inputs[1]];
     const struct sn_value *out = &x->values[n->out];
     size_t count = sn_value_count(x, n->out), inner_a = 0, inner_b = 0;
     const struct sn_vbinary_kernels *k = &x->kernels->f32_binary[op];
+    const struct sn_vbinary_kernels *ks = &x->kernels->f32_binary[swapped(op)];
     const float *a = in0->data, *b = in1->data;
     struct sn_elementwise e = {.a = a, .b = b, .y = (float *)out->data, .total = count, .width = 1};
     enum operand_kind ka = operand_kind(&in0->shape, &out->shape, count, &inner_a);
@@ -84,11 +95,11 @@ void sn_binary_run(const struct sn_exec *x, const struct sn_node *n, sn_binary_o
     } else if (ka == OPERAND_FULL && kb == OPERAND_SCALAR) {
         e.scalar = k->scalar, e.c = b[0];
     } else if (ka == OPERAND_SCALAR && kb == OPERAND_FULL) {
-        e.scalar = k->scalar, e.a = b, e.c = a[0]; /* see kernels.h on max */
+        e.scalar = ks->scalar, e.a = b, e.c = a[0];
     } else if (ka == OPERAND_FULL && kb == OPERAND_ROW) {
         e.row = k->row, e.width = inner_b, e.total = count / inner_b;
     } else if (ka == OPERAND_ROW && kb == OPERAND_FULL) {
-        e.row = k->row, e.a = b, e.b = a, e.width = inner_a;
+        e.row = ks->row, e.a = b, e.b = a, e.width = inner_a;
         e.total = count / inner_a;
     } else {
         int64_t as[SN_MAX_RANK], bs[SN_MAX_RANK];

@@ -14,12 +14,13 @@
  * `softmax` see their rows as one flat run (width 1). */
 struct sn_elementwise {
     sn_f32_vunary_fn unary;
+    sn_f32_vlrelu_fn lrelu;
     sn_f32_vbinary_fn same;
     sn_f32_vbinaryc_fn scalar;
     sn_f32_vbinaryrow_fn row;
     sn_f32_softmax_fn softmax;
     const float *a, *b; /* b: the second operand (row: the vector) */
-    float c;            /* scalar: the scalar operand */
+    float c;            /* scalar: the scalar operand; lrelu: alpha */
     float *y;
     size_t total, width, unit;
 };
@@ -30,9 +31,10 @@ void sn_elementwise_run(const struct sn_exec *x, struct sn_elementwise *e);
 /* Runs the unary kernel `fn` over the node's input into its output. */
 void sn_unary_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_vunary_fn fn);
 
-/* Add or Maximum: the kernel set's kernels for the same shape, a scalar
- * operand or a trailing vector (either side); the reference for any other
- * broadcast. */
+/* A binary op (add, maximum, subtract, multiply): the kernel set's
+ * kernels for the same shape, a scalar operand or a trailing vector
+ * (either side: with it first, the kernels of the op with its operands
+ * swapped, b - a for a - b); the reference for any other broadcast. */
 void sn_binary_run(const struct sn_exec *x, const struct sn_node *n, sn_binary_op op);
 
 /* NumPy broadcasting; -1 broadcasts with 1 and takes a known size. */

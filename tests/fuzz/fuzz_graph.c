@@ -34,14 +34,16 @@
  * and the reference stays off the path under test.
  *
  * Tolerances, given the same inputs:
- *  - relu, relu6, add, maximum, bias_add, add_n, max/avg pool, reshape,
- *    concat and LRN: the reference's floats bit for bit (any NaN for a
- *    NaN). The kernels promise it (elementwise_tester, pool_tester compare
- *    bits; LRN and AddN run the reference code on every kernel set; concat
- *    and reshape copy).
- *  - sigmoid, tanh, softmax: max(FLT_MIN, rel x |reference|) with rel 4,
- *    3 and 6 + 2 cols ULP, as elementwise_tester (SLEEF against libm, a
- *    sum in another order); an infinite reference must be matched exactly.
+ *  - relu, relu6, hard_sigmoid, hard_swish, leaky_relu, add, subtract,
+ *    multiply, maximum, bias_add, add_n, max/avg pool, reshape, concat and
+ *    LRN: the reference's floats bit for bit (any NaN for a NaN). The
+ *    kernels promise it (elementwise_tester, pool_tester compare bits; LRN
+ *    and AddN run the reference code on every kernel set; concat and
+ *    reshape copy).
+ *  - sigmoid, swish, tanh, softmax: max(FLT_MIN, rel x |reference|) with
+ *    rel 4, 4, 3 and 6 + 2 cols ULP, as elementwise_tester (SLEEF against
+ *    libm, a sum in another order); an infinite reference must be matched
+ *    exactly.
  *  - a conv2d/matmul group of n terms per output (kh kw ic or k, plus a
  *    bias or an addend): two sums of the same n terms in different orders
  *    differ by at most 2 n eps x the sum of their |terms| ("mag", computed
@@ -199,16 +201,40 @@ enum kind {
     K_RESHAPE,
     K_LRN,
     K_CONCAT,
+    K_MUL,
+    K_SUB,
+    K_SWISH,
+    K_HARD_SIGMOID,
+    K_HARD_SWISH,
+    K_LEAKY_RELU,
 };
 
 static const char *const kind_names[] = {
-    [K_INPUT] = "placeholder", [K_VAR] = "variable",    [K_CONST] = "scalar",
-    [K_ADD] = "add",           [K_MAXIMUM] = "maximum", [K_BIAS_ADD] = "bias_add",
-    [K_ADD_N] = "add_n",       [K_RELU] = "relu",       [K_RELU6] = "relu6",
-    [K_SIGMOID] = "sigmoid",   [K_TANH] = "tanh",       [K_SOFTMAX] = "softmax",
-    [K_MATMUL] = "matmul",     [K_CONV2D] = "conv2d",   [K_MAX_POOL] = "max_pool",
-    [K_AVG_POOL] = "avg_pool", [K_RESHAPE] = "reshape", [K_LRN] = "lrn",
+    [K_INPUT] = "placeholder",
+    [K_VAR] = "variable",
+    [K_CONST] = "scalar",
+    [K_ADD] = "add",
+    [K_MAXIMUM] = "maximum",
+    [K_BIAS_ADD] = "bias_add",
+    [K_ADD_N] = "add_n",
+    [K_RELU] = "relu",
+    [K_RELU6] = "relu6",
+    [K_SIGMOID] = "sigmoid",
+    [K_TANH] = "tanh",
+    [K_SOFTMAX] = "softmax",
+    [K_MATMUL] = "matmul",
+    [K_CONV2D] = "conv2d",
+    [K_MAX_POOL] = "max_pool",
+    [K_AVG_POOL] = "avg_pool",
+    [K_RESHAPE] = "reshape",
+    [K_LRN] = "lrn",
     [K_CONCAT] = "concat",
+    [K_MUL] = "multiply",
+    [K_SUB] = "subtract",
+    [K_SWISH] = "swish",
+    [K_HARD_SIGMOID] = "hard_sigmoid",
+    [K_HARD_SWISH] = "hard_swish",
+    [K_LEAKY_RELU] = "leaky_relu",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -296,6 +322,12 @@ static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
     case K_RESHAPE: return sn_reshape(g, in[0], n->target, NULL);
     case K_LRN: return sn_lrn(g, in[0], n->radius, n->bias, n->alpha, n->beta, NULL);
     case K_CONCAT: return sn_concat(g, in, (size_t)n->nin, n->axis, NULL);
+    case K_MUL: return sn_multiply(g, in[0], in[1], NULL);
+    case K_SUB: return sn_subtract(g, in[0], in[1], NULL);
+    case K_SWISH: return sn_swish(g, in[0], NULL);
+    case K_HARD_SIGMOID: return sn_hard_sigmoid(g, in[0], NULL);
+    case K_HARD_SWISH: return sn_hard_swish(g, in[0], NULL);
+    case K_LEAKY_RELU: return sn_leaky_relu(g, in[0], n->alpha, NULL);
     default: return NULL;
     }
 }
@@ -402,17 +434,25 @@ static int64_t known_elements(const sn_shape *s, bool *batch) {
     return n;
 }
 
+/* The kind byte picks one of 9 (it picked one of the first 5 before
+ * swish joined: see generators[]); leaky relu reads its alpha's byte. */
 static bool gen_unary(struct fuzz *f, struct node *n) {
-    static const enum kind unary[] = {K_RELU, K_RELU6, K_SIGMOID, K_TANH, K_SOFTMAX};
-    n->kind = unary[byte(&f->r) % 5];
+    static const enum kind unary[] = {K_RELU,  K_RELU6,        K_SIGMOID,    K_TANH,      K_SOFTMAX,
+                                      K_SWISH, K_HARD_SIGMOID, K_HARD_SWISH, K_LEAKY_RELU};
+    static const float alphas[] = {0.2f, 0.01f, 0.0f, -0.5f, 1.5f, 1e-20f, 1e-40f, NAN};
+    n->kind = unary[byte(&f->r) % 9];
+    if (n->kind == K_LEAKY_RELU) n->alpha = alphas[byte(&f->r) % 8];
     n->in[0] = f->cur, n->nin = 1;
     return true;
 }
 
-/* add, maximum: the other operand of the same shape, a scalar, a trailing
- * vector, a broadcast shape, an earlier op, or the chain's end itself. */
+/* maximum, add, multiply, subtract (the kind byte modulo 4; it picked one
+ * of the first 2 by its bit 0 before multiply joined: see generators[]):
+ * the other operand of the same shape, a scalar, a trailing vector, a
+ * broadcast shape, an earlier op, or the chain's end itself. */
 static bool gen_binary(struct fuzz *f, struct node *n) {
-    n->kind = byte(&f->r) % 2 ? K_ADD : K_MAXIMUM;
+    static const enum kind binary[] = {K_MAXIMUM, K_ADD, K_MUL, K_SUB};
+    n->kind = binary[byte(&f->r) % 4];
     const sn_shape s = f->nodes[f->cur].shape;
     int other;
     switch (byte(&f->r) % 6) {
@@ -729,7 +769,14 @@ static bool gen_concat(struct fuzz *f, struct node *n) {
 /* The op byte picks one, modulo their count: a generator added changes
  * what the bytes of tests/fuzz/corpus-graph and regress-graph mean. When
  * concat joined, their op bytes were re-encoded (b % 10 -> b' % 11, bit 7
- * kept) and FUZZ_GRAPH_DUMP showed the same graphs before and after. */
+ * kept) and FUZZ_GRAPH_DUMP showed the same graphs before and after. New
+ * ops join an existing generator's choice instead where they can, which
+ * re-encodes fewer bytes: when multiply, subtract, swish, hard_sigmoid,
+ * hard_swish and leaky relu joined gen_unary and gen_binary, their kind
+ * bytes became b % 5 (unary) and b & ~2 (binary), which mean the same
+ * under the old choice (b % 5, b % 2) and the new (b % 9, b % 4): 4 bytes
+ * of 2 regressions changed, and FUZZ_GRAPH_DUMP showed the same graphs for
+ * all 41 files before and after. */
 static bool (*const generators[])(struct fuzz *, struct node *) = {
     gen_unary, gen_binary, gen_bias_add, gen_add_n, gen_matmul, gen_conv,
     gen_conv,  gen_pool,   gen_reshape,  gen_lrn,   gen_concat,
@@ -998,7 +1045,8 @@ static bool agree(const struct fuzz *f, const struct config *cfg, int i, size_t 
         return fabs((double)got - (double)want) <= tol;
     }
     switch (n->kind) {
-    case K_SIGMOID: return near(got, want, FLT_MIN, 4 * FLT_EPSILON);
+    case K_SIGMOID:
+    case K_SWISH: return near(got, want, FLT_MIN, 4 * FLT_EPSILON);
     case K_TANH: return near(got, want, FLT_MIN, 3 * FLT_EPSILON);
     case K_SOFTMAX: {
         double cols = (double)out_shape->dims[out_shape->rank - 1];
@@ -1076,6 +1124,7 @@ static void dump(const struct fuzz *f) {
         if (n->kind == K_LRN)
             fprintf(stderr, " radius %d bias %g alpha %g beta %g", n->radius, (double)n->bias,
                     (double)n->alpha, (double)n->beta);
+        if (n->kind == K_LEAKY_RELU) fprintf(stderr, " alpha %g", (double)n->alpha);
         if (!is_leaf(n) && !n->fetched)
             fprintf(stderr, "%s", grouped(f, i) ? " (fused, unfetched)" : " (unfetched)");
         fprintf(stderr, "\n");

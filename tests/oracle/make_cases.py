@@ -20,7 +20,10 @@ and LRN is tf.nn.local_response_normalization, not torch's LocalResponseNorm
 (which divides alpha by the window size and pads differently).
 
 The reference is computed in float64 from the float32 values written to the
-file, so it is exact to well within the test's tolerance. Everything is
+file, so it is exact to well within the test's tolerance. A case made with
+float32=True is computed by PyTorch in float32 instead, its own kernels'
+floats, and the manifest gives the ULPs scopenn's may be from each
+("ulps": 0 is the same float). Everything is
 seeded (torch.manual_seed per case, from the case's name): the same torch
 gives the same files.
 
@@ -59,12 +62,14 @@ class Case:
     its attributes; ops take their inputs by id. The node list goes into the
     manifest as is: keys starting with "_" are for this script only."""
 
-    def __init__(self, name, description):
+    def __init__(self, name, description, float32=False, ulps=0):
         self.name = name
         self.description = description
         self.nodes = []
         self.outputs = []
         self.max_batch = 0
+        self.float32 = float32
+        self.ulps = ulps
 
     def _add(self, op, inputs=(), **attrs):
         node = {"id": "n%d" % len(self.nodes), "op": op}
@@ -113,6 +118,15 @@ class Case:
     def maximum(self, a, b):
         return self._add("maximum", [a, b])
 
+    def multiply(self, a, b):
+        return self._add("multiply", [a, b])
+
+    def subtract(self, a, b):
+        return self._add("subtract", [a, b])
+
+    def leaky_relu(self, x, alpha):
+        return self._add("leaky_relu", [x], alpha=f32(alpha))
+
     def add_n(self, *xs):
         return self._add("add_n", xs)
 
@@ -133,7 +147,8 @@ class Case:
                          beta=f32(beta))
 
     def unary(self, op, x):
-        assert op in ("relu", "relu6", "sigmoid", "tanh", "softmax")
+        assert op in ("relu", "relu6", "sigmoid", "tanh", "softmax", "swish", "hard_sigmoid",
+                      "hard_swish")
         return self._add(op, [x])
 
     def fetch(self, *ids):
@@ -164,8 +179,8 @@ class Case:
 CASES = []
 
 
-def case(name, description):
-    c = Case(name, description)
+def case(name, description, float32=False, ulps=0):
+    c = Case(name, description, float32, ulps)
     CASES.append(c)
     return c
 
@@ -318,6 +333,51 @@ s = c.add(c.input([3, 7, 5]), c.input([3, 7, 5], tensor="input2"))
 c.fetch(c.add(s, c.scalar(0.75)))
 c = case("add_matrix_column", "add of [5,6] and a variable [5,1]")
 c.fetch(c.add(c.input([5, 6]), c.var("net/column", [5, 1])))
+
+# Mul and Sub, broadcast as add; the activations of MobileNetV3 and
+# EfficientNet (PyTorch's Hardsigmoid, Hardswish, SiLU) and LeakyReLU.
+c = case("multiply_scale", "[2,5,7,3] times a variable [3] and a scalar, both orders")
+x = c.input([2, 5, 7, 3], scale=4.0)
+s = c.var("net/scale", [3])
+c.fetch(c.multiply(x, s), c.multiply(s, x), c.multiply(x, c.scalar(-1.5)),
+        c.multiply(c.scalar(0.25), x))
+c = case("multiply_broadcast", "[2,4,4,6] times [2,1,1,6] (a squeeze-excite scale), same shape")
+x = c.input([2, 4, 4, 6])
+c.fetch(c.multiply(x, c.input([2, 1, 1, 6], tensor="input2")), c.multiply(x, x))
+c = case("subtract_both_orders", "[2,5,7,3] minus a variable [3], a scalar; and from them")
+x = c.input([2, 5, 7, 3])
+m = c.var("net/mean", [3])
+c.fetch(c.subtract(x, m), c.subtract(m, x), c.subtract(x, c.scalar(0.5)),
+        c.subtract(c.scalar(1.0), x))
+c = case("subtract_broadcast", "[4,1,3] minus [5,1] -> [4,5,3]; x - x")
+x = c.input([4, 1, 3])
+c.fetch(c.subtract(x, c.input([5, 1], tensor="input2")), c.subtract(x, x))
+for op in ("swish", "hard_sigmoid", "hard_swish"):
+    c = case("unary_" + op, "%s on [2,5,7,3], values in about [-16, 16]" % op)
+    c.fetch(c.unary(op, c.input([2, 5, 7, 3], scale=4.0)))
+c = case("leaky_relu", "leaky relu with TensorFlow's alpha 0.2 and PyTorch's 0.01 on [3,7,5]")
+x = c.input([3, 7, 5], scale=2.0)
+c.fetch(c.leaky_relu(x, 0.2), c.leaky_relu(x, 0.01))
+c = case("hard_swish_block", "MobileNetV3's bneck tail: x * hard_sigmoid(conv(x)) (squeeze-excite)")
+x = c.input([1, 6, 6, 8], scale=3.0)
+c.fetch(c.unary("hard_swish", c.multiply(x, c.unary("hard_sigmoid", c.conv_layer(
+    x, "net/se", 1, 8, 8)))))
+# PyTorch's own float32 results: hard_sigmoid and hard_swish within 1 ULP
+# (scopenn multiplies by 1/6 rounded where PyTorch divides by 6), the
+# exact ones exactly, swish within 4 (PyTorch's x / (1 + exp(-x)), SLEEF's
+# exp on both sides).
+for op in ("hard_sigmoid", "hard_swish"):
+    c = case("float32_" + op, "PyTorch's float32 %s on 4096 values in about [-8, 8]" % op,
+             float32=True, ulps=1)
+    c.fetch(c.unary(op, c.input([4096], scale=3.0)))
+c = case("float32_swish", "PyTorch's float32 SiLU on 4096 values in about [-24, 24]",
+         float32=True, ulps=4)
+c.fetch(c.unary("swish", c.input([4096], scale=8.0)))
+c = case("float32_exact", "PyTorch's float32 mul, sub and leaky relu: the same floats",
+         float32=True, ulps=0)
+x = c.input([16, 33], scale=3.0)
+y = c.input([33], tensor="input2")
+c.fetch(c.multiply(x, y), c.subtract(y, x), c.leaky_relu(x, 0.2), c.leaky_relu(x, 0.01))
 
 c = case("maximum_scalar", "maximum of [2,5,7,3] and a scalar, both orders")
 x = c.input([2, 5, 7, 3])
@@ -506,7 +566,7 @@ def evaluate(c, values):
         elif op == "variable":
             v = values[n["name"]]
         elif op == "scalar":
-            v = torch.tensor(n["value"], dtype=F64)
+            v = torch.tensor(n["value"], dtype=F32 if c.float32 else F64)
         elif op == "conv2d":
             v = conv2d(ins[0], ins[1], n["strides"], n["padding"], n["dilations"])
         elif op == "bias_add":
@@ -516,6 +576,12 @@ def evaluate(c, values):
             v = ins[0] + ins[1]
         elif op == "maximum":
             v = torch.maximum(ins[0], ins[1])
+        elif op == "multiply":
+            v = ins[0] * ins[1]
+        elif op == "subtract":
+            v = ins[0] - ins[1]
+        elif op == "leaky_relu":
+            v = F.leaky_relu(ins[0], n["alpha"])
         elif op == "add_n":
             v = ins[0]
             for other in ins[1:]:
@@ -543,6 +609,12 @@ def evaluate(c, values):
             v = torch.tanh(ins[0])
         elif op == "softmax":
             v = torch.softmax(ins[0], dim=-1)
+        elif op == "swish":
+            v = F.silu(ins[0])
+        elif op == "hard_sigmoid":
+            v = F.hardsigmoid(ins[0])
+        elif op == "hard_swish":
+            v = F.hardswish(ins[0])
         else:
             raise ValueError("case %s: unknown op %s" % (c.name, op))
         t[n["id"]] = v
@@ -582,7 +654,7 @@ def main(argv):
     for c in CASES:
         assert c.outputs, c.name
         values = source_values(c)
-        t = evaluate(c, values)
+        t = evaluate(c, dict((k, v.to(F32)) for k, v in values.items()) if c.float32 else values)
         tensors = dict((k, v) for k, v in values.items() if "/" in k)  # variables first
         tensors.update((k, v) for k, v in values.items() if "/" not in k)  # then inputs
         for i, o in enumerate(c.outputs):
@@ -593,9 +665,11 @@ def main(argv):
         write_safetensors(os.path.join(out, file), tensors, {"case": c.name,
                                                              "generator": "make_cases.py"})
         nodes = [dict((k, v) for k, v in n.items() if not k.startswith("_")) for n in c.nodes]
-        manifest["cases"].append({"name": c.name, "description": c.description, "file": file,
-                                  "max_batch": c.max_batch, "nodes": nodes,
-                                  "outputs": c.outputs})
+        entry = {"name": c.name, "description": c.description, "file": file,
+                 "max_batch": c.max_batch, "nodes": nodes, "outputs": c.outputs}
+        if c.float32:
+            entry.update(float32=True, ulps=c.ulps)
+        manifest["cases"].append(entry)
     tmp = os.path.join(out, "manifest.json.tmp")
     with open(tmp, "w") as f:
         json.dump(manifest, f, indent=1)

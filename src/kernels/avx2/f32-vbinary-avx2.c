@@ -1,13 +1,14 @@
-/* Add, subtract and maximum for AVX2: same shape, a scalar operand, a vector repeated
- * over rows (see sn_f32_vbinary_fn in kernels.h). Two vectors per step, the
- * tail with masked loads and stores: nothing is read or written past n. */
+/* Add, subtract, maximum, multiply and reversed subtract (b - a) for AVX2:
+ * same shape, a scalar operand, a vector repeated over rows (see
+ * sn_f32_vbinary_fn in kernels.h). Two vectors per step, the tail with
+ * masked loads and stores: nothing is read or written past n. */
 #include <immintrin.h>
 #include <stddef.h>
 
 #include "kernels/avx2/mask-avx2.h"
 #include "kernels/kernels.h"
 
-enum op { ADD, SUB, MAX };
+enum op { ADD, SUB, MAX, MUL, RSUB };
 
 /* The reference's maximum, bit for bit: a > b ? a : b, or a when a is NaN.
  * VMAXPS alone gives b when either is NaN (so a NaN b comes out, and equal
@@ -15,6 +16,8 @@ enum op { ADD, SUB, MAX };
 static inline __m256 apply(enum op op, __m256 a, __m256 b) {
     if (op == ADD) return _mm256_add_ps(a, b);
     if (op == SUB) return _mm256_sub_ps(a, b);
+    if (op == MUL) return _mm256_mul_ps(a, b);
+    if (op == RSUB) return _mm256_sub_ps(b, a);
     return _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
 }
 
@@ -60,3 +63,5 @@ static inline void row(enum op op, size_t rows, size_t channels, const float *a,
 SN_VBINARY_ENTRY_POINTS(ADD, add, avx2)
 SN_VBINARY_ENTRY_POINTS(SUB, sub, avx2)
 SN_VBINARY_ENTRY_POINTS(MAX, max, avx2)
+SN_VBINARY_ENTRY_POINTS(MUL, mul, avx2)
+SN_VBINARY_ENTRY_POINTS(RSUB, rsub, avx2)

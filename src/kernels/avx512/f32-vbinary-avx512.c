@@ -1,13 +1,13 @@
-/* Add, subtract and maximum for AVX-512F: same shape, a scalar operand, a vector
- * repeated over rows (see sn_f32_vbinary_fn in kernels.h). Two vectors per
- * step, the tail with masked loads and stores: nothing is read or written
- * past n. */
+/* Add, subtract, maximum, multiply and reversed subtract (b - a) for
+ * AVX-512F: same shape, a scalar operand, a vector repeated over rows (see
+ * sn_f32_vbinary_fn in kernels.h). Two vectors per step, the tail with
+ * masked loads and stores: nothing is read or written past n. */
 #include <immintrin.h>
 #include <stddef.h>
 
 #include "kernels/kernels.h"
 
-enum op { ADD, SUB, MAX };
+enum op { ADD, SUB, MAX, MUL, RSUB };
 
 /* The reference's maximum, bit for bit: a > b ? a : b, or a when a is NaN.
  * VMAXPS alone gives b when either is NaN (so a NaN b comes out, and equal
@@ -15,6 +15,8 @@ enum op { ADD, SUB, MAX };
 static inline __m512 apply(enum op op, __m512 a, __m512 b) {
     if (op == ADD) return _mm512_add_ps(a, b);
     if (op == SUB) return _mm512_sub_ps(a, b);
+    if (op == MUL) return _mm512_mul_ps(a, b);
+    if (op == RSUB) return _mm512_sub_ps(b, a);
     return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
 }
 
@@ -63,3 +65,5 @@ static inline void row(enum op op, size_t rows, size_t channels, const float *a,
 SN_VBINARY_ENTRY_POINTS(ADD, add, avx512)
 SN_VBINARY_ENTRY_POINTS(SUB, sub, avx512)
 SN_VBINARY_ENTRY_POINTS(MAX, max, avx512)
+SN_VBINARY_ENTRY_POINTS(MUL, mul, avx512)
+SN_VBINARY_ENTRY_POINTS(RSUB, rsub, avx512)

@@ -1,18 +1,28 @@
-/* relu6, sigmoid and tanh for NEON, one source for aarch64 and armv7; exp
- * and tanh from SLEEF's NEON functions (sleef-neon.h). Two vectors per
- * step, then one, then a tail of 1 to 3 floats through a 4-float buffer:
- * nothing is read or written past n.
+/* relu6, sigmoid, tanh, swish, hard_sigmoid and hard_swish for NEON, one
+ * source for aarch64 and armv7; exp and tanh from SLEEF's NEON functions
+ * (sleef-neon.h). Two vectors per step, then one, then a tail of 1 to 3
+ * floats through a 4-float buffer: nothing is read or written past n.
  *
  * relu6 compares (the bits, on armv7: ieee-neon.h) and selects, computing
  * nothing, so it gives the reference's floats on both (NaN and -0 pass
- * through). sigmoid is the reference's 1 / (1 + exp(-x)); aarch64 divides.
- * armv7 has no vector division: VRECPE, two VRECPS steps and one fused
- * Newton step come as close as the division (2.2 FLT_EPSILON worst against
- * libm on a sweep of [-104, 104], as on aarch64 and AVX2). Where the result
- * nears FLT_MIN (below 2^-125, x < -86.6) NEON would flush it to 0, or make
- * NaN of 1 / inf: those vectors divide in VFP. tanh on armv7 flushes
- * arguments and results below FLT_MIN to 0 (ieee-neon.h), within the
- * tests' FLT_MIN absolute threshold. */
+ * through). hard_sigmoid and hard_swish compute the reference's formulas
+ * operation by operation, so they give its floats too: x + 3 is never
+ * subnormal (a nonzero sum near 0 is a multiple of 2^-22), so neither is
+ * hard_sigmoid's result; hard_swish's x r and x r / 6 are not either once
+ * |x| >= 2^-102 (r >= 2 when |x| <= 1, and x is near -3 when r is small),
+ * so on armv7 a vector holding a tiny x, 0 < |x| < 2^-102, is done in
+ * plain C (ieee-neon.h). NaN stays NaN (any NaN, on armv7).
+ *
+ * sigmoid is the reference's 1 / (1 + exp(-x)); aarch64 divides. armv7 has
+ * no vector division: VRECPE, two VRECPS steps and one fused Newton step
+ * come as close as the division (2.2 FLT_EPSILON worst against libm on a
+ * sweep of [-104, 104], as on aarch64 and AVX2). Where the result nears
+ * FLT_MIN (below 2^-125, x < -86.6) NEON would flush it to 0, or make NaN
+ * of 1 / inf: those vectors divide in VFP. swish is x times that sigmoid,
+ * to the bit; in those vectors the product is taken in VFP too, as the
+ * sigmoid may be subnormal there. tanh on armv7 flushes arguments and
+ * results below FLT_MIN to 0 (ieee-neon.h), within the tests' FLT_MIN
+ * absolute threshold; so do swish's for x below FLT_MIN. */
 #include <arm_neon.h>
 #include <stddef.h>
 #include <string.h>
@@ -21,34 +31,74 @@
 #include "kernels/neon/ieee-neon.h"
 #include "kernels/neon/sleef-neon.h"
 
-enum op { RELU6, SIGMOID, TANH };
+enum op { RELU6, SIGMOID, TANH, SWISH, HARD_SIGMOID, HARD_SWISH };
 
-static inline float32x4_t sigmoid(float32x4_t x) {
-    const float32x4_t one = vdupq_n_f32(1.0f);
-    /* exp(-x) overflows to +inf for x < -88.7, giving 0, never NaN */
-    const float32x4_t d = vaddq_f32(one, sn_expf4_neon(vnegq_f32(x)));
-#if SN_ARCH_ARM64
-    return vdivq_f32(one, d);
-#else
-    /* The fused step's correction flushes to 0 once r < 2^-104 (x < -72),
-     * where the VRECPS steps alone stay within 3 FLT_EPSILON. */
+/* 1 + exp(-x): exp(-x) overflows to +inf for x < -88.7, giving a sigmoid
+ * of 0, never NaN */
+static inline float32x4_t denominator(float32x4_t x) {
+    return vaddq_f32(vdupq_n_f32(1.0f), sn_expf4_neon(vnegq_f32(x)));
+}
+
+#if SN_ARCH_ARM32
+/* 1 / d, d >= 1, in NEON. The fused step's correction flushes to 0 once
+ * r < 2^-104 (x < -72), where the VRECPS steps alone stay within 3
+ * FLT_EPSILON. */
+static inline float32x4_t reciprocal(float32x4_t d) {
     float32x4_t r = vrecpeq_f32(d);
     r = vmulq_f32(r, vrecpsq_f32(d, r));
     r = vmulq_f32(r, vrecpsq_f32(d, r));
-    r = vfmaq_f32(r, r, vfmsq_f32(one, d, r));
-    const uint32x4_t low = vcagtq_f32(d, vdupq_n_f32(0x1p125f)); /* 1 / d < 2^-125 */
+    return vfmaq_f32(r, r, vfmsq_f32(vdupq_n_f32(1.0f), d, r));
+}
+
+/* Whether 1 / d < 2^-125 in a lane: NEON would flush it, or 1 / inf */
+static inline int near_flt_min(float32x4_t d) {
+    const uint32x4_t low = vcagtq_f32(d, vdupq_n_f32(0x1p125f));
     const uint32x2_t any = vorr_u32(vget_low_u32(low), vget_high_u32(low));
-    if (vget_lane_u32(vpmax_u32(any, any), 0)) {
+    return vget_lane_u32(vpmax_u32(any, any), 0) != 0;
+}
+#endif
+
+static inline float32x4_t sigmoid(float32x4_t x) {
+    const float32x4_t d = denominator(x);
+#if SN_ARCH_ARM64
+    return vdivq_f32(vdupq_n_f32(1.0f), d);
+#else
+    if (near_flt_min(d)) {
         float q[4];
         vst1q_f32(q, d);
         for (int i = 0; i < 4; i++) q[i] = 1.0f / q[i];
-        r = vld1q_f32(q);
+        return vld1q_f32(q);
     }
-    return r;
+    return reciprocal(d);
 #endif
 }
 
+/* x * sigmoid(x), the sigmoid computed as sigmoid() does */
+static inline float32x4_t swish(float32x4_t x) {
+    const float32x4_t d = denominator(x);
+#if SN_ARCH_ARM64
+    return vmulq_f32(x, vdivq_f32(vdupq_n_f32(1.0f), d));
+#else
+    if (near_flt_min(d)) {
+        float q[4], v[4];
+        vst1q_f32(q, d);
+        vst1q_f32(v, x);
+        for (int i = 0; i < 4; i++) q[i] = v[i] * (1.0f / q[i]);
+        return vld1q_f32(q);
+    }
+    return vmulq_f32(x, reciprocal(d));
+#endif
+}
+
+/* min(max(x + 3, 0), 6): x + 3 is neither -0 nor subnormal, so VMAX and
+ * VMIN (FMAX and FMIN) compare as the reference; a NaN gives NaN */
+static inline float32x4_t relu6_x3(float32x4_t x) {
+    const float32x4_t r = vaddq_f32(x, vdupq_n_f32(3.0f));
+    return vminq_f32(vmaxq_f32(r, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f));
+}
+
 static inline float32x4_t apply(enum op op, float32x4_t x) {
+    const float32x4_t sixth = vdupq_n_f32(1.0f / 6.0f);
     switch (op) {
     case RELU6: {
         /* x < 0 ? 0 : (x > 6 ? 6 : x) */
@@ -57,24 +107,50 @@ static inline float32x4_t apply(enum op op, float32x4_t x) {
     }
     case SIGMOID: return sigmoid(x);
     case TANH: return sn_tanhf4_neon(x);
+    case SWISH: return swish(x);
+    /* the reference's float formulas, each operation rounded as there: no
+     * fused multiply-add */
+    case HARD_SIGMOID: return vmulq_f32(relu6_x3(x), sixth);
+    case HARD_SWISH: return vmulq_f32(vmulq_f32(x, relu6_x3(x)), sixth);
     }
     return x;
 }
 
+/* Whether these floats must be done in plain C: hard_swish's with a tiny
+ * one, on armv7 (see the top); never on aarch64. */
+static inline int in_plain_c(enum op op, float32x4_t a, float32x4_t b) {
+    return op == HARD_SWISH &&
+           sn_tiny_any_neon(sn_tiny_add_neon(sn_tiny_add_neon(sn_tiny_none_neon(), a), b));
+}
+
 static inline void unary(enum op op, size_t n, const float *x, float *y) {
     for (; n >= 8; n -= 8, x += 8, y += 8) {
-        const float32x4_t a = apply(op, vld1q_f32(x)), b = apply(op, vld1q_f32(x + 4));
+        const float32x4_t x0 = vld1q_f32(x), x1 = vld1q_f32(x + 4);
+        if (in_plain_c(op, x0, x1)) {
+            sn_f32_unary_ref(SN_UNARY_HARD_SWISH, 8, x, y);
+            continue;
+        }
+        const float32x4_t a = apply(op, x0), b = apply(op, x1);
         vst1q_f32(y, a);
         vst1q_f32(y + 4, b);
     }
     if (n >= 4) {
-        vst1q_f32(y, apply(op, vld1q_f32(x)));
+        const float32x4_t x0 = vld1q_f32(x);
+        if (in_plain_c(op, x0, x0))
+            sn_f32_unary_ref(SN_UNARY_HARD_SWISH, 4, x, y);
+        else
+            vst1q_f32(y, apply(op, x0));
         n -= 4, x += 4, y += 4;
     }
     if (n != 0) {
         float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
         memcpy(t, x, n * sizeof(float));
-        vst1q_f32(t, apply(op, vld1q_f32(t)));
+        const float32x4_t x0 = vld1q_f32(t);
+        if (in_plain_c(op, x0, x0)) {
+            sn_f32_unary_ref(SN_UNARY_HARD_SWISH, n, x, y);
+            return;
+        }
+        vst1q_f32(t, apply(op, x0));
         memcpy(y, t, n * sizeof(float));
     }
 }
@@ -84,3 +160,10 @@ void sn_f32_vsigmoid_ukernel__neonfma(size_t n, const float *x, float *y) {
     unary(SIGMOID, n, x, y);
 }
 void sn_f32_vtanh_ukernel__neonfma(size_t n, const float *x, float *y) { unary(TANH, n, x, y); }
+void sn_f32_vswish_ukernel__neonfma(size_t n, const float *x, float *y) { unary(SWISH, n, x, y); }
+void sn_f32_vhsigmoid_ukernel__neon(size_t n, const float *x, float *y) {
+    unary(HARD_SIGMOID, n, x, y);
+}
+void sn_f32_vhswish_ukernel__neon(size_t n, const float *x, float *y) {
+    unary(HARD_SWISH, n, x, y);
+}

@@ -1,6 +1,7 @@
 /* Where NEON parts from IEEE 754, which the reference kernels follow, and
- * how the exact NEON kernels (relu6, add, maximum, pools) keep the
- * reference's floats anyway.
+ * how the exact NEON kernels (relu6, hard_sigmoid, hard_swish, leaky relu,
+ * add, subtract, multiply, maximum, pools) keep the reference's floats
+ * anyway.
  *
  * aarch64: Advanced SIMD obeys FPCR like the scalar unit (IEEE, subnormals
  * kept, under Linux): nothing to do, and the helpers here are plain float
@@ -16,7 +17,11 @@
  * multiple of 2^-125, so any sum of them is zero or at least
  * 2^-125 > FLT_MIN, and stays a multiple of 2^-125 when rounded. Tiny
  * numbers are rare in real data; the check costs three integer
- * instructions per vector. Default NaN means a NaN result may lose its
+ * instructions per vector. A product of numbers that are not tiny may
+ * still fall below FLT_MIN (2^-70 x 2^-70): NEON flushes it to a zero,
+ * from two nonzero operands, which no IEEE product is, so that zero is
+ * marked tiny too (sn_tiny_mul_neon); any other NEON product of such
+ * numbers is IEEE's. Default NaN means a NaN result may lose its
  * payload: the reference's contract is "NaN", not which one.
  *
  * GCC (12) keeps IEEE semantics for vcgtq_f32, vcgeq_f32, vcleq_f32 and
@@ -45,6 +50,23 @@ static inline uint32x4_t sn_tiny_add_neon(uint32x4_t keys, float32x4_t x) {
     return vminq_u32(keys, vsubq_u32(twice, vdupq_n_u32(1)));
 #else
     (void)x;
+    return keys;
+#endif
+}
+
+/* Marks tiny, in `keys`, the lanes where NEON's y = a x b came out a zero
+ * from two nonzero operands: a product flushed to zero (above). Nothing on
+ * aarch64. */
+static inline uint32x4_t sn_tiny_mul_neon(uint32x4_t keys, float32x4_t a, float32x4_t b,
+                                          float32x4_t y) {
+#if SN_ARCH_ARM32
+    const uint32x4_t magnitude = vdupq_n_u32(0x7FFFFFFF);
+    const uint32x4_t nonzero = vandq_u32(vtstq_u32(vreinterpretq_u32_f32(a), magnitude),
+                                         vtstq_u32(vreinterpretq_u32_f32(b), magnitude));
+    const uint32x4_t flushed = vbicq_u32(nonzero, vtstq_u32(vreinterpretq_u32_f32(y), magnitude));
+    return vbicq_u32(keys, flushed); /* key 0: tiny */
+#else
+    (void)a, (void)b, (void)y;
     return keys;
 #endif
 }

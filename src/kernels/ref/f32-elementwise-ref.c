@@ -9,9 +9,14 @@ void sn_f32_binary_ref(sn_binary_op op, int rank, const int64_t *dims, const flo
     int64_t ia = 0, ib = 0;
     for (int64_t i = 0; i < total; i++) {
         float x = a[ia], y = b[ib];
-        out[i] = op == SN_BINARY_ADD   ? x + y
-                 : op == SN_BINARY_SUB ? x - y
-                                       : (x > y || x != x ? x : y);
+        switch (op) {
+        case SN_BINARY_ADD: out[i] = x + y; break;
+        case SN_BINARY_MAX: out[i] = x > y || x != x ? x : y; break;
+        case SN_BINARY_SUB: out[i] = x - y; break;
+        case SN_BINARY_MUL: out[i] = x * y; break;
+        case SN_BINARY_RSUB: out[i] = y - x; break;
+        default: break;
+        }
         /* the next index, odometer style, moving both operands along */
         for (int d = rank - 1; d >= 0; d--) {
             ia += as[d];
@@ -36,7 +41,15 @@ void sn_f32_add_n_ref(size_t n, size_t count, const float *const *inputs, float 
     }
 }
 
+/* min(max(x + 3, 0), 6), NaN passing through (x + 3 is never -0) */
+static float relu6_x3(float v) {
+    float r = v + 3.0f;
+    r = r < 0.0f ? 0.0f : r;
+    return r > 6.0f ? 6.0f : r;
+}
+
 void sn_f32_unary_ref(sn_unary_op op, size_t n, const float *x, float *y) {
+    const float sixth = 1.0f / 6.0f; /* rounded: 0x1.555556p-3 */
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         switch (op) {
@@ -44,8 +57,16 @@ void sn_f32_unary_ref(sn_unary_op op, size_t n, const float *x, float *y) {
         case SN_UNARY_RELU6: y[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); break;
         case SN_UNARY_SIGMOID: y[i] = 1.0f / (1.0f + expf(-v)); break;
         case SN_UNARY_TANH: y[i] = tanhf(v); break;
+        case SN_UNARY_SWISH: y[i] = v * (1.0f / (1.0f + expf(-v))); break;
+        case SN_UNARY_HARD_SIGMOID: y[i] = relu6_x3(v) * sixth; break;
+        case SN_UNARY_HARD_SWISH: y[i] = (v * relu6_x3(v)) * sixth; break;
+        default: break;
         }
     }
+}
+
+void sn_f32_leaky_relu_ref(size_t n, const float *x, float alpha, float *y) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
 }
 
 void sn_f32_softmax_ref(size_t rows, size_t cols, const float *x, float *y) {

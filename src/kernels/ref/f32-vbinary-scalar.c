@@ -28,3 +28,5 @@ static void row(sn_binary_op op, size_t rows, size_t channels, const float *a, c
 SN_VBINARY_ENTRY_POINTS(SN_BINARY_ADD, add, scalar)
 SN_VBINARY_ENTRY_POINTS(SN_BINARY_SUB, sub, scalar)
 SN_VBINARY_ENTRY_POINTS(SN_BINARY_MAX, max, scalar)
+SN_VBINARY_ENTRY_POINTS(SN_BINARY_MUL, mul, scalar)
+SN_VBINARY_ENTRY_POINTS(SN_BINARY_RSUB, rsub, scalar)

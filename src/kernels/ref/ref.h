@@ -69,8 +69,10 @@ void sn_f32_avg_pool_padded_ref(const sn_conv2d_geometry *g, int64_t pad_bottom,
  * where it broadcasts). */
 typedef enum sn_binary_op {
     SN_BINARY_ADD,
-    SN_BINARY_MAX,
-    SN_BINARY_SUB, /* a - b: no graph op yet; Strassen's sums in the session */
+    SN_BINARY_MAX,  /* a > b ? a : b, or a when a is NaN */
+    SN_BINARY_SUB,  /* a - b: Sub, and Strassen's sums */
+    SN_BINARY_MUL,  /* a x b */
+    SN_BINARY_RSUB, /* b - a: Sub with its scalar or vector operand first */
     SN_BINARY_OP_COUNT
 } sn_binary_op;
 void sn_f32_binary_ref(sn_binary_op op, int rank, const int64_t *out_dims, const float *a,
@@ -83,14 +85,30 @@ void sn_f32_bias_add_ref(size_t n, size_t channels, const float *x, const float 
 /* y = sum of `count` inputs, n elements each. */
 void sn_f32_add_n_ref(size_t n, size_t count, const float *const *inputs, float *y);
 
-/* Unary ops, n elements; y may be x. */
+/* Unary ops, n elements; y may be x. In float, r being
+ * min(max(x + 3, 0), 6) (NaN stays NaN: x < 0 ? 0 : x, then x > 6 ? 6 : x):
+ *   swish:        x * (1 / (1 + exp(-x))), the sigmoid's formula times x
+ *   hard_sigmoid: r * (1/6), 1/6 rounded to float: within 1 ULP of
+ *                 PyTorch's r / 6, and exactly 1 from x >= 3
+ *   hard_swish:   (x * r) * (1/6): within 1 ULP of PyTorch's (x * r) / 6,
+ *                 which it follows in overflowing to inf for x > FLT_MAX / 6
+ *                 and giving NaN for -inf (-inf * 0) */
 typedef enum sn_unary_op {
     SN_UNARY_RELU,
     SN_UNARY_RELU6,
     SN_UNARY_SIGMOID,
-    SN_UNARY_TANH
+    SN_UNARY_TANH,
+    SN_UNARY_SWISH,
+    SN_UNARY_HARD_SIGMOID,
+    SN_UNARY_HARD_SWISH,
+    SN_UNARY_OP_COUNT
 } sn_unary_op;
 void sn_f32_unary_ref(sn_unary_op op, size_t n, const float *x, float *y);
+
+/* Leaky relu, n elements: y = x < 0 ? alpha * x : x, for any alpha (no
+ * max(x, alpha x), which needs alpha <= 1). NaN and -0 pass through. y
+ * may be x. */
+void sn_f32_leaky_relu_ref(size_t n, const float *x, float alpha, float *y);
 
 /* Softmax over rows of `cols` elements, `rows` rows. */
 void sn_f32_softmax_ref(size_t rows, size_t cols, const float *x, float *y);
