@@ -799,6 +799,9 @@ typedef enum sn_layer_activation {
     SN_LAYER_RELU6,
     SN_LAYER_SIGMOID,
     SN_LAYER_TANH,
+    SN_LAYER_SWISH,
+    SN_LAYER_HARD_SIGMOID,
+    SN_LAYER_HARD_SWISH,
     SN_LAYER_ACTIVATION_COUNT /* not an activation: the number of them */
 } sn_layer_activation;
 

@@ -965,6 +965,9 @@ static void test_scope_S26_layer_builders(void **state) {
     sn_tensor *bn = sn_layers_batch_normalization(
         g, d, &(sn_layer_options){.activation = SN_LAYER_RELU6}, NULL);
     sn_tensor *flat = sn_reshape(g, bn, SN_SHAPE(1, 5 * 5 * 8), NULL);
+    sn_tensor *hs =
+        sn_layers_dense(g, flat, 2, &(sn_layer_options){.activation = SN_LAYER_HARD_SWISH}, "hs");
+    assert_string_equal(sn_tensor_op_type(hs), "HardSwish");
     sn_tensor *logits = sn_layers_dense(g, flat, 10, NULL, "logits");
     assert_ok(g);
     static const char *const names[] = {
@@ -977,6 +980,8 @@ static void test_scope_S26_layer_builders(void **state) {
         "batch_normalization/beta",
         "batch_normalization/moving_mean",
         "batch_normalization/moving_variance",
+        "hs/kernel",
+        "hs/bias",
         "logits/kernel",
         "logits/bias",
     };
@@ -1000,7 +1005,7 @@ static void test_scope_S26_layer_builders(void **state) {
     sn_variable_scope_close(g, outer);
     assert_ok(g);
     assert_int_equal(sn_graph_variable_count(g), sizeof names / sizeof *names + 2);
-    assert_string_equal(sn_variable_name(sn_graph_variable(g, 11)), "tower/dense/kernel");
+    assert_string_equal(sn_variable_name(sn_graph_variable(g, 13)), "tower/dense/kernel");
     /* the first layer is the conv, bias and relu written by hand */
     sn_tensor *hand = sn_relu(g,
                               sn_bias_add(g,

@@ -14,6 +14,9 @@ static sn_tensor *activate(sn_graph *g, sn_tensor *x, sn_layer_activation a) {
     case SN_LAYER_RELU6: return sn_relu6(g, x, NULL);
     case SN_LAYER_SIGMOID: return sn_sigmoid(g, x, NULL);
     case SN_LAYER_TANH: return sn_tanh(g, x, NULL);
+    case SN_LAYER_SWISH: return sn_swish(g, x, NULL);
+    case SN_LAYER_HARD_SIGMOID: return sn_hard_sigmoid(g, x, NULL);
+    case SN_LAYER_HARD_SWISH: return sn_hard_swish(g, x, NULL);
     case SN_LAYER_ACTIVATION_COUNT: break;
     }
     return NULL;
