@@ -48,9 +48,10 @@ static inline void store(const int TAIL, float *p, __m256i mask, __m256 v, __m25
 
 /* Output pixels [x, x + P) of row r, channels [c, c + 8) (with TAIL, the
  * lanes of `mask`), window K x K, stride S; K, S, P, CHECK and TAIL are
- * compile-time constants. Without CHECK every tap lies inside the input.
- * Pixel p's sum takes input column j = S p + kx of the tile for tap kx,
- * so, per row of taps, the loop over j takes its taps in kx order. */
+ * compile-time constants. Without CHECK every tap lies inside the row
+ * (CHECK checks each column); a NULL row is padding. Pixel p's sum takes
+ * input column j = S p + kx of the tile for tap kx, so, per row of taps,
+ * the loop over j takes its taps in kx order. */
 static inline __attribute__((always_inline)) void
 tile(const int K, const int S, const int P, const int CHECK, const int TAIL,
      const struct sn_dw_row *r, int64_t x, size_t c, size_t channels, const float *w,
@@ -70,7 +71,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int TAIL,
             wk[kx] = load(TAIL, wt, mask);
             STEP(wt, channels);
         }
-        if (CHECK && !r->rows[ky]) { /* a row of padding: 0 x w */
+        if (!r->rows[ky]) { /* a row of padding: 0 x w */
 #pragma GCC unroll 8
             for (int p = 0; p < P; p++)
 #pragma GCC unroll 5
@@ -121,7 +122,7 @@ static inline __attribute__((always_inline)) void row_ks(const int K, const int 
             tile(K, S, p, checked, 0, r, x, c, channels, w, b, mask, lo, hi);                      \
         if (full < channels) tile(K, S, p, checked, 1, r, x, full, channels, w, b, mask, lo, hi);  \
     } while (0)
-    SN_DW_ROW_TILES(8, TILE, r, g->out_w);
+    SN_DW_ROW_TILES(TILE, r, g->out_w);
 #undef TILE
 }
 

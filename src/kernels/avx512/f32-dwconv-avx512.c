@@ -41,11 +41,12 @@ static inline void store(float *p, __mmask16 mask, __m512 v, __m512 lo, __m512 h
     _mm512_mask_storeu_ps(p, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, v)));
 }
 
-/* Output pixels [x, x + P) of row r, the channels of `mask` from c,
- * window K x K, stride S; K, S, P and CHECK are compile-time constants.
- * Without CHECK every tap lies inside the input. Pixel p's sum takes
- * input column j = S p + kx of the tile for tap kx, so, per row of taps,
- * the loop over j takes its taps in kx order. */
+/* Output pixels [x, x + P) of row r, the channels of `mask` from c, window
+ * K x K, stride S; K, S, P and CHECK are compile-time constants. Without
+ * CHECK every tap lies inside the row (CHECK checks each column); a NULL
+ * row is padding. Pixel p's sum takes input column j = S p + kx of the
+ * tile for tap kx, so, per row of taps, the loop over j takes its taps in
+ * kx order. */
 static inline __attribute__((always_inline)) void tile(const int K, const int S, const int P,
                                                        const int CHECK, const struct sn_dw_row *r,
                                                        int64_t x, size_t c, size_t channels,
@@ -66,7 +67,7 @@ static inline __attribute__((always_inline)) void tile(const int K, const int S,
             wk[kx] = _mm512_maskz_loadu_ps(mask, wt);
             STEP(wt, channels);
         }
-        if (CHECK && !r->rows[ky]) { /* a row of padding: 0 x w */
+        if (!r->rows[ky]) { /* a row of padding: 0 x w */
 #pragma GCC unroll 8
             for (int p = 0; p < P; p++)
 #pragma GCC unroll 5
@@ -116,7 +117,7 @@ static inline __attribute__((always_inline)) void row_ks(const int K, const int 
         for (size_t c = 0; c < channels; c += 16)                                                  \
             tile(K, S, p, checked, r, x, c, channels, w, b, lanes(channels - c), lo, hi);          \
     } while (0)
-    SN_DW_ROW_TILES(8, TILE, r, g->out_w);
+    SN_DW_ROW_TILES(TILE, r, g->out_w);
 #undef TILE
 }
 
