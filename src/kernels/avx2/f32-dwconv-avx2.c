@@ -5,8 +5,10 @@
  * pixels of a row x 8 channels, 8 accumulators; per row of taps, the K
  * weights stay in registers and each input pixel the tile reads is loaded
  * once and multiplied into every pixel whose window holds it (3x3 stride
- * 1: 39 loads per 72 FMAs, 5x5: 85 per 200). A tile with a tap on the
- * padding checks each column and row and multiplies a 0 there.
+ * 1: 39 loads per 72 FMAs, 5x5: 85 per 200). Taps on the padding
+ * multiply a 0: a row of them costs a branch, and a tile with a pixel
+ * whose taps leave the row (the first and last of a SAME row) checks each
+ * column.
  *
  * Generic path (any window, stride, dilation and multiplier): per output
  * pixel, 32 channels at a time (4 accumulators), then 8; a multiplier

@@ -8,8 +8,9 @@
  * the tile reads is loaded once and multiplied into every pixel whose
  * window holds it (3x3 stride 1: 39 loads per 72 FMAs, 5x5: 85 per 200;
  * armv7's 16 q registers just hold a 5x5 tile's 8 sums, 5 weights, an
- * input and the clamp). A tile with a tap on the padding checks each
- * column and row and multiplies a 0 there.
+ * input and the clamp). Taps on the padding multiply a 0: a row of them
+ * costs a branch, and a tile with a pixel whose taps leave the row (the
+ * first and last of a SAME row) checks each column.
  *
  * Generic path (any window, stride, dilation and multiplier): per output
  * pixel, 16 channels at a time (4 accumulators), then 4; a multiplier
