@@ -144,7 +144,7 @@ static void test_matmul_json(void **state) {
     }
 }
 
-/* A named workload: its shape from the table. */
+/* Named workloads: their shapes from the table. */
 static void test_named_workload(void **state) {
     (void)state;
     struct run r;
@@ -153,6 +153,15 @@ static void test_named_workload(void **state) {
     const cJSON *w = only_workload(&r, &root, "dense_mv", 1024.0 * 1024.0);
     assert_int_equal(number(w, "m"), 1);
     assert_int_equal(number(w, "iterations"), 1);
+    cJSON_Delete(root);
+    /* a depthwise one: MACs = N*OH*OW*C*KH*KW */
+    bench(&r, "dw5x5", "--iters", "1", "--warmup", "0", "--json", "--no-peak", NULL);
+    w = only_workload(&r, &root, "dw5x5", 14.0 * 14 * 480 * 5 * 5);
+    assert_string_equal(get(w, "op")->valuestring, "depthwise_conv2d");
+    assert_string_equal(get(w, "algorithm")->valuestring, "depthwise");
+    assert_string_equal(get(w, "shape")->valuestring, "1x14x14x480 5x5 dw s1 same");
+    assert_dims(w, "filter", (const int[]){5, 5, 480, 1}, 4);
+    assert_dims(w, "output", (const int[]){1, 14, 14, 480}, 4);
     cJSON_Delete(root);
 }
 

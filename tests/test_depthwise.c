@@ -2,7 +2,8 @@
  * the process runs (the matrix runs it on each), 1 and 2 threads:
  * multipliers 1 to 3, windows 1x1 to 5x5 and uneven, strides, dilations,
  * SAME, VALID and explicit padding, a fused bias and relu6, a filter from a
- * variable or fed; NaN weights on the padding; the builder's errors. */
+ * variable or fed; NaN weights on the padding; on every kernel set the CPU
+ * has, the same floats from 1, 2 and 3 threads; the builder's errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,17 @@ struct dw_case {
     sn_pads p;
     bool fused, variable;
 };
+
+/* A variable "w" of case c's filter shape, random, as a tensor. */
+static sn_tensor *filter_variable(sn_graph *g, const struct dw_case *c) {
+    const size_t nf = (size_t)c->kh * c->kw * c->c * c->m;
+    float *fv = malloc(nf * sizeof(float));
+    for (size_t i = 0; i < nf; i++) fv[i] = rnd();
+    sn_variable *v = sn_get_variable(g, "w", SN_SHAPE(c->kh, c->kw, c->c, c->m), SN_NO_INITIALIZER);
+    assert_int_equal(sn_variable_assign(v, fv, (int64_t)nf), SN_OK);
+    free(fv);
+    return sn_var(g, v);
+}
 
 static void check(const struct dw_case *c, int threads) {
     sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 11});
@@ -151,6 +163,71 @@ static void test_nan_weight_on_padding(void **state) {
     sn_graph_destroy(g);
 }
 
+/* One session per kernel set the CPU runs (up to the process's) and thread
+ * count: each kernel set gives the same floats, bit for bit, on 1, 2 and
+ * 3 threads (the threads split the output rows; no output depends on
+ * how). The fast paths (3x3 and 5x5, strides 1 and 2) and the generic one
+ * (a multiplier, a dilation), with borders, channel tails and a batch. */
+static void test_threads_same_floats(void **state) {
+    (void)state;
+    static const struct dw_case cases[] = {
+        {3, 13, 11, 37, 1, 3, 3, 2, 2, 1, 1, 0, {0}, true, true},
+        {2, 9, 17, 21, 1, 5, 5, 1, 1, 1, 1, 2, {1, 2, 2, 1}, true, false},
+        {2, 8, 9, 11, 2, 3, 3, 1, 1, 2, 2, 0, {0}, false, true},
+    };
+    sn_cpu_info info;
+    sn_cpu_info_get(&info);
+    for (int isa = 0; isa < SN_ISA_COUNT; isa++) {
+        /* a session's cap only lowers the process's choice (SCOPENN_ISA) */
+        if (!((info.isas >> isa) & 1) || isa > (int)info.isa) continue;
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            const struct dw_case *c = &cases[i];
+            sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 5});
+            sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, c->h, c->w, c->c));
+            sn_tensor *f = filter_variable(g, c);
+            sn_tensor *y =
+                c->padding == 2
+                    ? sn_depthwise_conv2d_explicit(g, x, f, SN_HW(c->sh, c->sw), c->p,
+                                                   SN_HW(c->dh, c->dw), NULL)
+                    : sn_depthwise_conv2d(g, x, f, SN_HW(c->sh, c->sw), (sn_padding)c->padding,
+                                          SN_HW(c->dh, c->dw), NULL);
+            if (c->fused) y = sn_relu6(g, y, NULL);
+            assert_non_null(y);
+            const size_t nx = (size_t)c->n * c->h * c->w * c->c;
+            float *xv = malloc(nx * sizeof(float)), *first = NULL;
+            for (size_t k = 0; k < nx; k++) xv[k] = rnd();
+            size_t ny = 0;
+            for (int threads = 1; threads <= 3; threads++) {
+                sn_session *s = sn_session_create(g, SN_FETCH(y),
+                                                  &(sn_session_options){.threads = threads,
+                                                                        .max_batch = 3,
+                                                                        .limit_isa = true,
+                                                                        .max_isa = (sn_isa)isa});
+                if (!s) fail_msg("%s", sn_graph_error(g));
+                sn_session_stats st;
+                sn_session_stats_get(s, &st);
+                assert_int_equal(st.isa, isa);
+                assert_int_equal(st.threads, threads);
+                sn_feed feed = {x, xv, SN_SHAPE(c->n, c->h, c->w, c->c)};
+                sn_output out;
+                assert_int_equal(sn_session_run(s, &feed, 1, &out), SN_OK);
+                if (!first) {
+                    ny = (size_t)out.shape.dims[0] * out.shape.dims[1] * out.shape.dims[2] *
+                         out.shape.dims[3];
+                    first = malloc(ny * sizeof(float));
+                    memcpy(first, out.data, ny * sizeof(float));
+                } else if (memcmp(first, out.data, ny * sizeof(float)) != 0) {
+                    fail_msg("%s, case %zu: %d threads give other floats than 1",
+                             sn_isa_name((sn_isa)isa), i, threads);
+                }
+                sn_session_destroy(s);
+            }
+            free(first), free(xv);
+            sn_graph_destroy(g);
+        }
+    }
+}
+
 static void test_depthwise_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -181,6 +258,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_depthwise_against_oracle),
         cmocka_unit_test(test_nan_weight_on_padding),
+        cmocka_unit_test(test_threads_same_floats),
         cmocka_unit_test(test_depthwise_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,15 +1,17 @@
 /* `scopenn bench`: how fast the kernels run real layer shapes, and how far
  * they are from what the core can do.
  *
- * Each workload is one fp32 conv2d or matmul with bias and relu, built
- * through the public API as a user would build it (a variable scope named
- * after the workload holding "weights" and "biases"; the session fuses the
- * three ops into one kernel call), run W times untimed, then timed. A run's
- * work is 2 x MACs flops, counting every tap of the filter, those over SAME
- * padding included: N*OH*OW*OC*KH*KW*IC MACs for a conv, M*K*N for a
- * matmul; bias and relu are not counted. The ceiling is the single-thread
- * FMA peak of the kernel set in use (src/kernels/peak.h), measured once per
- * kernel set per invocation, times the threads of the run. */
+ * Each workload is one fp32 conv2d, depthwise conv2d or matmul with bias
+ * and relu, built through the public API as a user would build it (a
+ * variable scope named after the workload holding "weights" and "biases";
+ * the session fuses the three ops into one kernel call), run W times
+ * untimed, then timed. A run's work is 2 x MACs flops, counting every tap
+ * of the filter, those over SAME padding included: N*OH*OW*OC*KH*KW*IC
+ * MACs for a conv, N*OH*OW*C*KH*KW for a depthwise conv (multiplier 1),
+ * M*K*N for a matmul; bias and relu are not counted. The ceiling is the
+ * single-thread FMA peak of the kernel set in use (src/kernels/peak.h),
+ * measured once per kernel set per invocation, times the threads of the
+ * run. */
 #include "bench.h"
 
 #include "output.h"
@@ -25,7 +27,7 @@
 #include "kernels/peak.h"
 #include "scopenn.h"
 
-typedef enum bench_op { BENCH_CONV2D, BENCH_MATMUL } bench_op;
+typedef enum bench_op { BENCH_CONV2D, BENCH_MATMUL, BENCH_DEPTHWISE } bench_op;
 
 struct workload {
     const char *name;
@@ -33,7 +35,7 @@ struct workload {
     bench_op op;
     int in_default_set;
     /* conv2d: input NHWC, filter HWIO, one stride and dilation for both
-     * axes */
+     * axes; depthwise: filter [kh, kw, c, 1] */
     int64_t input[4], filter[4];
     int stride, dilation;
     sn_padding padding;
@@ -43,6 +45,12 @@ struct workload {
 
 #define CONV(name, note, dflt, n, h, w, c, kh, kw, oc, s, pad)                                     \
     { name, note, BENCH_CONV2D, dflt, {n, h, w, c}, {kh, kw, c, oc}, s, 1, pad, 0, 0, 0 }
+#define DEPTHWISE(NAME, NOTE, DFLT, N, H, W, C, K, S)                                              \
+    {                                                                                              \
+        .name = NAME, .note = NOTE, .op = BENCH_DEPTHWISE, .in_default_set = DFLT,                 \
+        .input = {N, H, W, C}, .filter = {K, K, C, 1}, .stride = S, .dilation = 1,                 \
+        .padding = SN_PADDING_SAME                                                                 \
+    }
 #define MATMUL(name, note, dflt, m, k, n)                                                          \
     { name, note, BENCH_MATMUL, dflt, {0}, {0}, 0, 0, SN_PADDING_SAME, m, k, n }
 
@@ -56,6 +64,10 @@ static const struct workload named[] = {
     CONV("stem", "an RGB stem, stride 2", 0, 1, 224, 224, 3, 3, 3, 32, 2, SN_PADDING_SAME),
     MATMUL("dense_mv", "a dense layer, batch 1", 1, 1, 1024, 1024),
     MATMUL("dense_mm", "a dense layer, batch 64", 0, 64, 1024, 1024),
+    DEPTHWISE("dw3x3", "a MobileNetV2 block's depthwise", 0, 1, 56, 56, 144, 3, 1),
+    DEPTHWISE("dw3x3s2", "a MobileNetV2 downsampling depthwise", 0, 1, 112, 112, 96, 3, 2),
+    DEPTHWISE("dw5x5", "an EfficientNet-B0 stage 5 depthwise", 0, 1, 14, 14, 480, 5, 1),
+    DEPTHWISE("dw5x5s2", "an EfficientNet-B0 downsampling depthwise", 0, 1, 56, 56, 144, 5, 2),
 };
 #define NAMED_COUNT (sizeof named / sizeof named[0])
 
@@ -97,20 +109,23 @@ static void print_usage(FILE *f) {
           "                            [--padding same|valid] [--dilation D] [FLAGS]\n"
           "       scopenn bench matmul --m M --k K --n N [FLAGS]\n"
           "\n"
-          "Times fp32 conv2d or matmul + bias + relu (one fused kernel call): ms per\n"
-          "run (median and min), GFLOP/s (2 x MACs per second) and % of the measured\n"
-          "FMA peak of the kernel set, one thread's peak times the threads.\n"
+          "Times fp32 conv2d, depthwise conv2d or matmul + bias + relu (one fused\n"
+          "kernel call): ms per run (median and min), GFLOP/s (2 x MACs per second)\n"
+          "and % of the measured FMA peak of the kernel set, one thread's peak times\n"
+          "the threads.\n"
           "\n"
           "workloads (* = run when none is named):\n",
           f);
     for (size_t i = 0; i < NAMED_COUNT; i++) {
         const struct workload *w = &named[i];
-        if (w->op == BENCH_CONV2D)
-            fprintf(f, "  %-16s%c %lldx%lldx%lldx%lld, %lldx%lld, %lld->%lld, stride %d: %s\n",
-                    w->name, w->in_default_set ? '*' : ' ', (long long)w->input[0],
-                    (long long)w->input[1], (long long)w->input[2], (long long)w->input[3],
-                    (long long)w->filter[0], (long long)w->filter[1], (long long)w->filter[2],
-                    (long long)w->filter[3], w->stride, w->note);
+        if (w->op != BENCH_MATMUL)
+            fprintf(
+                f, "  %-16s%c %lldx%lldx%lldx%lld, %lldx%lld, %lld->%lld%s, stride %d: %s\n",
+                w->name, w->in_default_set ? '*' : ' ', (long long)w->input[0],
+                (long long)w->input[1], (long long)w->input[2], (long long)w->input[3],
+                (long long)w->filter[0], (long long)w->filter[1], (long long)w->filter[2],
+                (long long)(w->op == BENCH_DEPTHWISE ? w->filter[2] * w->filter[3] : w->filter[3]),
+                w->op == BENCH_DEPTHWISE ? " depthwise" : "", w->stride, w->note);
         else
             fprintf(f, "  %-16s%c [%lldx%lld]x[%lldx%lld]: %s\n", w->name,
                     w->in_default_set ? '*' : ' ', (long long)w->m, (long long)w->k,
@@ -187,7 +202,7 @@ static void output_shape(const struct workload *w, int64_t out[4]) {
     out[0] = w->input[0];
     out[1] = window_out(w->input[1], w->filter[0], w->stride, w->dilation, w->padding);
     out[2] = window_out(w->input[2], w->filter[1], w->stride, w->dilation, w->padding);
-    out[3] = w->filter[3];
+    out[3] = w->op == BENCH_DEPTHWISE ? w->filter[2] * w->filter[3] : w->filter[3];
 }
 
 /* Multiply-accumulates per run, exactly (every filter tap, padding
@@ -197,7 +212,7 @@ static double workload_macs(const struct workload *w) {
     int64_t o[4];
     output_shape(w, o);
     return (double)o[0] * (double)o[1] * (double)o[2] * (double)o[3] * (double)w->filter[0] *
-           (double)w->filter[1] * (double)w->filter[2];
+           (double)w->filter[1] * (double)(w->op == BENCH_DEPTHWISE ? 1 : w->filter[2]);
 }
 
 static int64_t product(const int64_t *d, int n) {
@@ -342,10 +357,13 @@ static void format_shape(const struct workload *w, char *buf, size_t size) {
                  (long long)w->k, (long long)w->n);
         return;
     }
-    int n = snprintf(buf, size, "%lldx%lldx%lldx%lld %lldx%lld %lld->%lld s%d %s",
-                     (long long)w->input[0], (long long)w->input[1], (long long)w->input[2],
-                     (long long)w->input[3], (long long)w->filter[0], (long long)w->filter[1],
-                     (long long)w->filter[2], (long long)w->filter[3], w->stride,
+    char channels[48] = "dw"; /* a depthwise conv: "1x56x56x144 3x3 dw s1 same" */
+    if (w->op == BENCH_CONV2D)
+        snprintf(channels, sizeof channels, "%lld->%lld", (long long)w->filter[2],
+                 (long long)w->filter[3]);
+    int n = snprintf(buf, size, "%lldx%lldx%lldx%lld %lldx%lld %s s%d %s", (long long)w->input[0],
+                     (long long)w->input[1], (long long)w->input[2], (long long)w->input[3],
+                     (long long)w->filter[0], (long long)w->filter[1], channels, w->stride,
                      w->padding == SN_PADDING_SAME ? "same" : "valid");
     if (w->dilation != 1 && n > 0 && (size_t)n < size)
         snprintf(buf + n, size - (size_t)n, " d%d", w->dilation);
@@ -377,15 +395,17 @@ static int compare_doubles(const void *x, const void *y) {
 static sn_tensor *build(sn_graph *g, const struct workload *w, sn_tensor **input,
                         sn_shape *input_shape) {
     sn_tensor *y = NULL;
-    if (w->op == BENCH_CONV2D)
+    if (w->op != BENCH_MATMUL)
         *input_shape = SN_SHAPE(w->input[0], w->input[1], w->input[2], w->input[3]);
     else
         *input_shape = SN_SHAPE(w->m, w->k);
     *input = sn_placeholder(g, "input", *input_shape);
     SN_WITH_VARIABLE_SCOPE(g, w->name) {
-        int64_t oc = w->op == BENCH_CONV2D ? w->filter[3] : w->n;
+        int64_t oc = w->op == BENCH_CONV2D      ? w->filter[3]
+                     : w->op == BENCH_DEPTHWISE ? w->filter[2] * w->filter[3]
+                                                : w->n;
         sn_variable *weights =
-            w->op == BENCH_CONV2D
+            w->op != BENCH_MATMUL
                 ? sn_get_variable(g, "weights",
                                   SN_SHAPE(w->filter[0], w->filter[1], w->filter[2], w->filter[3]),
                                   SN_NO_INITIALIZER)
@@ -395,6 +415,9 @@ static sn_tensor *build(sn_graph *g, const struct workload *w, sn_tensor **input
         if (w->op == BENCH_CONV2D)
             y = sn_conv2d_dilated(g, *input, sn_var(g, weights), SN_STRIDES(w->stride, w->stride),
                                   w->padding, SN_HW(w->dilation, w->dilation), NULL);
+        else if (w->op == BENCH_DEPTHWISE)
+            y = sn_depthwise_conv2d(g, *input, sn_var(g, weights), SN_STRIDES(w->stride, w->stride),
+                                    w->padding, SN_HW(w->dilation, w->dilation), NULL);
         else
             y = sn_matmul(g, *input, sn_var(g, weights), false, false, NULL);
         y = sn_relu(g, sn_bias_add(g, y, sn_var(g, biases), NULL), NULL);
@@ -489,9 +512,10 @@ static int time_runs(const struct workload *w, struct prepared *p, const struct 
     *r = (struct result){
         .isa = p->stats.isa,
         .threads = p->stats.threads,
-        .algorithm = p->stats.winograd   ? "winograd"
-                     : p->stats.strassen ? "strassen"
-                                         : "direct",
+        .algorithm = w->op == BENCH_DEPTHWISE ? "depthwise"
+                     : p->stats.winograd      ? "winograd"
+                     : p->stats.strassen      ? "strassen"
+                                              : "direct",
         .warmup = a->warmup,
         .iterations = (long)n,
         .ms_median = 1e3 * (n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2),
@@ -532,10 +556,13 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
     cJSON *o = cJSON_CreateObject();
     char shape[128];
     format_shape(w, shape, sizeof shape);
-    int ok = o && cJSON_AddStringToObject(o, "op", w->op == BENCH_CONV2D ? "conv2d" : "matmul") &&
+    static const char *const ops[] = {[BENCH_CONV2D] = "conv2d",
+                                      [BENCH_MATMUL] = "matmul",
+                                      [BENCH_DEPTHWISE] = "depthwise_conv2d"};
+    int ok = o && cJSON_AddStringToObject(o, "op", ops[w->op]) &&
              cJSON_AddStringToObject(o, "workload", w->name) &&
              cJSON_AddStringToObject(o, "shape", shape);
-    if (ok && w->op == BENCH_CONV2D)
+    if (ok && w->op != BENCH_MATMUL)
         ok = add_dims(o, "input", w->input, 4) && add_dims(o, "filter", w->filter, 4) &&
              cJSON_AddNumberToObject(o, "stride", w->stride) &&
              cJSON_AddStringToObject(o, "padding",

@@ -81,6 +81,18 @@ typedef void (*sn_f32_softmax_fn)(size_t rows, size_t cols, const float *x, floa
 typedef void (*sn_f32_pool_fn)(const sn_conv2d_geometry *g, const float *input, float *output,
                                int64_t row_begin, int64_t row_end);
 
+/* Depthwise convolution of NHWC input, output rows [row_begin, row_end)
+ * of batch * out_h, as sn_f32_depthwise_conv2d_ref (the scalar set's
+ * kernel): filter [kh][kw][out_c] (the reference layout), bias (out_c
+ * floats) or NULL, the activation clamped at the store. Each output is
+ * its bias, then its taps in ky, kx order, a tap on the padding adding
+ * 0 x its weight (a NaN or infinite weight there gives NaN); the SIMD
+ * kernels fuse each multiply-add, so they may differ from the reference
+ * by rounding. An output's floats do not depend on the rows asked for. */
+typedef void (*sn_f32_dwconv_fn)(const sn_conv2d_geometry *g, const float *input,
+                                 const float *filter, const float *bias, sn_activation act,
+                                 float *output, int64_t row_begin, int64_t row_end);
+
 /* A run of a convolution (and of a matrix product, which is a 1x1
  * convolution): mr output pixels of one row (any number: the kernel takes
  * them MR at a time, the last tile shorter), times one block of NR output
@@ -233,6 +245,11 @@ struct sn_conv_config {
     void fn(const sn_conv2d_geometry *, const float *, float *, int64_t, int64_t);
 #include "kernels/f32-pool.inc"
 #undef SN_POOL_KERNEL
+#define SN_DWCONV_KERNEL(isa, fn)                                                                  \
+    void fn(const sn_conv2d_geometry *, const float *, const float *, const float *,               \
+            sn_activation, float *, int64_t, int64_t);
+#include "kernels/f32-dwconv.inc"
+#undef SN_DWCONV_KERNEL
 #define SN_CONV_KERNEL(isa, mr, nr, tile, row, layout)                                             \
     void tile(size_t, size_t, const struct sn_conv_tile *);                                        \
     void row(size_t, size_t, const struct sn_conv_tile *);
@@ -256,6 +273,7 @@ struct sn_kernels {
     struct sn_vbinary_kernels f32_binary[SN_BINARY_OP_COUNT]; /* by sn_binary_op */
     sn_f32_softmax_fn f32_softmax;
     sn_f32_pool_fn f32_max_pool, f32_avg_pool;
+    sn_f32_dwconv_fn f32_dwconv;
     /* NULL for the scalar set, like conv.tile */
     sn_f32_winograd_input_fn f32_winograd_input;
     sn_f32_winograd_output_fn f32_winograd_output;

@@ -1,7 +1,11 @@
 /* DepthwiseConv2dNative: tf.nn.depthwise_conv2d, NHWC input, filter
  * [kh, kw, in_channels, multiplier]; output channel c * multiplier + m.
  * Strides, dilations, SAME, VALID or explicit padding. A bias and a relu
- * or relu6 after it fold into its node (compile/fuse.c), as a conv2d's. */
+ * or relu6 after it fold into its node (compile/fuse.c), as a conv2d's.
+ * It runs the kernel set's depthwise kernel (the reference on the scalar
+ * set) over output rows split among the threads; the filter is read in
+ * its own layout, [kh][kw][in_channels * multiplier], which is the
+ * kernels' too: contiguous channels per tap. */
 #include <stdio.h>
 
 #include "ops/product.h"
@@ -51,12 +55,13 @@ static bool infer(const struct sn_op_attrs *at, const sn_shape *in, int count, s
 static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t why_size) {
     if (!(n->gemm = sn_gemm_config(p->values[n->out].dtype, p->isa)))
         return WHY("no kernels in its dtype");
-    n->algorithm = SN_ALGO_REFERENCE;
+    n->algorithm = n->kernels->isa == SN_ISA_SCALAR ? SN_ALGO_REFERENCE : SN_ALGO_KERNEL;
     sn_plan_product_packs(p, n, &sn_packer_reference, &sn_packer_reference, 0);
     return true;
 }
 
 struct rows_task {
+    sn_f32_dwconv_fn kernel;
     sn_conv2d_geometry geo;
     const float *input, *filter, *bias;
     sn_activation act;
@@ -65,14 +70,15 @@ struct rows_task {
 
 static void rows(void *context, size_t begin, size_t count) {
     const struct rows_task *t = context;
-    sn_f32_depthwise_conv2d_ref(&t->geo, t->input, t->filter, t->bias, t->act, t->output,
-                                (int64_t)begin, (int64_t)(begin + count));
+    t->kernel(&t->geo, t->input, t->filter, t->bias, t->act, t->output, (int64_t)begin,
+              (int64_t)(begin + count));
 }
 
 static void run(const struct sn_exec *x, const struct sn_node *n) {
     const struct sn_value *in = &x->values[n->inputs[0]], *out = &x->values[n->out];
     const sn_shape *f = &x->values[n->inputs[1]].shape;
-    struct rows_task t = {.input = in->data,
+    struct rows_task t = {.kernel = x->kernels->f32_dwconv,
+                          .input = in->data,
                           .filter = x->packed[0],
                           .bias = x->packed[1],
                           .act = n->act,
