@@ -685,6 +685,30 @@ SN_API sn_tensor *sn_reshape(sn_graph *graph, sn_tensor *x, sn_shape shape, cons
 SN_API sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float bias, float alpha,
                   float beta, const char *name);
 
+/* tf.reduce_mean: the mean over `axis_count` axes (each in [-rank, rank),
+ * negative from the end; none repeated), kept as 1s if `keepdims`. Over
+ * the height and width of NHWC ({1, 2}, keepdims) it is global average
+ * pooling, whatever the image size. Default name "Mean".
+ *
+ * Each mean is the float32 sum of its n elements in index order (row-major
+ * over the reduced axes) from the first one (a mean of -0s is -0), then
+ * divided once by n as a float: the same floats on every kernel set and
+ * thread count (any NaN for a NaN). A mean over no elements (a reduced
+ * dimension of 0, such as an empty -1 batch) is NaN, 0 / 0, as in NumPy
+ * and TensorFlow. PyTorch adds an image's pixels (its global average
+ * pooling, in NCHW) in a cascade of partial sums, and TensorFlow may
+ * vectorize along the reduced axes, so their means may differ from these
+ * in the last bits: the order here errs by at most about n x 2^-24 of the
+ * mean of |x| (a cascade by less for large n), far within a model's
+ * tolerance. axis_count 0 reduces nothing (a copy, as
+ * tf.reduce_mean(x, axis=[])), and `axes` may then be NULL: to average
+ * every axis, list them all. An unknown (-1) dimension may be reduced: its
+ * size comes at run time. Refused (SN_ERR_INVALID_ARGUMENT, naming the op
+ * and x): axes NULL for axis_count > 0, axis_count outside [0, rank], an
+ * axis out of range or repeated. */
+SN_API sn_tensor *sn_reduce_mean(sn_graph *graph, sn_tensor *x, const int *axes, int axis_count,
+                                 bool keepdims, const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */

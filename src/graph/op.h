@@ -25,6 +25,8 @@ struct sn_op_attrs {
     sn_hw strides, dilations, ksize; /* conv and pooling */
     sn_padding padding;
     bool transpose_a, transpose_b; /* MatMul */
+    bool keepdims;                 /* Mean */
+    unsigned axes;                 /* Mean: bit d set if dimension d is reduced */
     sn_shape shape;                /* Reshape's target, -1 allowed once */
     int depth_radius;              /* LRN */
     float bias, alpha, beta;       /* LRN */
