@@ -709,6 +709,19 @@ SN_API sn_tensor *sn_lrn(sn_graph *graph, sn_tensor *x, int depth_radius, float 
 SN_API sn_tensor *sn_reduce_mean(sn_graph *graph, sn_tensor *x, const int *axes, int axis_count,
                                  bool keepdims, const char *name);
 
+/* tf.pad in constant mode: paddings[d][0] elements of `value` before
+ * dimension d of x and paddings[d][1] after, for each of x's rank
+ * dimensions (>= 0 each). Default name "Pad".
+ *
+ * The border holds `value` bit for bit (+0, -0, a NaN's payload), the
+ * inside x's floats. An unknown (-1) dimension stays unknown, padded at
+ * run time. With no padding at all the output is x's memory where the
+ * session can (as a reshape's). Refused (SN_ERR_INVALID_ARGUMENT, naming
+ * the op and x): paddings NULL (it may be for a scalar x), a negative
+ * padding, a padded dimension past int64, a padded shape too large. */
+SN_API sn_tensor *sn_pad(sn_graph *graph, sn_tensor *x, const int64_t (*paddings)[2], float value,
+                         const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */

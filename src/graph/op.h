@@ -3,6 +3,7 @@
 #define SN_GRAPH_OP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scopenn.h"
 
@@ -27,11 +28,15 @@ struct sn_op_attrs {
     bool transpose_a, transpose_b; /* MatMul */
     bool keepdims;                 /* Mean */
     unsigned axes;                 /* Mean: bit d set if dimension d is reduced */
-    sn_shape shape;                /* Reshape's target, -1 allowed once */
-    int depth_radius;              /* LRN */
-    float bias, alpha, beta;       /* LRN */
-    float value;                   /* Const */
-    int axis;                      /* ConcatV2: in [0, rank) */
+    /* one op reads one of them: they share bytes (every op copies the attrs) */
+    union {
+        sn_shape shape;                   /* Reshape's target, -1 allowed once */
+        int64_t paddings[SN_MAX_RANK][2]; /* Pad: before and after each dimension */
+    };
+    int depth_radius;        /* LRN */
+    float bias, alpha, beta; /* LRN */
+    float value;             /* Const; Pad's constant */
+    int axis;                /* ConcatV2: in [0, rank) */
 };
 
 struct sn_op {
