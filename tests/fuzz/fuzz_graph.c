@@ -35,10 +35,12 @@
  *
  * Tolerances, given the same inputs:
  *  - relu, relu6, add, maximum, bias_add, add_n, max/avg pool, reshape,
- *    concat and LRN: the reference's floats bit for bit (any NaN for a
- *    NaN). The kernels promise it (elementwise_tester, pool_tester compare
- *    bits; LRN and AddN run the reference code on every kernel set; concat
- *    and reshape copy).
+ *    concat, LRN, mean and pad: the reference's floats bit for bit (any
+ *    NaN for a NaN). The kernels promise it (elementwise_tester,
+ *    pool_tester and reduce_tester compare bits: a mean adds in index
+ *    order and divides once on every kernel set and thread count; LRN and
+ *    AddN run the reference code on every kernel set; concat, reshape and
+ *    pad copy).
  *  - sigmoid, tanh, softmax: max(FLT_MIN, rel x |reference|) with rel 4,
  *    3 and 6 + 2 cols ULP, as elementwise_tester (SLEEF against libm, a
  *    sum in another order); an infinite reference must be matched exactly.
@@ -199,6 +201,8 @@ enum kind {
     K_RESHAPE,
     K_LRN,
     K_CONCAT,
+    K_MEAN,
+    K_PAD,
 };
 
 static const char *const kind_names[] = {
@@ -208,7 +212,7 @@ static const char *const kind_names[] = {
     [K_SIGMOID] = "sigmoid",   [K_TANH] = "tanh",       [K_SOFTMAX] = "softmax",
     [K_MATMUL] = "matmul",     [K_CONV2D] = "conv2d",   [K_MAX_POOL] = "max_pool",
     [K_AVG_POOL] = "avg_pool", [K_RESHAPE] = "reshape", [K_LRN] = "lrn",
-    [K_CONCAT] = "concat",
+    [K_CONCAT] = "concat",     [K_MEAN] = "mean",       [K_PAD] = "pad",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -224,6 +228,9 @@ struct node {
     bool dilated, ta, tb;
     int radius;
     int axis;         /* concat: as passed, maybe negative */
+    int axes[SN_MAX_RANK], axis_count; /* mean: as passed, maybe negative */
+    bool keepdims;                     /* mean */
+    int64_t paddings[SN_MAX_RANK][2];  /* pad, with `constant` its value */
     unsigned unfetch; /* concat: inputs (bits) to leave unfetched once it is built */
     float bias, alpha, beta, constant;
     sn_shape target;
@@ -296,6 +303,8 @@ static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
     case K_RESHAPE: return sn_reshape(g, in[0], n->target, NULL);
     case K_LRN: return sn_lrn(g, in[0], n->radius, n->bias, n->alpha, n->beta, NULL);
     case K_CONCAT: return sn_concat(g, in, (size_t)n->nin, n->axis, NULL);
+    case K_MEAN: return sn_reduce_mean(g, in[0], n->axes, n->axis_count, n->keepdims, NULL);
+    case K_PAD: return sn_pad(g, in[0], (const int64_t(*)[2])n->paddings, n->constant, NULL);
     default: return NULL;
     }
 }
@@ -726,13 +735,53 @@ static bool gen_concat(struct fuzz *f, struct node *n) {
     return true;
 }
 
+/* mean: of the chain's end over some of its axes (as given or negative,
+ * in any order), keepdims or not; half the time a rank-4 end is averaged
+ * over its height and width, keepdims (global average pooling: the
+ * kernels' path). A -1 batch may be reduced: a batch of 0 gives NaNs. */
+static bool gen_mean(struct fuzz *f, struct node *n) {
+    const sn_shape s = f->nodes[f->cur].shape;
+    const unsigned b = byte(&f->r), order = byte(&f->r);
+    unsigned mask = (b >> 2) & ((1u << s.rank) - 1);
+    n->keepdims = b & 1;
+    if (s.rank == 4 && (b >> 6) % 2 == 0) mask = 6, n->keepdims = true;
+    n->kind = K_MEAN;
+    n->axis_count = 0;
+    for (int k = 0; k < s.rank; k++) {
+        const int d = order & 1 ? s.rank - 1 - k : k; /* backwards, or forwards */
+        if ((mask >> d) & 1) n->axes[n->axis_count++] = (order >> (1 + k)) & 1 ? d - s.rank : d;
+    }
+    n->in[0] = f->cur, n->nin = 1;
+    return true;
+}
+
+/* pad: the chain's end with 0 to 3 (now and then up to 9) of a value on
+ * each side of each dimension, or none at all (a view); the value a zero
+ * of either sign, a NaN, an infinity or a number. */
+static bool gen_pad(struct fuzz *f, struct node *n) {
+    static const float values[] = {0.0f, -0.0f, NAN, -INFINITY, 1.5f, 6.0f, -3.0f, 0.0f};
+    const sn_shape s = f->nodes[f->cur].shape;
+    const unsigned b = byte(&f->r);
+    n->kind = K_PAD;
+    n->constant = values[b % 8];
+    for (int d = 0; d < s.rank; d++) {
+        const unsigned p = (b >> 3) % 4 == 0 ? 0 : byte(&f->r);
+        if (s.dims[d] < 0 && !(p & 0x40)) continue; /* a -1 batch mostly stays as fed */
+        n->paddings[d][0] = p % 4 + (p & 0x80 ? 6 : 0);
+        n->paddings[d][1] = (p >> 2) % 4;
+    }
+    n->in[0] = f->cur, n->nin = 1;
+    return true;
+}
+
 /* The op byte picks one, modulo their count: a generator added changes
  * what the bytes of tests/fuzz/corpus-graph and regress-graph mean. When
  * concat joined, their op bytes were re-encoded (b % 10 -> b' % 11, bit 7
- * kept) and FUZZ_GRAPH_DUMP showed the same graphs before and after. */
+ * kept) and FUZZ_GRAPH_DUMP showed the same graphs before and after; so
+ * again when mean and pad joined (b % 11 -> b' % 13, bit 7 kept). */
 static bool (*const generators[])(struct fuzz *, struct node *) = {
-    gen_unary, gen_binary, gen_bias_add, gen_add_n, gen_matmul, gen_conv,
-    gen_conv,  gen_pool,   gen_reshape,  gen_lrn,   gen_concat,
+    gen_unary, gen_binary,  gen_bias_add, gen_add_n,  gen_matmul, gen_conv, gen_conv,
+    gen_pool,  gen_reshape, gen_lrn,      gen_concat, gen_mean,   gen_pad,
 };
 
 /* Adds the node the generator filled (at f->count) to C, if it builds
@@ -1073,6 +1122,18 @@ static void dump(const struct fuzz *f) {
         if (n->wino_shape) fprintf(stderr, " (Winograd's shape)");
         if (n->kind == K_MATMUL) fprintf(stderr, " ta %d tb %d", n->ta, n->tb);
         if (n->kind == K_CONCAT) fprintf(stderr, " axis %d", n->axis);
+        if (n->kind == K_MEAN) {
+            fprintf(stderr, " axes");
+            for (int k = 0; k < n->axis_count; k++) fprintf(stderr, " %d", n->axes[k]);
+            fprintf(stderr, "%s", n->keepdims ? " keepdims" : "");
+        }
+        if (n->kind == K_PAD) {
+            fprintf(stderr, " paddings");
+            for (int d = 0; d < f->nodes[n->in[0]].shape.rank; d++)
+                fprintf(stderr, " %lld,%lld", (long long)n->paddings[d][0],
+                        (long long)n->paddings[d][1]);
+            fprintf(stderr, " value %g", (double)n->constant);
+        }
         if (n->kind == K_LRN)
             fprintf(stderr, " radius %d bias %g alpha %g beta %g", n->radius, (double)n->bias,
                     (double)n->alpha, (double)n->beta);
