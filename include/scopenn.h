@@ -848,6 +848,42 @@ SN_API sn_tensor *sn_layers_dense(sn_graph *graph, sn_tensor *x, int units,
 SN_API sn_tensor *sn_layers_batch_normalization(sn_graph *graph, sn_tensor *x,
                                                 const sn_layer_options *options,
                                                 const char *name);
+/* tf.reduce_mean: the mean over `axis_count` axes (each in [-rank, rank),
+ * negative from the end; none repeated), kept as 1s if `keepdims`. Over
+ * the height and width of NHWC ({1, 2}, keepdims) it is global average
+ * pooling, whatever the image size. Default name "Mean".
+ *
+ * Each mean is the float32 sum of its n elements in index order (row-major
+ * over the reduced axes) from the first one (a mean of -0s is -0), then
+ * divided once by n as a float: the same floats on every kernel set and
+ * thread count (any NaN for a NaN). A mean over no elements (a reduced
+ * dimension of 0, such as an empty -1 batch) is NaN, 0 / 0, as in NumPy
+ * and TensorFlow. PyTorch adds an image's pixels (its global average
+ * pooling, in NCHW) in a cascade of partial sums, and TensorFlow may
+ * vectorize along the reduced axes, so their means may differ from these
+ * in the last bits: the order here errs by at most about n x 2^-24 of the
+ * mean of |x| (a cascade by less for large n), far within a model's
+ * tolerance. axis_count 0 reduces nothing (a copy, as
+ * tf.reduce_mean(x, axis=[])), and `axes` may then be NULL: to average
+ * every axis, list them all. An unknown (-1) dimension may be reduced: its
+ * size comes at run time. Refused (SN_ERR_INVALID_ARGUMENT, naming the op
+ * and x): axes NULL for axis_count > 0, axis_count outside [0, rank], an
+ * axis out of range or repeated. */
+SN_API sn_tensor *sn_reduce_mean(sn_graph *graph, sn_tensor *x, const int *axes, int axis_count,
+                                 bool keepdims, const char *name);
+
+/* tf.pad in constant mode: paddings[d][0] elements of `value` before
+ * dimension d of x and paddings[d][1] after, for each of x's rank
+ * dimensions (>= 0 each). Default name "Pad".
+ *
+ * The border holds `value` bit for bit (+0, -0, a NaN's payload), the
+ * inside x's floats. An unknown (-1) dimension stays unknown, padded at
+ * run time. With no padding at all the output is x's memory where the
+ * session can (as a reshape's). Refused (SN_ERR_INVALID_ARGUMENT, naming
+ * the op and x): paddings NULL (it may be for a scalar x), a negative
+ * padding, a padded dimension past int64, a padded shape too large. */
+SN_API sn_tensor *sn_pad(sn_graph *graph, sn_tensor *x, const int64_t (*paddings)[2], float value,
+                         const char *name);
 
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);

@@ -3,6 +3,7 @@
 #define SN_GRAPH_OP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scopenn.h"
 
@@ -20,22 +21,28 @@ struct sn_tensor {
     char *name; /* "op:0" */
 };
 
-/* What an op needs besides its inputs. */
 /* Explicit padding (attrs.pads), beside SAME and VALID. */
 #define SN_PADDING_EXPLICIT ((sn_padding)2)
 
+/* What an op needs besides its inputs. */
 struct sn_op_attrs {
     sn_hw strides, dilations, ksize; /* conv and pooling */
     sn_padding padding;
     sn_pads pads;                  /* SN_PADDING_EXPLICIT */
     bool count_include_pad;        /* AvgPool with explicit padding */
     bool transpose_a, transpose_b; /* MatMul */
-    sn_shape shape;                /* Reshape's target, -1 allowed once */
-    int depth_radius;              /* LRN */
-    float bias, alpha, beta;       /* LRN */
-    float value;                   /* Const */
-    int axis;                      /* ConcatV2: in [0, rank) */
-    float epsilon;                 /* FusedBatchNormV3 */
+    bool keepdims;                 /* Mean */
+    unsigned axes;                 /* Mean: bit d set if dimension d is reduced */
+    /* one op reads one of them: they share bytes (every op copies the attrs) */
+    union {
+        sn_shape shape;                   /* Reshape's target, -1 allowed once */
+        int64_t paddings[SN_MAX_RANK][2]; /* Pad: before and after each dimension */
+    };
+    int depth_radius;        /* LRN */
+    float bias, alpha, beta; /* LRN */
+    float value;             /* Const; Pad's constant */
+    int axis;                /* ConcatV2: in [0, rank) */
+    float epsilon;           /* FusedBatchNormV3 */
 };
 
 struct sn_op {

@@ -29,6 +29,9 @@ static const struct sn_kernels tables[SN_ISA_COUNT] = {
 #define SN_DWCONV_KERNEL(isa_, fn) [isa_].f32_dwconv = fn,
 #include "kernels/f32-dwconv.inc"
 #undef SN_DWCONV_KERNEL
+#define SN_RDMEAN_KERNEL(isa_, fn) [isa_].f32_rdmean = fn,
+#include "kernels/f32-rdmean.inc"
+#undef SN_RDMEAN_KERNEL
 #define SN_CONV_KERNEL(isa_, mr_, nr_, tile_, row_, layout_)                                       \
     [isa_].conv = {.mr = mr_,                                                                      \
                    .nr = nr_,                                                                      \

@@ -92,6 +92,16 @@ typedef void (*sn_f32_pool_fn)(const sn_conv2d_geometry *g, const float *input, 
 typedef void (*sn_f32_dwconv_fn)(const sn_conv2d_geometry *g, const float *input,
                                  const float *filter, const float *bias, sn_activation act,
                                  float *output, int64_t row_begin, int64_t row_end);
+/* The mean over `rows` >= 0 rows of `channels` >= 1 floats, row r at
+ * input + r * input_stride (bytes; the rows may overlap nothing else of
+ * the output): output[c] = (x[0][c] + x[1][c] + ... + x[rows - 1][c]) /
+ * divisor, the sum in float32 from row 0 onwards (a first row of -0 stays
+ * -0; no rows sum to +0), then divided once, so that every kernel set
+ * gives the reference's floats bit for bit (any NaN for a NaN: which NaN
+ * comes out of a sum is the hardware's). Global average pooling reads an
+ * image's pixels as rows (XNNPACK's rdsum, "reduce discontiguous"). */
+typedef void (*sn_f32_rdmean_fn)(size_t rows, size_t channels, const float *input,
+                                 size_t input_stride, float divisor, float *output);
 
 /* A run of a convolution (and of a matrix product, which is a 1x1
  * convolution): mr output pixels of one row (any number: the kernel takes
@@ -250,6 +260,9 @@ struct sn_conv_config {
             sn_activation, float *, int64_t, int64_t);
 #include "kernels/f32-dwconv.inc"
 #undef SN_DWCONV_KERNEL
+#define SN_RDMEAN_KERNEL(isa, fn) void fn(size_t, size_t, const float *, size_t, float, float *);
+#include "kernels/f32-rdmean.inc"
+#undef SN_RDMEAN_KERNEL
 #define SN_CONV_KERNEL(isa, mr, nr, tile, row, layout)                                             \
     void tile(size_t, size_t, const struct sn_conv_tile *);                                        \
     void row(size_t, size_t, const struct sn_conv_tile *);
@@ -274,6 +287,7 @@ struct sn_kernels {
     sn_f32_softmax_fn f32_softmax;
     sn_f32_pool_fn f32_max_pool, f32_avg_pool;
     sn_f32_dwconv_fn f32_dwconv;
+    sn_f32_rdmean_fn f32_rdmean;
     /* NULL for the scalar set, like conv.tile */
     sn_f32_winograd_input_fn f32_winograd_input;
     sn_f32_winograd_output_fn f32_winograd_output;

@@ -1,5 +1,6 @@
 /* What every builder shares: input checks, shape inference through the
  * op's class, and the message of a failed build. */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "base/alloc.h"
@@ -10,6 +11,27 @@ bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_s
                     int input_count, sn_shape *out, char *why, size_t why_size) {
     const struct sn_op_class *c = sn_op_classes[type];
     return !c->infer || c->infer(attrs, inputs, input_count, out, why, why_size);
+}
+
+/* Fails a build with `status` and `why`: the message names the op as it
+ * would have been named (`wanted`, made unique) and lists the inputs'
+ * shapes. */
+static void fail_named(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, int count,
+                       const char *wanted, sn_status status, const char *why) {
+    struct sn_name_claim claim;
+    const char *would = sn_unique_name(g, wanted, &claim);
+    sn_name_release(g, &claim);
+    if (!would) return;
+    char text[600];
+    size_t used = 0;
+    for (int i = 0; i < count && i < 4 && used < sizeof text; i++) {
+        char s[160];
+        sn_shape_format(&inputs[i]->shape, s, sizeof s);
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %s", i ? ", " : "",
+                                 inputs[i]->name, s);
+    }
+    sn_graph_fail(g, status, "%s %s: %s (inputs: %s%s)", sn_op_type_name(type), would, why, text,
+                  count > 4 ? ", ..." : "");
 }
 
 sn_tensor *sn_build_op(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, int count,
@@ -35,21 +57,7 @@ sn_tensor *sn_build_op(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, i
     bool ok = sn_infer_shape(type, attrs, shapes, count, &out, why, sizeof why);
     if (shapes != small) sn_free(shapes);
     if (!ok) {
-        /* the message names the op as it would have been named */
-        struct sn_name_claim claim;
-        const char *would = sn_unique_name(g, wanted, &claim);
-        sn_name_release(g, &claim);
-        if (!would) goto done;
-        char text[600];
-        size_t used = 0;
-        for (int i = 0; i < count && i < 4 && used < sizeof text; i++) {
-            char s[160];
-            sn_shape_format(&inputs[i]->shape, s, sizeof s);
-            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %s", i ? ", " : "",
-                                     inputs[i]->name, s);
-        }
-        sn_graph_fail(g, SN_ERR_SHAPE_MISMATCH, "%s %s: %s (inputs: %s%s)", sn_op_type_name(type),
-                      would, why, text, count > 4 ? ", ..." : "");
+        fail_named(g, type, inputs, count, wanted, SN_ERR_SHAPE_MISMATCH, why);
         goto done;
     }
     op = sn_op_make(g, type, wanted, out, inputs, count, attrs);
@@ -60,4 +68,22 @@ done:
 
 size_t sn_value_count(const struct sn_exec *x, int v) {
     return (size_t)sn_shape_elements(&x->values[v].shape);
+}
+
+sn_tensor *sn_build_refuse(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, int count,
+                           const char *name, const char *format, ...) {
+    if (!g || sn_graph_failed(g)) return NULL;
+    char why[300];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(why, sizeof why, format, args);
+    va_end(args);
+    for (int i = 0; i < count; i++)
+        if (!inputs[i] || inputs[i]->op->graph != g) /* as sn_build_op refuses them */
+            return sn_build_op(g, type, inputs, count, NULL, name);
+    char *wanted = sn_op_wanted_name(g, type, name);
+    if (!wanted) return NULL;
+    fail_named(g, type, inputs, count, wanted, SN_ERR_INVALID_ARGUMENT, why);
+    sn_free(wanted);
+    return NULL;
 }

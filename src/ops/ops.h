@@ -199,6 +199,16 @@ bool sn_infer_shape(sn_op_type type, const struct sn_op_attrs *attrs, const sn_s
 sn_tensor *sn_build_op(sn_graph *graph, sn_op_type type, sn_tensor *const *inputs, int count,
                        const struct sn_op_attrs *attrs, const char *name);
 
+/* Refuses to build an op of `type` on `inputs` for an argument the
+ * builder checks itself (an axis out of range, a negative padding):
+ * SN_ERR_INVALID_ARGUMENT, with why (printf's `format`) worded as
+ * sn_build_op words a mismatch, naming the op as it would have been named
+ * and the inputs' shapes. An input that is NULL or of another graph is
+ * reported as sn_build_op reports it. Returns NULL. */
+sn_tensor *sn_build_refuse(sn_graph *graph, sn_op_type type, sn_tensor *const *inputs, int count,
+                           const char *name, const char *format, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* The data of pack use k of a node this run. */
 static inline const float *sn_exec_pack(const struct sn_exec *x, int k) { return x->packed[k]; }
 

@@ -63,6 +63,20 @@ void sn_f32_avg_pool_ref(const sn_conv2d_geometry *g, const float *input, float 
 void sn_f32_avg_pool_padded_ref(const sn_conv2d_geometry *g, int64_t pad_bottom, int64_t pad_right,
                                 const float *input, float *output, int64_t row_begin,
                                 int64_t row_end);
+/* The mean over rows: output[c] = (sum of input[r * input_stride bytes][c]
+ * over r = 0 .. rows - 1, from row 0 onwards) / divisor, for c <
+ * channels (kernels/kernels.h, sn_f32_rdmean_fn). */
+void sn_f32_rdmean_ref(size_t rows, size_t channels, const float *input, size_t input_stride,
+                       float divisor, float *output);
+
+/* tf.reduce_mean over the dimensions of `axes` (bit d: dimension d) of x,
+ * a row-major tensor of rank <= 8: outputs [out_begin, out_end) of the
+ * row-major tensor of the kept dimensions. Each is the sum in float32 of
+ * its reduced elements in index order (row-major over the reduced
+ * dimensions), from the first (-0 alone stays -0), divided by their
+ * number as a float: 0 / 0, NaN, for none. */
+void sn_f32_mean_ref(int rank, const int64_t *dims, unsigned axes, const float *x, float *y,
+                     int64_t out_begin, int64_t out_end);
 
 /* Elementwise binary ops with NumPy broadcasting: `a_strides` and
  * `b_strides` give each operand's element stride per output dimension (0
