@@ -93,9 +93,7 @@ sn_tensor *snm_max_pool(sn_graph *g, sn_tensor *x, int k, int stride, int pad, b
 }
 
 sn_tensor *snm_global_avg_pool(sn_graph *g, sn_tensor *x) {
-    sn_shape s = x ? sn_tensor_shape(x) : SN_SHAPE_UNKNOWN;
-    int h = s.rank == 4 ? (int)s.dims[1] : 0, w = s.rank == 4 ? (int)s.dims[2] : 0;
-    /* an unknown (-1) or empty size is refused by the pool itself */
-    x = sn_avg_pool(g, x, SN_HW(h, w), SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
-    return sn_reshape(g, x, SN_SHAPE(-1, s.rank == 4 ? s.dims[3] : 0), NULL);
+    /* the mean over the height and width, whatever the image size */
+    static const int hw[2] = {1, 2};
+    return sn_reduce_mean(g, x, hw, 2, false, NULL);
 }
