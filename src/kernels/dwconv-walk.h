@@ -118,6 +118,29 @@ static inline void sn_dw_rows(const sn_conv2d_geometry *g, const float *input, c
  * whose 1 or 2 chains of dependent FMAs made the 14x14 5x5 layer 45-50%
  * slower on x86, for 5% fewer instructions in the 56x56 3x3 one on
  * aarch64.) */
+/* `name`, the row of the fast path for the geometry's window (3x3 or 5x5)
+ * and stride (1 or 2): ROW_KS(K, S, g, r, w, b, lo, hi), an always-inline
+ * function of the ISA's file, specialized once for each in a function of
+ * its own (not inlined into one another: each keeps its registers). */
+#define SN_DW_FAST_ROWS(name, ROW_KS)                                                              \
+    SN_DW_FAST_ROW_(name##_3x3s1, ROW_KS, 3, 1)                                                    \
+    SN_DW_FAST_ROW_(name##_3x3s2, ROW_KS, 3, 2)                                                    \
+    SN_DW_FAST_ROW_(name##_5x5s1, ROW_KS, 5, 1)                                                    \
+    SN_DW_FAST_ROW_(name##_5x5s2, ROW_KS, 5, 2)                                                    \
+    static void name(const sn_conv2d_geometry *g, const struct sn_dw_row *r, const float *w,       \
+                     const float *b, float lo, float hi) {                                         \
+        if (g->kh == 3)                                                                            \
+            (g->stride_h == 1 ? name##_3x3s1 : name##_3x3s2)(g, r, w, b, lo, hi);                  \
+        else                                                                                       \
+            (g->stride_h == 1 ? name##_5x5s1 : name##_5x5s2)(g, r, w, b, lo, hi);                  \
+    }
+#define SN_DW_FAST_ROW_(fn, ROW_KS, K, S)                                                          \
+    static __attribute__((noinline)) void fn(const sn_conv2d_geometry *g,                          \
+                                             const struct sn_dw_row *r, const float *w,            \
+                                             const float *b, float lo, float hi) {                 \
+        ROW_KS(K, S, g, r, w, b, lo, hi);                                                          \
+    }
+
 #define SN_DW_ROW_TILES(TILE, r, width)                                                            \
     do {                                                                                           \
         const int64_t w_ = (width);                                                                \

@@ -123,34 +123,7 @@ static inline __attribute__((always_inline)) void row_ks(const int K, const int 
 #undef TILE
 }
 
-static __attribute__((noinline)) void row_3x3s1(const sn_conv2d_geometry *g,
-                                                const struct sn_dw_row *r, const float *w,
-                                                const float *b, float lo, float hi) {
-    row_ks(3, 1, g, r, w, b, lo, hi);
-}
-static __attribute__((noinline)) void row_3x3s2(const sn_conv2d_geometry *g,
-                                                const struct sn_dw_row *r, const float *w,
-                                                const float *b, float lo, float hi) {
-    row_ks(3, 2, g, r, w, b, lo, hi);
-}
-static __attribute__((noinline)) void row_5x5s1(const sn_conv2d_geometry *g,
-                                                const struct sn_dw_row *r, const float *w,
-                                                const float *b, float lo, float hi) {
-    row_ks(5, 1, g, r, w, b, lo, hi);
-}
-static __attribute__((noinline)) void row_5x5s2(const sn_conv2d_geometry *g,
-                                                const struct sn_dw_row *r, const float *w,
-                                                const float *b, float lo, float hi) {
-    row_ks(5, 2, g, r, w, b, lo, hi);
-}
-
-static void row(const sn_conv2d_geometry *g, const struct sn_dw_row *r, const float *w,
-                const float *b, float lo, float hi) {
-    if (g->kh == 3)
-        (g->stride_h == 1 ? row_3x3s1 : row_3x3s2)(g, r, w, b, lo, hi);
-    else
-        (g->stride_h == 1 ? row_5x5s1 : row_5x5s2)(g, r, w, b, lo, hi);
-}
+SN_DW_FAST_ROWS(row, row_ks)
 
 /* Channels [c, c + 16 NV) of one output pixel (NV 4 with every lane, or 1
  * with the lanes of `mask`), any window: M1 (multiplier 1) loads the
