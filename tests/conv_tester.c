@@ -19,6 +19,7 @@
 #include "kernels/ref/ref.h"
 #include "pack/pack.h"
 #include "scopenn.h"
+#include "tester.h"
 
 struct conv_kernel {
     sn_isa isa;
@@ -32,7 +33,8 @@ struct conv_kernel {
     {isa, #tile, mr, nr, tile, row, &sn_packer_##layout},
 static const struct conv_kernel kernels[] = {
 #include "kernels/f32-conv.inc"
-    {SN_ISA_SCALAR, NULL, 0, 0, NULL, NULL, NULL}, /* keeps the list non-empty on any architecture */
+    {SN_ISA_SCALAR, NULL, 0, 0, NULL, NULL,
+     NULL}, /* keeps the list non-empty on any architecture */
 };
 #undef SN_CONV_KERNEL
 
@@ -40,12 +42,6 @@ static uint32_t rng = 1;
 static float random_float(void) {
     rng = rng * 1664525u + 1013904223u;
     return (float)(rng >> 8) / 8388608.0f - 1.0f;
-}
-
-static int runnable(sn_isa isa) {
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    return (info.isas >> isa) & 1;
 }
 
 enum { GUARD = 64 };
@@ -72,13 +68,18 @@ static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g,
                 int64_t py = y + g->pad_top, px = x + g->pad_left;
                 if (py < hp && px < wp)
                     memcpy(padded + ((n * hp + py) * wp + px) * g->in_c,
-                           input + ((n * g->in_h + y) * g->in_w + x) * g->in_c, (size_t)g->in_c * 4);
+                           input + ((n * g->in_h + y) * g->in_w + x) * g->in_c,
+                           (size_t)g->in_c * 4);
             }
     struct sn_conv_tile t = {.pixel_stride = (size_t)(g->stride_w * g->in_c) * 4,
                              .row_stride = (size_t)(g->dilation_h * wp * g->in_c) * 4,
                              .col_stride = (size_t)(g->dilation_w * g->in_c) * 4,
-                             .kh = (size_t)g->kh, .kw = (size_t)g->kw, .kc = (size_t)g->in_c,
-                             .output_stride = (size_t)g->out_c * 4, .min = lo, .max = hi};
+                             .kh = (size_t)g->kh,
+                             .kw = (size_t)g->kw,
+                             .kc = (size_t)g->in_c,
+                             .output_stride = (size_t)g->out_c * 4,
+                             .min = lo,
+                             .max = hi};
     size_t block = (size_t)(g->kh * g->kw * g->in_c) * k->nr;
     /* calls of one tile, MR pixels, or (every other shape) of a whole row:
      * the kernel cuts a run in tiles itself */
@@ -94,10 +95,12 @@ static void run_kernel(const struct conv_kernel *k, const sn_conv2d_geometry *g,
                 for (int call = 0; call < 2; call++) {
                     size_t b = first[call];
                     if (end[call] <= b * k->nr) continue;
-                    t.input = padded + ((n * hp + oy * g->stride_h) * wp + ox * g->stride_w) * g->in_c;
+                    t.input =
+                        padded + ((n * hp + oy * g->stride_h) * wp + ox * g->stride_w) * g->in_c;
                     t.weights = packed + b * block;
                     t.bias = bias + b * k->nr;
-                    t.output = output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + b * k->nr;
+                    t.output =
+                        output + ((n * g->out_h + oy) * g->out_w + ox) * g->out_c + b * k->nr;
                     (mr > 1 ? k->tile : k->row)(mr, end[call] - b * k->nr, &t);
                 }
             }
@@ -110,9 +113,11 @@ static void check(const struct conv_kernel *k, const struct shape *s) {
     if (s->padding == SN_PADDING_VALID && (s->h < eff_h || s->w < eff_w)) return;
     sn_window(s->h, s->kh, s->stride, s->dilation, s->padding, &oh, &top);
     sn_window(s->w, s->kw, s->stride, s->dilation, s->padding, &ow, &left);
-    sn_conv2d_geometry g = {s->batch, s->h, s->w, s->ic, s->kh, s->kw, s->oc, oh, ow,
-                            s->stride, s->stride, s->dilation, s->dilation, top, left};
-    size_t in_n = (size_t)(s->batch * s->h * s->w * s->ic), w_n = (size_t)(s->kh * s->kw * s->ic * s->oc);
+    sn_conv2d_geometry g = {s->batch,  s->h,        s->w,        s->ic, s->kh,
+                            s->kw,     s->oc,       oh,          ow,    s->stride,
+                            s->stride, s->dilation, s->dilation, top,   left};
+    size_t in_n = (size_t)(s->batch * s->h * s->w * s->ic),
+           w_n = (size_t)(s->kh * s->kw * s->ic * s->oc);
     size_t out_n = (size_t)(s->batch * oh * ow * s->oc);
     float *in = malloc(in_n * 4 + 4), *w = malloc(w_n * 4), *bias = malloc((size_t)s->oc * 4);
     float *want = malloc(out_n * 4 + 4), *got = malloc((out_n + GUARD) * 4);
@@ -124,12 +129,15 @@ static void check(const struct conv_kernel *k, const struct shape *s) {
     sn_f32_conv2d_ref(&g, abs_in, abs_w, NULL, SN_ACT_NONE, mag, 0, s->batch * oh);
 
     sn_shape filter = SN_SHAPE(s->kh, s->kw, s->ic, s->oc), bias_shape = SN_SHAPE(s->oc);
-    float *packed = aligned_alloc(64, (k->packer->packed_floats(&filter, (int)k->nr) * 4 + 63) / 64 * 64);
-    float *packed_bias = aligned_alloc(64, (k->packer->packed_floats(&bias_shape, (int)k->nr) * 4 + 63) / 64 * 64);
+    float *packed =
+        aligned_alloc(64, (k->packer->packed_floats(&filter, (int)k->nr) * 4 + 63) / 64 * 64);
+    float *packed_bias =
+        aligned_alloc(64, (k->packer->packed_floats(&bias_shape, (int)k->nr) * 4 + 63) / 64 * 64);
     k->packer->pack(w, &filter, (int)k->nr, packed);
     k->packer->pack(bias, &bias_shape, (int)k->nr, packed_bias);
     for (size_t i = 0; i < out_n + GUARD; i++) got[i] = guard_value;
-    float lo = s->act == SN_ACT_NONE ? -INFINITY : 0.0f, hi = s->act == SN_ACT_RELU6 ? 6.0f : INFINITY;
+    float lo = s->act == SN_ACT_NONE ? -INFINITY : 0.0f,
+          hi = s->act == SN_ACT_RELU6 ? 6.0f : INFINITY;
     run_kernel(k, &g, in, packed, packed_bias, lo, hi, got);
 
     double k_terms = (double)(s->kh * s->kw * s->ic);
@@ -137,16 +145,19 @@ static void check(const struct conv_kernel *k, const struct shape *s) {
         double tol = 1e-6 + 2.0 * k_terms * FLT_EPSILON * (mag[i] + 1.0);
         if (!(fabs((double)got[i] - (double)want[i]) <= tol)) {
             size_t c = i % (size_t)s->oc, x = i / (size_t)s->oc % (size_t)ow;
-            size_t y = i / (size_t)s->oc / (size_t)ow % (size_t)oh, n = i / (size_t)s->oc / (size_t)ow / (size_t)oh;
-            fail_msg("%s: input %dx%dx%dx%d, filter %dx%dx%dx%d, stride %d, dilation %d, %s, act %d: "
-                     "output [%zu,%zu,%zu,%zu] = %.7g, reference %.7g (tolerance %.3g)",
-                     k->name, s->batch, s->h, s->w, s->ic, s->kh, s->kw, s->ic, s->oc, s->stride,
-                     s->dilation, s->padding == SN_PADDING_SAME ? "SAME" : "VALID", (int)s->act, n, y,
-                     x, c, got[i], want[i], tol);
+            size_t y = i / (size_t)s->oc / (size_t)ow % (size_t)oh,
+                   n = i / (size_t)s->oc / (size_t)ow / (size_t)oh;
+            fail_msg(
+                "%s: input %dx%dx%dx%d, filter %dx%dx%dx%d, stride %d, dilation %d, %s, act %d: "
+                "output [%zu,%zu,%zu,%zu] = %.7g, reference %.7g (tolerance %.3g)",
+                k->name, s->batch, s->h, s->w, s->ic, s->kh, s->kw, s->ic, s->oc, s->stride,
+                s->dilation, s->padding == SN_PADDING_SAME ? "SAME" : "VALID", (int)s->act, n, y, x,
+                c, got[i], want[i], tol);
         }
     }
     for (size_t i = out_n; i < out_n + GUARD; i++)
-        if (got[i] != guard_value) fail_msg("%s: wrote past the output (float %zu of %zu)", k->name, i, out_n);
+        if (got[i] != guard_value)
+            fail_msg("%s: wrote past the output (float %zu of %zu)", k->name, i, out_n);
     free(in), free(w), free(bias), free(want), free(got), free(abs_in), free(abs_w), free(mag);
     free(packed), free(packed_bias);
 }
@@ -163,7 +174,8 @@ static void test_conv_kernels(void **state) {
         int shapes = 0;
         /* channels 1..67: the NR tails (and primes) for out, and in */
         for (int oc = 1; oc <= 67; oc++, shapes++)
-            check(k, &(struct shape){1, 5, 9, oc % 7 + 1, oc, 3, 3, 1, 1, SN_PADDING_SAME, (sn_activation)(oc % 3)});
+            check(k, &(struct shape){1, 5, 9, oc % 7 + 1, oc, 3, 3, 1, 1, SN_PADDING_SAME,
+                                     (sn_activation)(oc % 3)});
         for (int ic = 1; ic <= 67; ic += 3, shapes++)
             check(k, &(struct shape){1, 4, 7, ic, 19, 1, 1, 1, 1, SN_PADDING_VALID, SN_ACT_NONE});
         /* widths across MR tails, kernels 1..7, strides, dilation, padding */
@@ -171,8 +183,8 @@ static void test_conv_kernels(void **state) {
             for (int kk = 1; kk <= 7; kk += 2)
                 for (int stride = 1; stride <= 2; stride++)
                     for (int pad = 0; pad < 2; pad++, shapes++)
-                        check(k, &(struct shape){1 + 2 * (width % 2), 3 + kk % 3, width, 5, 13, kk, kk,
-                                                 stride, 1 + (width + kk) % 2, (sn_padding)pad,
+                        check(k, &(struct shape){1 + 2 * (width % 2), 3 + kk % 3, width, 5, 13, kk,
+                                                 kk, stride, 1 + (width + kk) % 2, (sn_padding)pad,
                                                  (sn_activation)((width + kk + stride) % 3)});
         /* 1x1 images, 7x7 kernels, batch 3 */
         check(k, &(struct shape){3, 1, 1, 3, 40, 7, 7, 1, 1, SN_PADDING_SAME, SN_ACT_RELU});
@@ -199,7 +211,8 @@ static void test_blocked_packers(void **state) {
     assert_int_equal(sn_packer_blocked_transposed.packed_floats(&tshape, nr), 24);
     sn_packer_blocked.pack(src, &shape, nr, dst);
     sn_packer_blocked_transposed.pack(t, &tshape, nr, dst_t);
-    const float want[24] = {1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15, 16, 5, 6, 0, 0, 11, 12, 0, 0, 17, 18, 0, 0};
+    const float want[24] = {1, 2, 3, 4, 7,  8,  9, 10, 13, 14, 15, 16,
+                            5, 6, 0, 0, 11, 12, 0, 0,  17, 18, 0,  0};
     assert_memory_equal(dst, want, sizeof want);
     assert_memory_equal(dst_t, want, sizeof want);
     sn_shape bias = SN_SHAPE(5);
@@ -211,8 +224,8 @@ static void test_blocked_packers(void **state) {
     /* zip: the halves of every NR-float row interleaved */
     sn_packer_blocked_zip.pack(src, &shape, nr, dst);
     sn_packer_blocked_zip_transposed.pack(t, &tshape, nr, dst_t);
-    const float want_zip[24] = {1, 3, 2, 4, 7, 9, 8, 10, 13, 15, 14, 16,
-                                5, 0, 6, 0, 11, 0, 12, 0, 17, 0, 18, 0};
+    const float want_zip[24] = {1, 3, 2, 4, 7,  9, 8,  10, 13, 15, 14, 16,
+                                5, 0, 6, 0, 11, 0, 12, 0,  17, 0,  18, 0};
     assert_int_equal(sn_packer_blocked_zip.packed_floats(&shape, nr), 24);
     assert_int_equal(sn_packer_blocked_zip_transposed.packed_floats(&tshape, nr), 24);
     assert_memory_equal(dst, want_zip, sizeof want_zip);

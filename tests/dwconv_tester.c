@@ -37,6 +37,7 @@
 #include "kernels/ref/ref.h"
 #include "ops/window.h"
 #include "scopenn.h"
+#include "tester.h"
 
 struct dw_kernel {
     sn_isa isa;
@@ -50,22 +51,8 @@ static const struct dw_kernel kernels[] = {
 };
 #undef SN_DWCONV_KERNEL
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int runnable(sn_isa isa) {
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    return (info.isas >> isa) & 1;
-}
-
 static uint32_t rng = 11;
 static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
-
-static uint32_t to_bits(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return bits;
-}
 
 /* What a case's data holds besides ordinary values in [-1, 1). */
 enum fill { PLAIN, SPECIALS, SUBNORMALS, FILLS };

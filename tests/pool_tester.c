@@ -32,6 +32,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "scopenn.h"
+#include "tester.h"
 
 struct pool_kernel {
     sn_isa isa;
@@ -49,28 +50,8 @@ static const struct pool_kernel kernels[] = {
 };
 #undef SN_POOL_KERNEL
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int runnable(sn_isa isa) {
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    return (info.isas >> isa) & 1;
-}
-
 static uint32_t rng = 7;
 static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
-
-static float from_bits(uint32_t bits) {
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-static uint32_t to_bits(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return bits;
-}
 
 /* NaNs that differ in sign, payload and quietness, so that a kernel which
  * keeps another NaN than the reference's, or quiets a signaling one, is

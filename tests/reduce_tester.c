@@ -32,6 +32,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
 #include "scopenn.h"
+#include "tester.h"
 
 struct rdmean_kernel {
     sn_isa isa;
@@ -45,28 +46,8 @@ static const struct rdmean_kernel kernels[] = {
 };
 #undef SN_RDMEAN_KERNEL
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int runnable(sn_isa isa) {
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    return (info.isas >> isa) & 1;
-}
-
 static uint32_t rng = 11;
 static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
-
-static uint32_t to_bits(float f) {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
-static float from_bits(uint32_t b) {
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
 
 /* Ordinary values in [-1, 1); with `specials`, now and then (1 in 32) a
  * NaN, an infinity, a zero of either sign, a subnormal or a huge value. */

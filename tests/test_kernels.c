@@ -12,6 +12,7 @@
 
 #include "kernels/kernels.h"
 #include "scopenn.h"
+#include "tester.h"
 
 struct kernel {
     sn_isa isa;
@@ -41,12 +42,6 @@ static float next_value(void) {
 
 /* Equal as relu results: same value, or both NaN; +0 and -0 are equal. */
 static int same(float a, float b) { return (isnan(a) && isnan(b)) || a == b; }
-
-static int runnable(sn_isa isa) {
-    sn_cpu_info info;
-    sn_cpu_info_get(&info);
-    return (info.isas >> isa) & 1;
-}
 
 enum { GUARD = 16, MAX_N = 300 };
 

@@ -21,24 +21,11 @@
 #include <string.h>
 
 #include "scopenn.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "tester.h"
 
 static uint32_t rng = 17;
 static uint32_t next(void) { return rng = rng * 1664525u + 1013904223u; }
 static float value(void) { return (float)(next() >> 8) / 1048576.0f - 8.0f; }
-
-static float from_bits(uint32_t b) {
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
-static uint32_t to_bits(float f) {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
 
 static size_t elements(const sn_shape *s) {
     size_t n = 1;

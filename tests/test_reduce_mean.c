@@ -22,8 +22,7 @@
 
 #include "kernels/ref/ref.h"
 #include "scopenn.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "tester.h"
 
 static uint32_t rng = 5;
 static float value(int specials) {
