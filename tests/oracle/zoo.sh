@@ -4,9 +4,17 @@
 # random input (64x64, batch 2) into DIR (made afresh); then test_zoo builds
 # each with sn_model_build, loads it strictly and compares. Skips, with exit
 # 0 and a "skipped: python3-torch not installed" line, only when
-# /usr/bin/python3 cannot import torch or torchvision.
-#   tests/oracle/zoo.sh TEST_ZOO DIR [MODEL...]
+# /usr/bin/python3 cannot import torch or torchvision. A cross-compiled
+# TEST_ZOO runs under the emulator given with --run (the exports still run
+# here, in the host's python).
+#   tests/oracle/zoo.sh [--run EMULATOR... --] TEST_ZOO DIR [MODEL...]
 set -u
+run=()
+if [ "${1:-}" = --run ]; then
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do run+=("$1"); shift; done
+  shift
+fi
 bin=$1 dir=$2
 shift 2
 models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1}
@@ -19,4 +27,4 @@ rm -rf "$dir"
 for m in $models; do
   "$python" "$(dirname "$0")/zoo_check.py" "$dir" "$m" 64 2 || exit 1
 done
-exec "$bin" "$dir"
+exec "${run[@]}" "$bin" "$dir"
