@@ -207,6 +207,8 @@ enum kind {
     K_HARD_SIGMOID,
     K_HARD_SWISH,
     K_LEAKY_RELU,
+    K_MEAN,
+    K_PAD,
 };
 
 static const char *const kind_names[] = {
@@ -235,6 +237,8 @@ static const char *const kind_names[] = {
     [K_HARD_SIGMOID] = "hard_sigmoid",
     [K_HARD_SWISH] = "hard_swish",
     [K_LEAKY_RELU] = "leaky_relu",
+    [K_MEAN] = "reduce_mean",
+    [K_PAD] = "pad",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -252,6 +256,9 @@ struct node {
     int axis;         /* concat: as passed, maybe negative */
     unsigned unfetch; /* concat: inputs (bits) to leave unfetched once it is built */
     float bias, alpha, beta, constant;
+    int axes[SN_MAX_RANK], naxes; /* reduce_mean */
+    bool keepdims;
+    int64_t paddings[SN_MAX_RANK][2]; /* pad, with `constant` */
     sn_shape target;
     /* leaves: the value (count floats of run_shape); its |value| */
     float *value, *abs_value;
@@ -328,6 +335,8 @@ static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
     case K_HARD_SIGMOID: return sn_hard_sigmoid(g, in[0], NULL);
     case K_HARD_SWISH: return sn_hard_swish(g, in[0], NULL);
     case K_LEAKY_RELU: return sn_leaky_relu(g, in[0], n->alpha, NULL);
+    case K_MEAN: return sn_reduce_mean(g, in[0], n->axes, n->naxes, n->keepdims, NULL);
+    case K_PAD: return sn_pad(g, in[0], n->paddings, n->constant, NULL);
     default: return NULL;
     }
 }
@@ -577,13 +586,36 @@ static bool gen_conv(struct fuzz *f, struct node *n) {
     return true;
 }
 
+/* reduce_mean over some axes (in any order, maybe none, maybe all) with
+ * or without keepdims; or pad, 0 to 3 before and after each dimension,
+ * with a value among specials. */
+static void mean_or_pad(struct fuzz *f, struct node *n) {
+    static const float values[] = {0.0f, -0.0f, 1.5f, -7.0f, NAN, INFINITY, -INFINITY, 1e-40f};
+    const int rank = f->nodes[f->cur].shape.rank;
+    const unsigned b = byte(&f->r);
+    n->kind = b % 2 ? K_PAD : K_MEAN;
+    n->keepdims = (b >> 1) % 2;
+    n->constant = values[(b >> 2) % 8];
+    for (int d = 0; d < rank; d++) {
+        const unsigned c = byte(&f->r);
+        if (n->kind == K_MEAN && c % 2) n->axes[n->naxes++] = (b >> 5) % 2 ? rank - 1 - d : d;
+        n->paddings[d][0] = (c >> 1) % 4, n->paddings[d][1] = (c >> 3) % 4;
+    }
+}
+
+/* max_pool (an odd kind byte), avg_pool, or one in 8 even bytes (the
+ * bytes 14 mod 16, avg_pool's before; FUZZ_GRAPH_DUMP showed the same
+ * graphs for every file of corpus-graph and regress-graph before and
+ * after) reduce_mean or pad on the 4-d tensor. */
 static bool gen_pool(struct fuzz *f, struct node *n) {
     int x = with_rank(f, 4);
     if (x < 0) return false;
-    n->kind = byte(&f->r) % 2 ? K_MAX_POOL : K_AVG_POOL;
+    const unsigned kind = byte(&f->r);
+    n->in[0] = x, n->nin = 1;
+    if (kind % 16 == 14) return mean_or_pad(f, n), true;
+    n->kind = kind % 2 ? K_MAX_POOL : K_AVG_POOL;
     window_attrs(f, n);
     n->ksize = SN_HW(range(&f->r, 1, 6), range(&f->r, 1, 6));
-    n->in[0] = x, n->nin = 1;
     return true;
 }
 
@@ -1125,6 +1157,18 @@ static void dump(const struct fuzz *f) {
             fprintf(stderr, " radius %d bias %g alpha %g beta %g", n->radius, (double)n->bias,
                     (double)n->alpha, (double)n->beta);
         if (n->kind == K_LEAKY_RELU) fprintf(stderr, " alpha %g", (double)n->alpha);
+        if (n->kind == K_MEAN) {
+            fprintf(stderr, " axes");
+            for (int k = 0; k < n->naxes; k++) fprintf(stderr, " %d", n->axes[k]);
+            fprintf(stderr, " keepdims %d", n->keepdims);
+        }
+        if (n->kind == K_PAD) {
+            fprintf(stderr, " paddings");
+            for (int d = 0; d < f->nodes[n->in[0]].shape.rank; d++)
+                fprintf(stderr, " %lld,%lld", (long long)n->paddings[d][0],
+                        (long long)n->paddings[d][1]);
+            fprintf(stderr, " value %g", (double)n->constant);
+        }
         if (!is_leaf(n) && !n->fetched)
             fprintf(stderr, "%s", grouped(f, i) ? " (fused, unfetched)" : " (unfetched)");
         fprintf(stderr, "\n");
