@@ -12,9 +12,14 @@ static const struct {
     {"resnet50", sn_model_resnet50},
     {"mobilenet_v2", sn_model_mobilenet_v2},
     {"squeezenet1_1", sn_model_squeezenet1_1},
+    {"mobilenet_v3_large", sn_model_mobilenet_v3_large},
+    {"mobilenet_v3_small", sn_model_mobilenet_v3_small},
+    {"efficientnet_b0", sn_model_efficientnet_b0},
 };
 
-static const char *const names[] = {"resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", NULL};
+static const char *const names[] = {
+    "resnet18",           "resnet50",           "mobilenet_v2",    "squeezenet1_1",
+    "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", NULL};
 
 const char *const *sn_model_names(void) { return names; }
 

@@ -14,7 +14,8 @@
  * be -1). It returns the logits [N, 1000] (no softmax), or NULL on error,
  * recorded on the graph (sticky, as every builder call). Variables are
  * created with no initializer: their values come from the checkpoint.
- * Batch norms use PyTorch's epsilon, 1e-5; dropout is the identity
+ * Batch norms use the model's epsilon (PyTorch's default 1e-5 unless
+ * said otherwise below); dropout and stochastic depth are the identity
  * (inference); padding and pooling are PyTorch's, made explicit. */
 #ifndef SCOPENN_MODELS_H
 #define SCOPENN_MODELS_H
@@ -37,9 +38,20 @@ SN_API sn_tensor *sn_model_mobilenet_v2(sn_graph *graph, sn_tensor *images);
 /* torchvision.models.squeezenet1_1: features/0 to features/12 (Fire
  * modules: squeeze, expand1x1, expand3x3), classifier/1 (a 1x1 conv). */
 SN_API sn_tensor *sn_model_squeezenet1_1(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.mobilenet_v3_large (width 1.0): features/0 to
+ * features/16 (InvertedResidual: block/0, ...; squeeze-excitation fc1,
+ * fc2), classifier/0, classifier/3. Batch norms with epsilon 0.001. */
+SN_API sn_tensor *sn_model_mobilenet_v3_large(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.mobilenet_v3_small: features/0 to features/12,
+ * classifier/0, classifier/3. Batch norms with epsilon 0.001. */
+SN_API sn_tensor *sn_model_mobilenet_v3_small(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.efficientnet_b0: features/0, features/1 to 7 (stages
+ * of MBConv: features/S/B/block/0, ...), features/8, classifier/1. */
+SN_API sn_tensor *sn_model_efficientnet_b0(sn_graph *graph, sn_tensor *images);
 
 /* The model named as torchvision names it ("resnet18", "resnet50",
- * "mobilenet_v2", "squeezenet1_1"; see sn_model_names()). An unknown name
+ * "mobilenet_v2", "squeezenet1_1", "mobilenet_v3_large",
+ * "mobilenet_v3_small", "efficientnet_b0"; see sn_model_names()). An unknown name
  * (or NULL) returns NULL with an error on the graph. */
 SN_API sn_tensor *sn_model_build(sn_graph *graph, const char *name, sn_tensor *images);
 
