@@ -5,9 +5,9 @@ tools/export_torch.py --model does, plus a random NHWC input and PyTorch's
 eval-mode logits for it. test_zoo builds the model with sn_model_build,
 loads the weights strictly and compares.
 
-    zoo_check.py OUTDIR MODEL SIZE [BATCH]
+    zoo_check.py OUTDIR SIZE BATCH MODEL...
         -> OUTDIR/MODEL.safetensors, OUTDIR/MODEL-check.safetensors
-           (input [BATCH, SIZE, SIZE, 3], expected [BATCH, 1000])
+           (input [BATCH, SIZE, SIZE, 3], expected [BATCH, 1000]) for each
 """
 import os
 import sys
@@ -20,12 +20,17 @@ import export_torch  # noqa: E402
 
 
 def main(argv):
-    if len(argv) not in (4, 5):
+    if len(argv) < 5:
         sys.stderr.write(__doc__)
         return 2
-    out, name, size = argv[1], argv[2], int(argv[3])
-    batch = int(argv[4]) if len(argv) > 4 else 2
+    out, size, batch = argv[1], int(argv[2]), int(argv[3])
     os.makedirs(out, exist_ok=True)
+    for name in argv[4:]:
+        check(out, name, size, batch)
+    return 0
+
+
+def check(out, name, size, batch):
     model = export_torch.torchvision_model(name, seed=0, size=(size, size))
     export_torch.export_state_dict(model.state_dict(), os.path.join(out, name + ".safetensors"),
                                    log=open(os.devnull, "w"),
@@ -37,7 +42,6 @@ def main(argv):
         y = model(x)
     export_torch.write_safetensors(os.path.join(out, name + "-check.safetensors"),
                                    {"input": x.permute(0, 2, 3, 1), "expected": y})
-    return 0
 
 
 if __name__ == "__main__":
