@@ -37,11 +37,13 @@ struct sn_op_attrs {
     union {
         sn_shape shape;                   /* Reshape's target, -1 allowed once */
         int64_t paddings[SN_MAX_RANK][2]; /* Pad: before and after each dimension */
+        int perm[SN_MAX_RANK];            /* Transpose: output dimension d is input perm[d] */
+        int piece[2];                     /* Split: piece [0] of [1] equal ones along axis */
     };
     int depth_radius;        /* LRN */
     float bias, alpha, beta; /* LRN */
     float value;             /* Const; Pad's constant */
-    int axis;                /* ConcatV2: in [0, rank) */
+    int axis;                /* ConcatV2, Split: in [0, rank) */
     float epsilon;           /* FusedBatchNormV3 */
 };
 
