@@ -12,9 +12,11 @@ static const struct {
     {"resnet50", sn_model_resnet50},
     {"mobilenet_v2", sn_model_mobilenet_v2},
     {"squeezenet1_1", sn_model_squeezenet1_1},
+    {"shufflenet_v2_x1_0", sn_model_shufflenet_v2_x1_0},
 };
 
-static const char *const names[] = {"resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", NULL};
+static const char *const names[] = {"resnet18",      "resnet50",           "mobilenet_v2",
+                                    "squeezenet1_1", "shufflenet_v2_x1_0", NULL};
 
 const char *const *sn_model_names(void) { return names; }
 

@@ -9,7 +9,7 @@
 set -u
 bin=$1 dir=$2
 shift 2
-models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1}
+models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1 shufflenet_v2_x1_0}
 python=${SCOPENN_ORACLE_PYTHON:-/usr/bin/python3}
 if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
   echo "skipped: python3-torch not installed (or python3-torchvision)"
