@@ -914,6 +914,17 @@ SN_API sn_tensor *sn_transpose(sn_graph *graph, sn_tensor *x, const int *perm, i
 SN_API sn_status sn_split(sn_graph *graph, sn_tensor *x, int count, int axis, sn_tensor **outputs,
                           const char *name);
 
+/* tf.split(x, sizes, axis) (TensorFlow's SplitV): `count` pieces of
+ * sizes[0 .. count) along `axis`, which must add up to x's dimension
+ * there; one size may be -1, the rest of it. Named, returned and copied as
+ * sn_split's. An unknown (-1) dimension along the axis is checked at run
+ * time. Refused (SN_ERR_INVALID_ARGUMENT, naming the op and x; nothing is
+ * built): outputs or sizes NULL, count outside [1, 1024], axis out of
+ * range, a size below -1, two -1s, a sum past int64 or other than the
+ * known dimension (more than it with a -1). */
+SN_API sn_status sn_split_sizes(sn_graph *graph, sn_tensor *x, const int64_t *sizes, int count,
+                                int axis, sn_tensor **outputs, const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */

@@ -2,8 +2,10 @@
  * has (up to the SCOPENN_ISA cap) and 1 and 2 threads, bit for bit against
  * a copy computed here element by element: ranks 0 to 6 with every kind
  * of permutation and odd sizes, ranks 1 to 5 split along every axis
- * (negative ones too), inputs fed or computed (a relu: the identity and a
- * split into one are views), a -1 batch fed other batches, outputs large
+ * (negative ones too) in equal pieces, pieces of given sizes (with a -1
+ * first, inside, last), inputs fed or computed (a relu: the identity and
+ * a piece that is the whole input are views), a -1 batch fed other
+ * batches (and the run's errors when it does not split), outputs large
  * enough to be split over the threads. ShuffleNet's channel shuffle in
  * NHWC (reshape, transpose, reshape) against PyTorch's order in NCHW.
  * Then the builders: shapes, names, and their errors. */
@@ -67,14 +69,15 @@ static void transpose_oracle(const sn_shape *in, const int *perm, const float *x
     }
 }
 
-/* Piece k of `count` of x along `axis`. */
-static void split_oracle(const sn_shape *in, int axis, int count, int k, const float *x, float *y) {
+/* Elements [lo, hi) of x along `axis`. */
+static void split_oracle(const sn_shape *in, int axis, int64_t lo, int64_t hi, const float *x,
+                         float *y) {
     sn_shape out = *in;
-    out.dims[axis] /= count;
+    out.dims[axis] = hi - lo;
     for (size_t o = 0; o < elements(&out); o++) {
         int64_t index[SN_MAX_RANK];
         unravel(&out, o, index);
-        index[axis] += k * out.dims[axis];
+        index[axis] += lo;
         y[o] = x[ravel(in, index)];
     }
 }
@@ -192,38 +195,51 @@ static void test_transpose_unknown_batch(void **state) {
 }
 
 /* x of `shape` (-1s fed `batch`), relu'd first if `computed`, split into
- * count along axis; returns the views. */
-static size_t run_split(const char *what, sn_shape shape, int count, int axis, int batch,
-                        bool computed) {
+ * count along axis, equal pieces or `sizes`; returns the views. */
+static size_t run_split_sizes(const char *what, sn_shape shape, const int64_t *sizes, int count,
+                              int axis, int batch, bool computed) {
     sn_graph *g = sn_graph_create(NULL);
     sn_tensor *x = sn_placeholder(g, "x", shape);
     sn_tensor *in = computed ? sn_relu(g, x, NULL) : x;
     sn_tensor *pieces[16];
-    if (sn_split(g, in, count, axis, pieces, NULL) != SN_OK)
+    if ((sizes ? sn_split_sizes(g, in, sizes, count, axis, pieces, NULL)
+               : sn_split(g, in, count, axis, pieces, NULL)) != SN_OK)
         fail_msg("%s: %s", what, sn_graph_error(g));
     const int a = axis < 0 ? axis + shape.rank : axis;
     sn_shape run = shape;
     for (int d = 0; d < shape.rank; d++)
         if (run.dims[d] < 0) run.dims[d] = batch;
-    sn_shape out = run;
-    out.dims[a] /= count;
+    /* the pieces' sizes this run: the -1 takes the rest */
+    int64_t size[16], known = 0;
+    for (int k = 0; k < count; k++) {
+        size[k] = sizes ? sizes[k] : run.dims[a] / count;
+        known += size[k] >= 0 ? size[k] : 0;
+    }
     const size_t n = elements(&run);
     float *xs = input(n, computed), *want[16];
     sn_shape shapes[16];
-    for (int k = 0; k < count; k++) {
+    for (int k = 0, lo = 0; k < count; k++) {
+        const bool fixed = shape.dims[a] >= 0 || (sizes && sizes[k] >= 0);
+        if (size[k] < 0) size[k] = run.dims[a] - known;
         assert_string_equal(sn_tensor_op_type(pieces[k]), "Split");
-        const sn_shape built = sn_tensor_shape(pieces[k]);
-        assert_int_equal(built.dims[a], shape.dims[a] < 0 ? -1 : shape.dims[a] / count);
-        want[k] = malloc(elements(&out) * sizeof(float) + 4);
+        assert_int_equal(sn_tensor_shape(pieces[k]).dims[a], fixed ? size[k] : -1);
+        shapes[k] = run;
+        shapes[k].dims[a] = size[k];
+        want[k] = malloc(elements(&shapes[k]) * sizeof(float) + 4);
         assert_non_null(want[k]);
-        split_oracle(&run, a, count, k, xs, want[k]);
-        shapes[k] = out;
+        split_oracle(&run, a, lo, lo + size[k], xs, want[k]);
+        lo += (int)size[k];
     }
     const size_t views = check(what, g, x, run, xs, pieces, count, want, shapes);
     for (int k = 0; k < count; k++) free(want[k]);
     free(xs);
     sn_graph_destroy(g);
     return views;
+}
+
+static size_t run_split(const char *what, sn_shape shape, int count, int axis, int batch,
+                        bool computed) {
+    return run_split_sizes(what, shape, NULL, count, axis, batch, computed);
 }
 
 static void test_split_ranks(void **state) {
@@ -255,7 +271,31 @@ static void test_split_kinds(void **state) {
     }
 }
 
-/* A -1 batch split in 2 fails at run time when fed 3, naming the piece. */
+/* Sizes: with and without a -1 (first, inside, last), zeros among them,
+ * a -1 that is the whole input (a view), along a -1 batch. */
+static void test_split_sizes(void **state) {
+    (void)state;
+    run_split_sizes("sizes along channels", SN_SHAPE(2, 3, 3, 13), (int64_t[]){5, 0, 7, 1}, 4, -1,
+                    0, false);
+    run_split_sizes("sizes along rows", SN_SHAPE(3, 10, 3), (int64_t[]){2, 8}, 2, 1, 0, true);
+    run_split_sizes("-1 first", SN_SHAPE(4, 9), (int64_t[]){-1, 2, 3}, 3, 1, 0, false);
+    run_split_sizes("-1 inside", SN_SHAPE(9, 4), (int64_t[]){2, -1, 3}, 3, 0, 0, false);
+    run_split_sizes("-1 last, nothing left", SN_SHAPE(2, 5, 6), (int64_t[]){6, -1}, 2, -1, 0,
+                    false);
+    assert_int_equal(
+        run_split_sizes("-1 alone after a relu", SN_SHAPE(2, 5, 6), (int64_t[]){-1}, 1, 1, 0, true),
+        1);
+    for (int batch = 0; batch <= 4; batch++) {
+        run_split_sizes("-1 batch, sizes along channels", SN_SHAPE(-1, 3, 7), (int64_t[]){3, 4}, 2,
+                        2, batch, batch % 2);
+        if (batch >= 1)
+            run_split_sizes("-1 batch split by sizes itself", SN_SHAPE(-1, 3), (int64_t[]){1, -1},
+                            2, 0, batch, false);
+    }
+}
+
+/* A -1 batch split in 2 fails at run time when fed 3, naming the piece;
+ * split by sizes, when fed other than their sum (less with a -1). */
 static void test_split_run_error(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -272,6 +312,25 @@ static void test_split_run_error(void **state) {
     if (!strstr(sn_session_error(s), "halves/0") || !strstr(sn_session_error(s), "equal pieces"))
         fail_msg("'%s'", sn_session_error(s));
     assert_int_equal(sn_session_run(s, &(sn_feed){x, xs, SN_SHAPE(2, 4)}, 1, out), SN_OK);
+    sn_session_destroy(s);
+    /* sizes along a -1 batch: their sum, or at least it with a -1 */
+    sn_tensor *q[2], *r[2];
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){1, 2}, 2, 0, q, "fixed"), SN_OK);
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){2, -1}, 2, 0, r, "rest"), SN_OK);
+    assert_int_equal(sn_tensor_shape(q[1]).dims[0], 2);
+    assert_int_equal(sn_tensor_shape(r[1]).dims[0], -1);
+    s = sn_session_create(g, SN_FETCH(q[0], r[1]), &(sn_session_options){.max_batch = 4});
+    assert_non_null(s);
+    assert_int_not_equal(sn_session_run(s, &(sn_feed){x, xs, SN_SHAPE(2, 4)}, 1, out), SN_OK);
+    if (!strstr(sn_session_error(s), "fixed/0") || !strstr(sn_session_error(s), "sizes' sum 3"))
+        fail_msg("'%s'", sn_session_error(s));
+    assert_int_equal(sn_session_run(s, &(sn_feed){x, xs, SN_SHAPE(3, 4)}, 1, out), SN_OK);
+    assert_int_equal(out[1].shape.dims[0], 1);
+    sn_session_destroy(s);
+    s = sn_session_create(g, SN_FETCH(r[1]), &(sn_session_options){.max_batch = 4});
+    assert_int_not_equal(sn_session_run(s, &(sn_feed){x, xs, SN_SHAPE(1, 4)}, 1, out), SN_OK);
+    if (!strstr(sn_session_error(s), "rest/1") || !strstr(sn_session_error(s), "less than"))
+        fail_msg("'%s'", sn_session_error(s));
     sn_session_destroy(s);
     sn_graph_destroy(g);
 }
@@ -372,6 +431,23 @@ static void test_split_builder(void **state) {
     expect_error(g, SN_ERR_INVALID_ARGUMENT, "outputs is NULL");
     assert_int_equal(sn_split(g, NULL, 2, 1, p, NULL), SN_ERR_INVALID_ARGUMENT);
     expect_error(g, SN_ERR_INVALID_ARGUMENT, "Split: input 0 is NULL");
+    assert_int_equal(sn_split_sizes(g, x, NULL, 2, 1, p, NULL), SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "Split split_3: sizes is NULL");
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){2, 2}, 2, 1, p, NULL),
+                     SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "the sizes add up to 4, dimension 1 is 5");
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){2, -1, 4}, 3, 1, p, NULL),
+                     SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "the sizes add up to 6 and a -1, dimension 1 is 5");
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){-1, 2, -1}, 3, 1, p, NULL),
+                     SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "sizes[0] and sizes[2] are both -1");
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){7, -2}, 2, 1, p, NULL),
+                     SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "sizes[1] = -2: a size is >= 0");
+    assert_int_equal(sn_split_sizes(g, x, (int64_t[]){INT64_MAX, 1}, 2, 0, p, NULL),
+                     SN_ERR_INVALID_ARGUMENT);
+    expect_error(g, SN_ERR_INVALID_ARGUMENT, "sizes[1] = 1: a size is >= 0");
     assert_int_equal(sn_split(g, x, 2, 1, p, "bad name"), SN_ERR_INVALID_ARGUMENT);
     sn_graph_clear_error(g);
     assert_int_equal(sn_graph_op_count(g), ops);
@@ -394,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_transpose_unknown_batch),
         cmocka_unit_test(test_split_ranks),
         cmocka_unit_test(test_split_kinds),
+        cmocka_unit_test(test_split_sizes),
         cmocka_unit_test(test_split_run_error),
         cmocka_unit_test(test_channel_shuffle),
     };
