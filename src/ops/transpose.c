@@ -1,9 +1,9 @@
 /* Transpose: tf.transpose with a permutation, any rank. The run is a
  * strided copy: the output's dimensions of size 1 are dropped and the
  * neighbours that are neighbours in the input too are joined, so the
- * copy walks blocks of the last two joined dimensions, a memcpy per row
- * where the last dimension stays last (a channel shuffle moves single
- * floats). The identity is a view of the input, as a reshape's. */
+ * copy walks blocks of the last two joined dimensions by rows, a memcpy
+ * per row where the last dimension stays last (a channel shuffle moves
+ * single floats). The identity is a view of the input, as a reshape's. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,29 +60,37 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
 
 /* The copy as blocks of rows: dims[0..rank-2) index the blocks, each
  * [dims[rank-2]][dims[rank-1]] output floats, read from the input at
- * strides stride[d] (floats). */
+ * strides stride[d] (floats). The threads share out the rows, so that a
+ * single block (a matrix) is split too. */
 struct transpose_task {
     int rank; /* >= 2: leading 1s pad a shorter one */
     size_t dims[SN_MAX_RANK], stride[SN_MAX_RANK];
-    size_t block;
     const float *x;
     float *y;
 };
 
-static void blocks(void *context, size_t begin, size_t count) {
+/* Where block b starts in the input. */
+static size_t block_start(const struct transpose_task *t, size_t b) {
+    size_t src = 0;
+    for (int d = t->rank - 3; d >= 0; d--) {
+        src += b % t->dims[d] * t->stride[d];
+        b /= t->dims[d];
+    }
+    return src;
+}
+
+/* Output rows [begin, begin + count). */
+static void copy_rows(void *context, size_t begin, size_t count) {
     const struct transpose_task *t = context;
     const int r = t->rank;
     const size_t rows = t->dims[r - 2], cols = t->dims[r - 1];
     const size_t row_stride = t->stride[r - 2], col_stride = t->stride[r - 1];
-    for (size_t b = begin; b < begin + count; b++) {
-        size_t rest = b, src = 0;
-        for (int d = r - 3; d >= 0; d--) {
-            src += rest % t->dims[d] * t->stride[d];
-            rest /= t->dims[d];
-        }
-        float *dst = t->y + b * t->block;
-        const float *row = t->x + src;
-        for (size_t i = 0; i < rows; i++, row += row_stride, dst += cols) {
+    float *dst = t->y + begin * cols;
+    for (size_t b = begin / rows, i = begin % rows; count > 0; b++, i = 0) {
+        const float *row = t->x + block_start(t, b) + i * row_stride;
+        const size_t n = rows - i < count ? rows - i : count;
+        count -= n;
+        for (size_t k = 0; k < n; k++, row += row_stride, dst += cols) {
             if (col_stride == 1) {
                 memcpy(dst, row, cols * sizeof(float));
                 continue;
@@ -124,13 +132,12 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         memmove(t.stride + 1, t.stride, sizeof t.stride[0]);
         t.dims[0] = 1, t.stride[0] = 0;
     }
-    t.block = t.dims[t.rank - 2] * t.dims[t.rank - 1];
-    size_t count = 1;
-    for (int d = 0; d < t.rank - 2; d++) count *= t.dims[d];
-    if (x->threads->count == 1 || count == 1 || count * t.block < TRANSPOSE_SPLIT)
-        blocks(&t, 0, count);
+    size_t count = 1; /* rows */
+    for (int d = 0; d < t.rank - 1; d++) count *= t.dims[d];
+    if (x->threads->count == 1 || count == 1 || count * t.dims[t.rank - 1] < TRANSPOSE_SPLIT)
+        copy_rows(&t, 0, count);
     else
-        sn_parallel(x->threads, blocks, &t, count);
+        sn_parallel(x->threads, copy_rows, &t, count);
 }
 
 const struct sn_op_class sn_transpose_class = {.infer = infer, .plan = plan, .run = run};
