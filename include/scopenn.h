@@ -885,6 +885,46 @@ SN_API sn_tensor *sn_reduce_mean(sn_graph *graph, sn_tensor *x, const int *axes,
 SN_API sn_tensor *sn_pad(sn_graph *graph, sn_tensor *x, const int64_t (*paddings)[2], float value,
                          const char *name);
 
+/* tf.transpose: output dimension d is x's dimension perm[d], for a
+ * permutation of x's `rank` dimensions (rank must be x's). Default name
+ * "transpose" (TensorFlow's op type "Transpose"). An unknown (-1)
+ * dimension stays unknown, moved. The identity is x's memory where the
+ * session can (as a reshape's); any other is a strided copy, a memcpy per
+ * row when the last dimension stays last. Refused (SN_ERR_INVALID_ARGUMENT,
+ * naming the op and x): rank not x's, perm NULL, an entry out of [0, rank)
+ * or repeated. */
+SN_API sn_tensor *sn_transpose(sn_graph *graph, sn_tensor *x, const int *perm, int rank,
+                               const char *name);
+
+/* tf.split(x, count, axis): `count` equal pieces of x along `axis`
+ * (negative counts from the end: -1 is the channels of NHWC), into
+ * outputs[0 .. count), in order. Returns SN_OK, or the graph's error with
+ * every output NULL.
+ *
+ * A scopenn op has one output, so each piece is an op of its own (type
+ * "Split"), named i under a name scope named `name` (default "split",
+ * made unique as TensorFlow makes the op's name): TensorFlow's "split:1"
+ * is "split/1:0" here, and a second split's scope is "split_1". Each piece
+ * is a copy (one memcpy per row before the axis); a split into 1 is x's
+ * memory where the session can. An unknown (-1) dimension along the axis
+ * is split at run time, where a run whose size count does not divide
+ * fails with the piece's name. Refused (SN_ERR_INVALID_ARGUMENT, naming
+ * the op and x; nothing is built): outputs NULL, count outside [1, 1024],
+ * axis out of range, a known dimension that count does not divide. */
+SN_API sn_status sn_split(sn_graph *graph, sn_tensor *x, int count, int axis, sn_tensor **outputs,
+                          const char *name);
+
+/* tf.split(x, sizes, axis) (TensorFlow's SplitV): `count` pieces of
+ * sizes[0 .. count) along `axis`, which must add up to x's dimension
+ * there; one size may be -1, the rest of it. Named, returned and copied as
+ * sn_split's. An unknown (-1) dimension along the axis is checked at run
+ * time. Refused (SN_ERR_INVALID_ARGUMENT, naming the op and x; nothing is
+ * built): outputs or sizes NULL, count outside [1, 1024], axis out of
+ * range, a size below -1, two -1s, a sum past int64 or other than the
+ * known dimension (more than it with a -1). */
+SN_API sn_status sn_split_sizes(sn_graph *graph, sn_tensor *x, const int64_t *sizes, int count,
+                                int axis, sn_tensor **outputs, const char *name);
+
 /* "foo/add:0". Owned by the graph. */
 SN_API const char *sn_tensor_name(const sn_tensor *tensor);
 /* The op's unique name, "foo/add". Owned by the graph. */

@@ -15,11 +15,13 @@ static const struct {
     {"mobilenet_v3_large", sn_model_mobilenet_v3_large},
     {"mobilenet_v3_small", sn_model_mobilenet_v3_small},
     {"efficientnet_b0", sn_model_efficientnet_b0},
+    {"shufflenet_v2_x1_0", sn_model_shufflenet_v2_x1_0},
 };
 
 static const char *const names[] = {
     "resnet18",           "resnet50",           "mobilenet_v2",    "squeezenet1_1",
-    "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", NULL};
+    "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x1_0",
+    NULL};
 
 const char *const *sn_model_names(void) { return names; }
 

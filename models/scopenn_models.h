@@ -48,11 +48,14 @@ SN_API sn_tensor *sn_model_mobilenet_v3_small(sn_graph *graph, sn_tensor *images
 /* torchvision.models.efficientnet_b0: features/0, features/1 to 7 (stages
  * of MBConv: features/S/B/block/0, ...), features/8, classifier/1. */
 SN_API sn_tensor *sn_model_efficientnet_b0(sn_graph *graph, sn_tensor *images);
+/* torchvision.models.shufflenet_v2_x1_0 (stages [4, 8, 4], channels 24,
+ * 116, 232, 464, 1024): conv1/0 and /1, stage2/0/branch1/0 to /3,
+ * stage2/0/branch2/0 to /7, ..., conv5/0 and /1, fc. */
+SN_API sn_tensor *sn_model_shufflenet_v2_x1_0(sn_graph *graph, sn_tensor *images);
 
-/* The model named as torchvision names it ("resnet18", "resnet50",
- * "mobilenet_v2", "squeezenet1_1", "mobilenet_v3_large",
- * "mobilenet_v3_small", "efficientnet_b0"; see sn_model_names()). An unknown name
- * (or NULL) returns NULL with an error on the graph. */
+/* The model named as torchvision names it ("resnet18", "mobilenet_v2",
+ * "efficientnet_b0", ...: sn_model_names() lists them all). An unknown
+ * name (or NULL) returns NULL with an error on the graph. */
 SN_API sn_tensor *sn_model_build(sn_graph *graph, const char *name, sn_tensor *images);
 
 /* The names sn_model_build() knows, NULL-terminated. Static storage. */

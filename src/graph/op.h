@@ -24,6 +24,14 @@ struct sn_tensor {
 /* Explicit padding (attrs.pads), beside SAME and VALID. */
 #define SN_PADDING_EXPLICIT ((sn_padding)2)
 
+/* A piece of a Split: [lo, hi) along its axis, bound k at num[k] * dim /
+ * den + offset[k] (dim: the input's size along the axis, maybe known only
+ * at run time), which must be `total` unless that is -1. */
+struct sn_split_piece {
+    int64_t offset[2], total;
+    int num[2], den;
+};
+
 /* What an op needs besides its inputs. */
 struct sn_op_attrs {
     sn_hw strides, dilations, ksize; /* conv and pooling */
@@ -37,11 +45,13 @@ struct sn_op_attrs {
     union {
         sn_shape shape;                   /* Reshape's target, -1 allowed once */
         int64_t paddings[SN_MAX_RANK][2]; /* Pad: before and after each dimension */
+        int perm[SN_MAX_RANK];            /* Transpose: output dimension d is input perm[d] */
+        struct sn_split_piece piece;      /* Split */
     };
     int depth_radius;        /* LRN */
     float bias, alpha, beta; /* LRN */
     float value;             /* Const; Pad's constant */
-    int axis;                /* ConcatV2: in [0, rank) */
+    int axis;                /* ConcatV2, Split: in [0, rank) */
     float epsilon;           /* FusedBatchNormV3 */
 };
 

@@ -17,7 +17,7 @@ if [ "${1:-}" = --run ]; then
 fi
 bin=$1 dir=$2
 shift 2
-models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1 mobilenet_v3_large mobilenet_v3_small efficientnet_b0}
+models=${*:-resnet18 mobilenet_v2 resnet50 squeezenet1_1 mobilenet_v3_large mobilenet_v3_small efficientnet_b0 shufflenet_v2_x1_0}
 python=${SCOPENN_ORACLE_PYTHON:-/usr/bin/python3}
 if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
   echo "skipped: python3-torch not installed (or python3-torchvision)"
