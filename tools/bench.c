@@ -537,7 +537,8 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
              cJSON_AddStringToObject(o, "workload", w->name) &&
              cJSON_AddStringToObject(o, "shape", shape);
     if (ok && w->op != BENCH_MATMUL)
-        ok = sn_cli_add_dims(o, "input", w->input, 4) && sn_cli_add_dims(o, "filter", w->filter, 4) &&
+        ok = sn_cli_add_dims(o, "input", w->input, 4) &&
+             sn_cli_add_dims(o, "filter", w->filter, 4) &&
              cJSON_AddNumberToObject(o, "stride", w->stride) &&
              cJSON_AddStringToObject(o, "padding",
                                      w->padding == SN_PADDING_SAME ? "same" : "valid") &&
@@ -546,7 +547,8 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
     else if (ok)
         ok = cJSON_AddNumberToObject(o, "m", (double)w->m) &&
              cJSON_AddNumberToObject(o, "k", (double)w->k) &&
-             cJSON_AddNumberToObject(o, "n", (double)w->n) && sn_cli_add_dims(o, "output", r->output, 2);
+             cJSON_AddNumberToObject(o, "n", (double)w->n) &&
+             sn_cli_add_dims(o, "output", r->output, 2);
     ok = ok && cJSON_AddStringToObject(o, "isa", sn_isa_name(r->isa)) &&
          cJSON_AddStringToObject(o, "algorithm", r->algorithm) &&
          cJSON_AddNumberToObject(o, "threads", r->threads) &&

@@ -64,7 +64,8 @@ static int parse(int argc, char **argv, struct demo_args *a, FILE *err) {
             memcpy(hs, v, (size_t)(x - v));
             hs[x - v] = '\0';
             strcpy(ws, x + 1);
-            if (!sn_cli_parse_long(hs, 1, 4096, &a->h) || !sn_cli_parse_long(ws, 1, 4096, &a->w)) goto bad;
+            if (!sn_cli_parse_long(hs, 1, 4096, &a->h) || !sn_cli_parse_long(ws, 1, 4096, &a->w))
+                goto bad;
         } else {
             goto bad;
         }

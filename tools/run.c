@@ -349,8 +349,7 @@ static void print_text(FILE *out, const struct run_args *a, const struct images 
             fprintf(out, "  %6lld %12.6f %12.5f\n", (long long)best[j], probs[best[j]],
                     logits[best[j]]);
     }
-    if (r->has_diff)
-        fprintf(out, "max abs difference to \"expected\": %.3g\n", r->max_diff);
+    if (r->has_diff) fprintf(out, "max abs difference to \"expected\": %.3g\n", r->max_diff);
     fprintf(out, "time: %.3f ms (isa %s, %d thread%s)\n", r->ms, sn_isa_name(r->stats.isa),
             r->stats.threads, r->stats.threads == 1 ? "" : "s");
 }
@@ -454,8 +453,7 @@ int sn_cmd_run(int argc, char **argv, FILE *out, FILE *err) {
     if (sn_checkpoint_open(a.input, &s.input) != SN_OK) {
         code = fail(err, "%s", sn_checkpoint_error(s.input));
     } else if ((index = find_images(s.input, a.input, err)) < 0 ||
-               read_images(s.input, (size_t)index, &a, &s.images, err) ||
-               infer(&s, &a, &r, err)) {
+               read_images(s.input, (size_t)index, &a, &s.images, err) || infer(&s, &a, &r, err)) {
         code = 1;
     } else {
         int64_t classes = r.logits.shape.dims[1], k = a.top < classes ? a.top : classes;
