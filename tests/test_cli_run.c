@@ -360,7 +360,7 @@ static void test_bad_inputs(void **state) {
     expect_failure("mobilenet_v2", weights, input,
                    "tensors in the file that the model does not have (features/0/weights", NULL);
 
-    static float zeros[8 * 8 * 4];
+    static float zeros[PIXELS]; /* enough for each shape below */
     static const struct {
         sn_shape shape;
         const char *want1, *want2;
