@@ -133,23 +133,6 @@ static const char *safetensors_dtype(sn_dtype dtype) {
     }
 }
 
-/* A tensor name on one line: a file may hold any JSON string, so
- * backslashes and control characters are escaped as JSON escapes them. */
-static void print_name(FILE *out, const char *name) {
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p == '\\')
-            fputs("\\\\", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-}
-
 /* An integer as JSON text: cJSON would print 1e15 and above with an
  * exponent. */
 static cJSON *json_integer(uint64_t value) {
@@ -217,7 +200,7 @@ static int cmd_inspect(int argc, char **argv, FILE *out, FILE *err) {
         for (size_t i = 0; i < sn_checkpoint_tensor_count(ck); i++) {
             sn_checkpoint_tensor info;
             sn_checkpoint_tensor_info(ck, i, &info);
-            print_name(out, info.name);
+            sn_cli_print_name(out, info.name);
             fprintf(out, "\t%s\t", safetensors_dtype(info.dtype));
             sn_cli_print_dims(out, info.shape.dims, info.shape.rank);
             fprintf(out, "\t%llu\n", (unsigned long long)info.nbytes);

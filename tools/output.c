@@ -76,3 +76,18 @@ int sn_cli_parse_long(const char *s, long lo, long hi, long *out) {
     *out = v;
     return 1;
 }
+
+void sn_cli_print_name(FILE *out, const char *name) {
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+}

@@ -18,6 +18,10 @@ int sn_cli_add_dims(cJSON *o, const char *key, const int64_t *dims, int n);
 /* "(5, 5, 3, 32)"; "()" for a scalar. */
 void sn_cli_print_dims(FILE *out, const int64_t *dims, int n);
 
+/* A tensor name on one line: a file may hold any JSON string, so
+ * backslashes and control characters are escaped as JSON escapes them. */
+void sn_cli_print_name(FILE *out, const char *name);
+
 /* A decimal integer in [lo, hi], the whole of `s`: 1, and *out set, or 0. */
 int sn_cli_parse_long(const char *s, long lo, long hi, long *out);
 

@@ -105,12 +105,12 @@ static int parse(int argc, char **argv, struct run_args *a, FILE *out, FILE *err
                    strcmp(f, "--threads") == 0 || strcmp(f, "--top") == 0) {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return usage_error(err, "%s needs a value", f);
-            if (f[2] == 'w')
+            if (strcmp(f, "--weights") == 0)
                 a->weights = v;
-            else if (f[2] == 'i')
+            else if (strcmp(f, "--input") == 0)
                 a->input = v;
-            else if (f[2] == 't' && f[3] == 'h' ? !sn_cli_parse_long(v, 0, 1024, &a->threads)
-                                                : !sn_cli_parse_long(v, 1, 1000000, &a->top))
+            else if (strcmp(f, "--threads") == 0 ? !sn_cli_parse_long(v, 0, 1024, &a->threads)
+                                                 : !sn_cli_parse_long(v, 1, 1000000, &a->top))
                 return usage_error(err, "bad value '%s' for %s", v, f);
         } else if (f[0] == '-' && f[1] != '\0') {
             return usage_error(err, "unknown flag '%s'", f);
@@ -170,7 +170,9 @@ static int64_t find_images(const sn_checkpoint *ck, const char *file, FILE *err)
     for (size_t i = 0; i < count && i < NAMES_SHOWN; i++) {
         sn_checkpoint_tensor info;
         sn_checkpoint_tensor_info(ck, i, &info);
-        fprintf(err, "%s\"%s\"", i ? ", " : " (it holds ", info.name);
+        fprintf(err, "%s\"", i ? ", " : " (it holds ");
+        sn_cli_print_name(err, info.name);
+        fputc('"', err);
     }
     if (count > NAMES_SHOWN) fprintf(err, " and %zu more", count - NAMES_SHOWN);
     fputs(count ? ")\n" : "\n", err);
@@ -197,6 +199,17 @@ static int to_nhwc(float **data, const int64_t *d) {
     return 1;
 }
 
+/* "scopenn run: FILE: "NAME" is (SHAPE): want WANT[; PROBLEM]"; returns 1. */
+static int bad_shape(FILE *err, const char *file, const sn_checkpoint_tensor *info,
+                     const char *want, const char *problem) {
+    fprintf(err, "scopenn run: %s: \"", file);
+    sn_cli_print_name(err, info->name);
+    fputs("\" is ", err);
+    sn_cli_print_dims(err, info->shape.dims, info->shape.rank);
+    fprintf(err, ": want %s%s%s\n", want, problem ? "; " : "", problem ? problem : "");
+    return 1;
+}
+
 /* Checks the shape of the images (rank, channels, layout), reads them and
  * makes them NHWC. Returns 0, or 1 after printing why. */
 static int read_images(const sn_checkpoint *ck, size_t index, const struct run_args *a,
@@ -207,14 +220,10 @@ static int read_images(const sn_checkpoint *ck, size_t index, const struct run_a
     sn_shape s = info.shape;
     const char *want = a->nchw ? "NCHW images [N, 3, H, W] or one image [3, H, W] (--nchw)"
                                : "NHWC images [N, H, W, 3] or one image [H, W, 3]";
-    if (s.rank == 3) { /* one image: a batch of one */
+    if (s.rank == 3) /* one image: a batch of one */
         s = SN_SHAPE(1, s.dims[0], s.dims[1], s.dims[2]);
-    } else if (s.rank != 4) {
-        fprintf(err, "scopenn run: %s: \"%s\" is ", a->input, info.name);
-        sn_cli_print_dims(err, info.shape.dims, info.shape.rank);
-        fprintf(err, ": want %s\n", want);
-        return 1;
-    }
+    else if (s.rank != 4)
+        return bad_shape(err, a->input, &info, want, NULL);
     int channel_axis = a->nchw ? 1 : 3, other_axis = a->nchw ? 3 : 1;
     const char *problem = NULL;
     if (s.dims[channel_axis] != 3 && s.dims[other_axis] == 3)
@@ -225,12 +234,7 @@ static int read_images(const sn_checkpoint *ck, size_t index, const struct run_a
         problem = "the images must have 3 channels (RGB)";
     else if (element_count(&s) == 0)
         problem = "it holds no image";
-    if (problem) {
-        fprintf(err, "scopenn run: %s: \"%s\" is ", a->input, info.name);
-        sn_cli_print_dims(err, info.shape.dims, info.shape.rank);
-        fprintf(err, ": want %s; %s\n", want, problem);
-        return 1;
-    }
+    if (problem) return bad_shape(err, a->input, &info, want, problem);
     if (!(im->data = read_floats(ck, index, a->input, err))) return 1;
     if (a->nchw) {
         if (!to_nhwc(&im->data, s.dims)) return fail(err, "out of memory");
@@ -243,8 +247,10 @@ static int read_images(const sn_checkpoint *ck, size_t index, const struct run_a
 /* "N missing from the file (a, b, ...)" for a list of names. */
 static void print_names(FILE *err, size_t count, const char *const *names, const char *what) {
     fprintf(err, "%zu %s (", count, what);
-    for (size_t i = 0; i < count && i < NAMES_SHOWN; i++)
-        fprintf(err, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; i < count && i < NAMES_SHOWN; i++) {
+        fputs(i ? ", " : "", err);
+        sn_cli_print_name(err, names[i]);
+    }
     fputs(count > NAMES_SHOWN ? ", ...)" : ")", err);
 }
 
@@ -336,7 +342,9 @@ static void print_text(FILE *out, const struct run_args *a, const struct images 
                        const struct result *r, int64_t k, int64_t *best) {
     int64_t classes = r->logits.shape.dims[1];
     fprintf(out, "model: %s, weights %s\n", a->model, a->weights);
-    fprintf(out, "input: %s \"%s\" ", a->input, im->tensor);
+    fprintf(out, "input: %s \"", a->input);
+    sn_cli_print_name(out, im->tensor);
+    fputs("\" ", out);
     sn_cli_print_dims(out, im->shape.dims, 4);
     fprintf(out, " NHWC%s\n", a->nchw ? " (from NCHW)" : "");
     for (int64_t n = 0; n < im->shape.dims[0]; n++) {
