@@ -221,9 +221,14 @@ def sample_input(path, module=None, seed=0, size=(224, 224), batch=1):
     tensors = {"input": x.permute(0, 2, 3, 1)}  # NCHW -> NHWC
     logits = None
     if module is not None:
-        with torch.no_grad():
-            logits = module.eval()(x)
-        tensors["expected"] = logits
+        try:
+            with torch.no_grad():
+                logits = module.eval()(x)
+            tensors["expected"] = logits
+        except RuntimeError as e:  # not an image classifier: the images alone
+            sys.stderr.write("export_torch: %s: no \"expected\": the module does not take "
+                             "%s images (%s)\n" % (path, "x".join(map(str, x.shape)), e))
+            logits = None
     write_safetensors(path, tensors, {"format": "scopenn", "layout": "NHWC"})
     return logits
 
@@ -246,7 +251,8 @@ def main(argv):
     parser.add_argument("paths", nargs="+", metavar="[MODEL.pt] OUT.safetensors",
                         help="a torch.save()d state_dict or module (unless --model), and the "
                              "safetensors file to write")
-    parser.add_argument("--model", help="a torchvision model's name, with random weights")
+    parser.add_argument("--model", help="a torchvision model's name: its weights random, or "
+                                        "MODEL.pt's if given")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="224x224",
                         help="the images' HxW for --model's statistics and --sample-input")
@@ -283,7 +289,8 @@ def main(argv):
         parser.error("--size wants HxW, not %r" % args.size)
     if args.model and len(args.paths) == 2:
         loaded = torchvision_model(args.model, args.seed, size, batches=0)
-        loaded.load_state_dict(torch.load(args.paths[0], map_location="cpu"))
+        state = torch.load(args.paths[0], map_location="cpu")
+        loaded.load_state_dict(state.state_dict() if hasattr(state, "state_dict") else state)
     elif args.model:
         loaded = torchvision_model(args.model, args.seed, size)
     else:
