@@ -151,7 +151,8 @@ static void reference_top(int n, int k, int *top) {
 static double reference_probability(int n, int c) {
     const float *l = logits + n * CLASSES;
     double max = l[0], sum = 0;
-    for (int i = 1; i < CLASSES; i++) max = fmax(max, l[i]);
+    for (int i = 1; i < CLASSES; i++) /* not fmax: GCC 12 for aarch64 fails vectorizing it */
+        if (l[i] > max) max = l[i];
     for (int i = 0; i < CLASSES; i++) sum += exp(l[i] - max);
     return exp(l[c] - max) / sum;
 }
