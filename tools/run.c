@@ -186,7 +186,7 @@ struct images {
     float *data;
 };
 
-/* `nchw` [N, C, H, W] to NHWC in place of *data (a new buffer). */
+/* *data, NCHW of dims d, made NHWC (a new buffer; 0 if out of memory). */
 static int to_nhwc(float **data, const int64_t *d) {
     int64_t n = d[0], c = d[1], hw = d[2] * d[3];
     float *t = malloc((size_t)(n * c * hw) * sizeof *t);
@@ -244,7 +244,7 @@ static int read_images(const sn_checkpoint *ck, size_t index, const struct run_a
     return 0;
 }
 
-/* "N missing from the file (a, b, ...)" for a list of names. */
+/* "COUNT WHAT (a, b, c, d, ...)": a list of names, its first few. */
 static void print_names(FILE *err, size_t count, const char *const *names, const char *what) {
     fprintf(err, "%zu %s (", count, what);
     for (size_t i = 0; i < count && i < NAMES_SHOWN; i++) {
@@ -431,7 +431,11 @@ static int infer(struct state *s, const struct run_args *a, struct result *r, FI
     const int64_t *d = s->images.shape.dims;
     if (!(s->graph = sn_graph_create(NULL))) return fail(err, "out of memory");
     sn_tensor *images = sn_placeholder(s->graph, "images", s->images.shape);
+    /* zeros, not the default glorot draws: the checkpoint overwrites them */
+    sn_scope *root = sn_variable_scope_reenter(s->graph, sn_current_scope(s->graph),
+                                               SN_REUSE_INHERIT, sn_zeros_initializer());
     sn_tensor *logits = sn_model_build(s->graph, a->model, images);
+    sn_variable_scope_close(s->graph, root);
     if (!logits) /* the shape was checked: what is left is an image too small */
         return fail(err, "%s cannot run on %lldx%lld images (too small?): %s", a->model,
                     (long long)d[1], (long long)d[2], sn_graph_error(s->graph));
