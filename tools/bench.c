@@ -161,15 +161,6 @@ __attribute__((format(printf, 2, 3))) static int usage_error(FILE *err, const ch
     return 2;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
 /* "AxBxC..." with exactly `count` dimensions, each in [1, MAX_DIM]. */
 static int parse_dims(const char *s, int count, int64_t *dims) {
     for (int i = 0; i < count; i++) {
@@ -286,12 +277,12 @@ static int parse(int argc, char **argv, struct bench_args *a, FILE *out, FILE *e
                 ok = sn_isa_from_name(val, &a->isa) == SN_OK;
                 a->limit_isa = 1;
             } else if (strcmp(f, "--threads") == 0) {
-                ok = parse_long(val, 0, 1024, &v);
+                ok = sn_cli_parse_long(val, 0, 1024, &v);
                 a->threads = (int)v;
             } else if (strcmp(f, "--iters") == 0) {
-                ok = parse_long(val, 1, MAX_TIMED_RUNS, &a->iters);
+                ok = sn_cli_parse_long(val, 1, MAX_TIMED_RUNS, &a->iters);
             } else if (strcmp(f, "--warmup") == 0) {
-                ok = parse_long(val, 0, MAX_TIMED_RUNS, &a->warmup);
+                ok = sn_cli_parse_long(val, 0, MAX_TIMED_RUNS, &a->warmup);
             } else if (strcmp(f, "--input") == 0) {
                 ok = parse_dims(val, 4, a->conv.input);
                 has_input = a->conv_flags = 1;
@@ -299,7 +290,7 @@ static int parse(int argc, char **argv, struct bench_args *a, FILE *out, FILE *e
                 ok = parse_dims(val, 4, a->conv.filter);
                 has_filter = a->conv_flags = 1;
             } else if (strcmp(f, "--stride") == 0 || strcmp(f, "--dilation") == 0) {
-                ok = parse_long(val, 1, 1024, &v);
+                ok = sn_cli_parse_long(val, 1, 1024, &v);
                 *(f[2] == 's' ? &a->conv.stride : &a->conv.dilation) = (int)v;
                 a->conv_flags = 1;
             } else if (strcmp(f, "--padding") == 0) {
@@ -533,23 +524,6 @@ oom:
     return 1;
 }
 
-/* Adds `key`: [dims...] to `o`. Returns 0 if out of memory. */
-static int add_dims(cJSON *o, const char *key, const int64_t *dims, int n) {
-    cJSON *array = cJSON_CreateArray();
-    if (!array || !cJSON_AddItemToObject(o, key, array)) {
-        cJSON_Delete(array);
-        return 0;
-    }
-    for (int i = 0; i < n; i++) {
-        cJSON *d = cJSON_CreateNumber((double)dims[i]);
-        if (!d || !cJSON_AddItemToArray(array, d)) {
-            cJSON_Delete(d);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* One workload's object in the "workloads" array. `percent` < 0: no peak. */
 static cJSON *json_result(const struct workload *w, const struct result *r, double gflops,
                           double peak_gflops, double percent) {
@@ -563,16 +537,18 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
              cJSON_AddStringToObject(o, "workload", w->name) &&
              cJSON_AddStringToObject(o, "shape", shape);
     if (ok && w->op != BENCH_MATMUL)
-        ok = add_dims(o, "input", w->input, 4) && add_dims(o, "filter", w->filter, 4) &&
+        ok = sn_cli_add_dims(o, "input", w->input, 4) &&
+             sn_cli_add_dims(o, "filter", w->filter, 4) &&
              cJSON_AddNumberToObject(o, "stride", w->stride) &&
              cJSON_AddStringToObject(o, "padding",
                                      w->padding == SN_PADDING_SAME ? "same" : "valid") &&
              cJSON_AddNumberToObject(o, "dilation", w->dilation) &&
-             add_dims(o, "output", r->output, 4);
+             sn_cli_add_dims(o, "output", r->output, 4);
     else if (ok)
         ok = cJSON_AddNumberToObject(o, "m", (double)w->m) &&
              cJSON_AddNumberToObject(o, "k", (double)w->k) &&
-             cJSON_AddNumberToObject(o, "n", (double)w->n) && add_dims(o, "output", r->output, 2);
+             cJSON_AddNumberToObject(o, "n", (double)w->n) &&
+             sn_cli_add_dims(o, "output", r->output, 2);
     ok = ok && cJSON_AddStringToObject(o, "isa", sn_isa_name(r->isa)) &&
          cJSON_AddStringToObject(o, "algorithm", r->algorithm) &&
          cJSON_AddNumberToObject(o, "threads", r->threads) &&

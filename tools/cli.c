@@ -7,6 +7,7 @@
 #include "bench.h"
 #include "demo.h"
 #include "output.h"
+#include "run.h"
 #include "scopenn.h"
 
 static const char usage_text[] =
@@ -27,6 +28,11 @@ static const char usage_text[] =
     "                  check a safetensors checkpoint and list its tensors, one\n"
     "                  per line: name, dtype, shape, bytes (tab-separated);\n"
     "                  exit 1 with the problem if the file is not valid\n"
+    "  run MODEL --weights FILE --input FILE [--json] [--threads N] [--top K]\n"
+    "        [--nchw]\n"
+    "                  run a model of the zoo on the images of a safetensors file\n"
+    "                  and print each image's top K classes (default 5): class,\n"
+    "                  probability, logit; run --help tells more\n"
     "  help            this text\n"
     "  version         the library version\n"
     "\n"
@@ -127,31 +133,6 @@ static const char *safetensors_dtype(sn_dtype dtype) {
     }
 }
 
-/* A tensor name on one line: a file may hold any JSON string, so
- * backslashes and control characters are escaped as JSON escapes them. */
-static void print_name(FILE *out, const char *name) {
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p == '\\')
-            fputs("\\\\", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-}
-
-/* "(5, 5, 3, 32)"; "()" for a scalar. */
-static void print_shape(FILE *out, const sn_shape *shape) {
-    fputc('(', out);
-    for (int d = 0; d < shape->rank; d++)
-        fprintf(out, "%s%lld", d ? ", " : "", (long long)shape->dims[d]);
-    fputc(')', out);
-}
-
 /* An integer as JSON text: cJSON would print 1e15 and above with an
  * exponent. */
 static cJSON *json_integer(uint64_t value) {
@@ -219,9 +200,9 @@ static int cmd_inspect(int argc, char **argv, FILE *out, FILE *err) {
         for (size_t i = 0; i < sn_checkpoint_tensor_count(ck); i++) {
             sn_checkpoint_tensor info;
             sn_checkpoint_tensor_info(ck, i, &info);
-            print_name(out, info.name);
+            sn_cli_print_name(out, info.name);
             fprintf(out, "\t%s\t", safetensors_dtype(info.dtype));
-            print_shape(out, &info.shape);
+            sn_cli_print_dims(out, info.shape.dims, info.shape.rank);
             fprintf(out, "\t%llu\n", (unsigned long long)info.nbytes);
         }
     }
@@ -239,6 +220,7 @@ int sn_cli_main(int argc, char **argv, FILE *out, FILE *err) {
     if (strcmp(cmd, "demo") == 0) return sn_cmd_demo(argc, argv, out, err);
     if (strcmp(cmd, "bench") == 0) return sn_cmd_bench(argc, argv, out, err);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc, argv, out, err);
+    if (strcmp(cmd, "run") == 0) return sn_cmd_run(argc, argv, out, err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, out);
         return 0;

@@ -6,7 +6,6 @@
 #include "output.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,15 +36,6 @@ static double now_ms(void) {
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
 struct demo_args {
     int json, threads, limit_isa;
     sn_isa isa;
@@ -65,7 +55,7 @@ static int parse(int argc, char **argv, struct demo_args *a, FILE *err) {
         i++;
         if (strcmp(f, "--isa") == 0 && sn_isa_from_name(v, &a->isa) == SN_OK) {
             a->limit_isa = 1;
-        } else if (strcmp(f, "--threads") == 0 && parse_int(v, 0, 256, &n)) {
+        } else if (strcmp(f, "--threads") == 0 && sn_cli_parse_long(v, 0, 256, &n)) {
             a->threads = (int)n;
         } else if (strcmp(f, "--size") == 0) {
             char *x = strchr(v, 'x');
@@ -74,7 +64,8 @@ static int parse(int argc, char **argv, struct demo_args *a, FILE *err) {
             memcpy(hs, v, (size_t)(x - v));
             hs[x - v] = '\0';
             strcpy(ws, x + 1);
-            if (!parse_int(hs, 1, 4096, &a->h) || !parse_int(ws, 1, 4096, &a->w)) goto bad;
+            if (!sn_cli_parse_long(hs, 1, 4096, &a->h) || !sn_cli_parse_long(ws, 1, 4096, &a->w))
+                goto bad;
         } else {
             goto bad;
         }

@@ -3,13 +3,24 @@
 
     export_torch.py MODEL.pt OUT.safetensors [--map REGEX=REPLACEMENT]...
                     [--flatten NAME=C,H,W]... [--depthwise REGEX]...
-    export_torch.py --model NAME [--seed N] [--size HxW] OUT.safetensors
+    export_torch.py --model NAME [--seed N] [--size HxW] [MODEL.pt] OUT.safetensors
+                    [--sample-input PATH [--batch N]]
 
 MODEL.pt holds a state_dict (torch.save(model.state_dict(), path)) or a
 whole module; --model builds torchvision's NAME (resnet18, mobilenet_v2,
 ...) with random weights from --seed instead (there are no pretrained
 weights offline), its batch-norm statistics measured on random images of
---size so that every batch norm does real work. Each tensor is renamed
+--size so that every batch norm does real work; --model NAME MODEL.pt
+builds NAME and loads the state_dict MODEL.pt into it (torchvision's
+pretrained weights, say), so that its depthwise convs are known.
+
+--sample-input PATH writes an input for `scopenn run`: --batch random
+images of --size (seeded by --seed), normalized as torchvision's models
+were trained (ImageNet mean and std), NHWC, as "input" [N, H, W, 3];
+and, when there is a module to run, its eval-mode logits for them as
+"expected" [N, classes], which `scopenn run` compares with its own.
+
+Each tensor is renamed
 from its module path to a scopenn variable name, and laid out as scopenn
 reads it:
 
@@ -192,6 +203,36 @@ def torchvision_model(name, seed=0, size=(224, 224), batches=4, batch=2):
     return model.eval()
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def sample_input(path, module=None, seed=0, size=(224, 224), batch=1):
+    """Write `batch` random images of `size`, seeded, normalized with
+    ImageNet's mean and std, as NHWC "input", and `module`'s logits for
+    them (if a module is given) as "expected"; returns the logits or None."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    pixels = torch.rand(batch, 3, size[0], size[1], generator=generator)
+    mean = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1)
+    x = (pixels - mean) / std
+    tensors = {"input": x.permute(0, 2, 3, 1)}  # NCHW -> NHWC
+    logits = None
+    if module is not None:
+        try:
+            with torch.no_grad():
+                logits = module.eval()(x)
+            tensors["expected"] = logits
+        except RuntimeError as e:  # not an image classifier: the images alone
+            sys.stderr.write("export_torch: %s: no \"expected\": the module does not take "
+                             "%s images (%s)\n" % (path, "x".join(map(str, x.shape)), e))
+            logits = None
+    write_safetensors(path, tensors, {"format": "scopenn", "layout": "NHWC"})
+    return logits
+
+
 def multipliers_of(module):
     """Depthwise weights' depth multipliers (out / in channels)."""
     import torch.nn as nn
@@ -210,15 +251,23 @@ def main(argv):
     parser.add_argument("paths", nargs="+", metavar="[MODEL.pt] OUT.safetensors",
                         help="a torch.save()d state_dict or module (unless --model), and the "
                              "safetensors file to write")
-    parser.add_argument("--model", help="a torchvision model's name, with random weights")
+    parser.add_argument("--model", help="a torchvision model's name: its weights random, or "
+                                        "MODEL.pt's if given")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", default="224x224", help="the images' HxW for --model's statistics")
+    parser.add_argument("--size", default="224x224",
+                        help="the images' HxW for --model's statistics and --sample-input")
+    parser.add_argument("--sample-input", metavar="PATH",
+                        help="also write random normalized NHWC images as \"input\" (and the "
+                             "model's logits for them as \"expected\") for `scopenn run`")
+    parser.add_argument("--batch", type=int, default=1, help="images in --sample-input")
     parser.add_argument("--map", action="append", default=[], metavar="REGEX=REPLACEMENT")
     parser.add_argument("--flatten", action="append", default=[], metavar="NAME=C,H,W")
     parser.add_argument("--depthwise", action="append", default=[], metavar="REGEX")
     args = parser.parse_args(argv[1:])
-    if len(args.paths) != (1 if args.model else 2):
-        parser.error("give MODEL.pt OUT.safetensors, or --model NAME OUT.safetensors")
+    if len(args.paths) not in ((1, 2) if args.model else (2,)):
+        parser.error("give MODEL.pt OUT.safetensors, or --model NAME [MODEL.pt] OUT.safetensors")
+    if args.batch < 1:
+        parser.error("--batch wants a positive count, not %d" % args.batch)
     args.output = args.paths[-1]
     maps, flatten = [], {}
     for m in args.map:
@@ -232,11 +281,17 @@ def main(argv):
         except ValueError:
             parser.error("--flatten wants NAME=C,H,W, not %r" % f)
         flatten[name] = (c, h, w)
-    if args.model:
-        try:
-            size = tuple(int(d) for d in args.size.split("x"))
-        except ValueError:
-            parser.error("--size wants HxW, not %r" % args.size)
+    try:
+        size = tuple(int(d) for d in args.size.split("x"))
+        if len(size) != 2 or min(size) < 1:
+            raise ValueError
+    except ValueError:
+        parser.error("--size wants HxW, not %r" % args.size)
+    if args.model and len(args.paths) == 2:
+        loaded = torchvision_model(args.model, args.seed, size, batches=0)
+        state = torch.load(args.paths[0], map_location="cpu")
+        loaded.load_state_dict(state.state_dict() if hasattr(state, "state_dict") else state)
+    elif args.model:
         loaded = torchvision_model(args.model, args.seed, size)
     else:
         loaded = torch.load(args.paths[0], map_location="cpu")
@@ -247,6 +302,13 @@ def main(argv):
     for name, shape in export_state_dict(state, args.output, maps, flatten,
                                          depthwise=depthwise, multipliers=multipliers).items():
         print("%s\t%s" % (name, "x".join(str(d) for d in shape)))
+    if args.sample_input:
+        logits = sample_input(args.sample_input, module, args.seed, size, args.batch)
+        if logits is not None:
+            top = logits[0].topk(min(5, logits.shape[1]))
+            sys.stderr.write("export_torch: %s: PyTorch's top 5 for image 0: %s\n" % (
+                args.sample_input, ", ".join("%d (%.4f)" % (int(i), float(v))
+                                             for v, i in zip(top.values, top.indices))))
     return 0
 
 

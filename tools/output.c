@@ -1,6 +1,8 @@
 /* What the tool prints for --json: one line of valid JSON. */
 #include "output.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/text.h"
@@ -42,4 +44,50 @@ int sn_cli_print_json(cJSON *root, int ok, FILE *out, FILE *err) {
     fprintf(out, "%s\n", text);
     cJSON_free(text);
     return 0;
+}
+
+int sn_cli_add_dims(cJSON *o, const char *key, const int64_t *dims, int n) {
+    cJSON *array = cJSON_CreateArray();
+    if (!array || !cJSON_AddItemToObject(o, key, array)) {
+        cJSON_Delete(array);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        cJSON *d = cJSON_CreateNumber((double)dims[i]);
+        if (!d || !cJSON_AddItemToArray(array, d)) {
+            cJSON_Delete(d);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void sn_cli_print_dims(FILE *out, const int64_t *dims, int n) {
+    fputc('(', out);
+    for (int d = 0; d < n; d++) fprintf(out, "%s%lld", d ? ", " : "", (long long)dims[d]);
+    fputc(')', out);
+}
+
+int sn_cli_parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+void sn_cli_print_name(FILE *out, const char *name) {
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
 }

@@ -1,13 +1,28 @@
-/* The command-line tool's JSON output, shared by its commands. */
+/* The command-line tool's output (JSON and shapes) and number parsing,
+ * shared by its commands. */
 #ifndef SN_TOOLS_OUTPUT_H
 #define SN_TOOLS_OUTPUT_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Prints `root` as one line of JSON and frees it; `ok` false (a failed
  * cJSON call while building it) or a failure to print is reported on `err`
  * as out of memory. Returns the exit code: 0, or 1. */
 int sn_cli_print_json(cJSON *root, int ok, FILE *out, FILE *err);
+
+/* Adds `key`: [dims...] to `o`. Returns 0 if out of memory. */
+int sn_cli_add_dims(cJSON *o, const char *key, const int64_t *dims, int n);
+
+/* "(5, 5, 3, 32)"; "()" for a scalar. */
+void sn_cli_print_dims(FILE *out, const int64_t *dims, int n);
+
+/* A tensor name on one line: a file may hold any JSON string, so
+ * backslashes and control characters are escaped as JSON escapes them. */
+void sn_cli_print_name(FILE *out, const char *name);
+
+/* A decimal integer in [lo, hi], the whole of `s`: 1, and *out set, or 0. */
+int sn_cli_parse_long(const char *s, long lo, long hi, long *out);
 
 #endif
