@@ -993,6 +993,9 @@ typedef struct sn_session_options {
      * against 2e-7) and of NaN where an infinite input or weight would
      * give an infinite output. */
     bool direct_matmul;
+    /* If true, each run times each node (sn_session_profile_get). Off, a
+     * run reads no clock: profiling costs one branch per run. */
+    bool profile;
 } sn_session_options;
 
 /* Creates a session computing `fetches` (`fetch_count` tensors of
@@ -1060,6 +1063,59 @@ typedef struct sn_session_stats {
 
 /* Fills *stats. */
 SN_API void sn_session_stats_get(const sn_session *session, sn_session_stats *stats);
+
+/* One node of a profiled session: one kernel call per run, an op with the
+ * ops the session folded into it. */
+typedef struct sn_profile_node {
+    const char *name; /* its first op's name, "conv1/Conv2D"; owned by the graph */
+    /* its ops' types joined by '+', "Conv2D+BiasAdd+Relu" (one op:
+     * "Conv2D"); owned by the session */
+    const char *type;
+    /* what its plan runs: "winograd", "direct" (convolution), "gemm",
+     * "strassen", "kernel" (the kernel set's kernel for the op: an
+     * elementwise op, a depthwise conv, a pooling), "reference" (the
+     * scalar reference kernel) or "view" (nothing to compute); static */
+    const char *algorithm;
+    /* Floating-point operations of the last run, at its shapes: 2 per
+     * multiply-add of a conv2d, depthwise conv2d or matmul counted as a
+     * direct convolution (every filter tap, padding included: N*OH*OW*OC*
+     * KH*KW*IC multiply-adds for a conv2d, N*OH*OW*C*KH*KW for a depthwise
+     * one, M*K*N for a matmul) whatever algorithm runs it; one per output
+     * element and window tap for a pooling, one per input element for a
+     * mean, one per element and input after the first for an add_n, none
+     * for a reshape, concat, split, transpose or pad, one per output
+     * element for any other op (elementwise, softmax, LRN, batch norm);
+     * plus one per output element for each op folded into it (a bias, a
+     * batch norm, an activation). 0 for a node the run skipped (an empty
+     * output). */
+    int64_t flops;
+    uint64_t ns;       /* the last run's wall time of the node, as the caller's thread sees it */
+    uint64_t total_ns; /* its wall time summed over the profile's runs */
+} sn_profile_node;
+
+typedef struct sn_profile {
+    const sn_profile_node *nodes; /* in run order; owned by the session, valid until destroyed */
+    size_t count;                 /* the nodes: sn_session_stats.ops */
+    size_t runs;                  /* successful runs since create or the last reset */
+    uint64_t run_ns;              /* the last successful run's wall time, all of it */
+} sn_profile;
+
+/* Fills *profile with the nodes' times (CLOCK_MONOTONIC, from just before
+ * a node's output is placed to just after its kernel returns, its threads
+ * done) and flops: of the last successful run (zeros before any) and
+ * summed since the session was created or the profile reset (total_ns,
+ * runs; a failed run is not counted). A node's time is that of its
+ * kernel call with what its run prepares (shape inference, packing a
+ * computed weight); the nodes' times sum to at most run_ns, which also
+ * holds binding the feeds and repacking changed variables (S24). Returns
+ * SN_OK; SN_ERR_INVALID_ARGUMENT (profile zeroed) if session or profile
+ * is NULL or the session was created without sn_session_options.profile.
+ * The same thread rules as sn_session_run. */
+SN_API sn_status sn_session_profile_get(const sn_session *session, sn_profile *profile);
+
+/* Starts the totals again: runs and every total_ns 0 (the last run's
+ * times stay). SN_ERR_INVALID_ARGUMENT as sn_session_profile_get. */
+SN_API sn_status sn_session_profile_reset(sn_session *session);
 
 /* ------------------------------------------------------------------------ */
 /* Checkpoints (safetensors)                                                */

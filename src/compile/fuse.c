@@ -5,11 +5,14 @@
  * bias, a batch normalization (folded into the product's packs, S25),
  * then an activation. The op classes say which role an op plays (enum
  * sn_fuse_role). */
+#include <assert.h>
+
 #include "base/alloc.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
 
 static const enum sn_fuse_role pattern[] = {SN_FUSE_BIAS, SN_FUSE_BATCH_NORM, SN_FUSE_ACTIVATION};
+static_assert(sizeof pattern / sizeof *pattern == SN_NODE_FUSED, "a node holds its fused ops");
 
 /* The fused node runs where its head is in the op order, so a bias must
  * be ready by then: a source (variable, constant or feed), or made before
@@ -66,6 +69,7 @@ bool sn_fuse(struct sn_program *p, struct sn_usage *u) {
                 n->act = sn_op_class(c)->activation;
             }
             u->covered[c->index] = true;
+            n->fused[n->fused_count++] = c;
             last = c;
             p->fused++;
         }

@@ -1,6 +1,7 @@
 /* AddN: tf.add_n, the sum of 1 to 1024 tensors of one shape. */
 #include <stdio.h>
 
+#include "base/shape.h"
 #include "ops/ops.h"
 #include "graph/graph.h"
 
@@ -48,4 +49,12 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                      (float *)x->values[n->out].data);
 }
 
-const struct sn_op_class sn_add_n_class = {.infer = infer, .plan = plan, .run = run};
+/* One add per input after the first, per element. */
+static int64_t flops(const struct sn_op_attrs *a, const sn_shape *in, int count,
+                     const sn_shape *out) {
+    (void)a, (void)in;
+    return sn_shape_elements(out) * (count - 1);
+}
+
+const struct sn_op_class sn_add_n_class = {
+    .infer = infer, .plan = plan, .run = run, .flops = flops};

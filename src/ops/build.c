@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "base/alloc.h"
+#include "base/shape.h"
 #include "ops/ops.h"
 #include "graph/graph.h"
 
@@ -64,6 +65,22 @@ sn_tensor *sn_build_op(sn_graph *g, sn_op_type type, sn_tensor *const *inputs, i
 done:
     sn_free(wanted);
     return op ? &op->output : NULL;
+}
+
+int64_t sn_flops_none(const struct sn_op_attrs *attrs, const sn_shape *inputs, int input_count,
+                      const sn_shape *out) {
+    (void)attrs, (void)inputs, (void)input_count, (void)out;
+    return 0;
+}
+
+int64_t sn_node_flops(const struct sn_node *n, const struct sn_value *values, sn_shape *scratch) {
+    const sn_shape *out = &values[n->out].shape;
+    const int64_t elements = sn_shape_elements(out);
+    if (elements == 0) return 0; /* not run */
+    for (int k = 0; k < n->input_count; k++) scratch[k] = values[n->inputs[k]].shape;
+    int64_t flops =
+        n->cls->flops ? n->cls->flops(&n->op->attrs, scratch, n->input_count, out) : elements;
+    return flops + n->fused_count * elements;
 }
 
 size_t sn_value_count(const struct sn_exec *x, int v) {

@@ -80,4 +80,5 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     }
 }
 
-const struct sn_op_class sn_concat_class = {.infer = infer, .plan = plan, .run = run};
+const struct sn_op_class sn_concat_class = {
+    .infer = infer, .plan = plan, .run = run, .flops = sn_flops_none};

@@ -13,6 +13,7 @@
 #include "algo/direct-conv.h"
 #include "algo/strassen.h"
 #include "algo/winograd.h"
+#include "base/shape.h"
 #include "ops/product.h"
 #include "ops/window.h"
 
@@ -152,9 +153,18 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     }
 }
 
+/* 2 x N*OH*OW*OC*KH*KW*IC, whatever the algorithm runs. */
+static int64_t flops(const struct sn_op_attrs *a, const sn_shape *in, int count,
+                     const sn_shape *out) {
+    (void)a, (void)count;
+    const int64_t *f = in[1].dims;
+    return 2 * sn_shape_elements(out) * f[0] * f[1] * f[2];
+}
+
 const struct sn_op_class sn_conv2d_class = {
     .infer = infer,
     .plan = plan,
     .run = run,
+    .flops = flops,
     .fuse = SN_FUSE_HEAD,
 };

@@ -8,6 +8,7 @@
  * kernels' too: contiguous channels per tap. */
 #include <stdio.h>
 
+#include "base/shape.h"
 #include "ops/product.h"
 #include "ops/window.h"
 
@@ -87,9 +88,17 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     sn_parallel(x->threads, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));
 }
 
+/* 2 x N*OH*OW*C*M*KH*KW. */
+static int64_t flops(const struct sn_op_attrs *a, const sn_shape *in, int count,
+                     const sn_shape *out) {
+    (void)a, (void)count;
+    return 2 * sn_shape_elements(out) * in[1].dims[0] * in[1].dims[1];
+}
+
 const struct sn_op_class sn_depthwise_conv2d_class = {
     .infer = infer,
     .plan = plan,
     .run = run,
+    .flops = flops,
     .fuse = SN_FUSE_HEAD,
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "algo/strassen.h"
+#include "base/shape.h"
 #include "ops/product.h"
 
 #define WHY(...) (snprintf(why, why_size, __VA_ARGS__), false)
@@ -92,9 +93,17 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     sn_parallel(x->threads, reference_rows, &t, (size_t)m);
 }
 
+/* 2 x M*K*N, whatever the algorithm runs. */
+static int64_t flops(const struct sn_op_attrs *a, const sn_shape *in, int count,
+                     const sn_shape *out) {
+    (void)count;
+    return 2 * sn_shape_elements(out) * in[0].dims[a->transpose_a ? 0 : 1];
+}
+
 const struct sn_op_class sn_matmul_class = {
     .infer = infer,
     .plan = plan,
     .run = run,
+    .flops = flops,
     .fuse = SN_FUSE_HEAD,
 };

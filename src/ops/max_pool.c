@@ -19,4 +19,5 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
     sn_pooling_run(x, n, x->kernels->f32_max_pool);
 }
 
-const struct sn_op_class sn_max_pool_class = {.infer = sn_pooling_infer, .run = run};
+const struct sn_op_class sn_max_pool_class = {
+    .infer = sn_pooling_infer, .run = run, .flops = sn_pooling_flops};

@@ -67,8 +67,9 @@ enum sn_algorithm {
     SN_ALGO_VIEW, /* nothing to compute: the output is a view of an input */
 };
 
-/* The most packs a node reads, and sources a pack is made from. */
-enum { SN_NODE_PACKS = 2, SN_PACK_SOURCES = 6 };
+/* The most packs a node reads, sources a pack is made from, and ops the
+ * fuse pass folds into a node (a bias, a batch norm, an activation). */
+enum { SN_NODE_PACKS = 2, SN_PACK_SOURCES = 6, SN_NODE_FUSED = 3 };
 
 /* A pack a node reads: made by `packer` (with block `nr`) from the values
  * `sources`. The compile step finds it in the graph's pack cache when
@@ -99,6 +100,9 @@ struct sn_node {
     float bn_epsilon;
     sn_activation act; /* a fused activation */
     int out;           /* value index */
+    /* the ops folded into it, in order, for the profile */
+    const struct sn_op *fused[SN_NODE_FUSED];
+    int fused_count;
     /* set by lower: the kernels for the dtype it computes in */
     const struct sn_kernels *kernels;
     /* set by the class's plan */
@@ -169,6 +173,12 @@ struct sn_op_class {
     bool (*plan)(const struct sn_plan *plan, struct sn_node *node, char *why, size_t why_size);
     /* Runs the node (its output is not empty). */
     void (*run)(const struct sn_exec *exec, const struct sn_node *node);
+    /* The floating-point operations of one run, for the profile: 2 per
+     * multiply-add of a product counted as a direct convolution (every
+     * tap, padding included). NULL: one per output element (an
+     * elementwise op); sn_flops_none for an op that only moves data. */
+    int64_t (*flops)(const struct sn_op_attrs *attrs, const sn_shape *inputs, int input_count,
+                     const sn_shape *out);
     enum sn_fuse_role fuse;
     sn_activation activation; /* SN_FUSE_ACTIVATION */
     /* SN_FUSE_BIAS: the bias of `value`'s output fed through op, if op can
@@ -211,6 +221,15 @@ sn_tensor *sn_build_refuse(sn_graph *graph, sn_op_type type, sn_tensor *const *i
 
 /* The data of pack use k of a node this run. */
 static inline const float *sn_exec_pack(const struct sn_exec *x, int k) { return x->packed[k]; }
+
+/* 0: the flops of an op that only moves data (sn_op_class.flops). */
+int64_t sn_flops_none(const struct sn_op_attrs *attrs, const sn_shape *inputs, int input_count,
+                      const sn_shape *out);
+
+/* The flops of node n at this run's shapes (values[].shape): its op's
+ * (its class's count), plus one per output element for each op folded
+ * into it. `scratch` holds as many shapes as the node has inputs. */
+int64_t sn_node_flops(const struct sn_node *n, const struct sn_value *values, sn_shape *scratch);
 
 /* Elements of this run's shape of value v. */
 size_t sn_value_count(const struct sn_exec *x, int v);

@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "base/shape.h"
 #include "graph/graph.h"
 #include "ops/ops.h"
 
@@ -181,4 +182,12 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         sn_parallel(x->threads, generic_items, &t, outputs);
 }
 
-const struct sn_op_class sn_reduce_mean_class = {.infer = infer, .plan = plan, .run = run};
+/* One add per input element. */
+static int64_t flops(const struct sn_op_attrs *a, const sn_shape *in, int count,
+                     const sn_shape *out) {
+    (void)a, (void)count, (void)out;
+    return sn_shape_elements(&in[0]);
+}
+
+const struct sn_op_class sn_reduce_mean_class = {
+    .infer = infer, .plan = plan, .run = run, .flops = flops};

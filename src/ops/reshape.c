@@ -68,4 +68,5 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         memcpy((void *)out->data, in->data, sn_value_count(x, n->out) * sizeof(float));
 }
 
-const struct sn_op_class sn_reshape_class = {.infer = infer, .plan = plan, .run = run};
+const struct sn_op_class sn_reshape_class = {
+    .infer = infer, .plan = plan, .run = run, .flops = sn_flops_none};

@@ -140,4 +140,5 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         sn_parallel(x->threads, copy_rows, &t, count);
 }
 
-const struct sn_op_class sn_transpose_class = {.infer = infer, .plan = plan, .run = run};
+const struct sn_op_class sn_transpose_class = {
+    .infer = infer, .plan = plan, .run = run, .flops = sn_flops_none};

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "base/checked.h"
+#include "base/shape.h"
 
 #define WHY(...) (snprintf(why, why_size, __VA_ARGS__), false)
 
@@ -163,4 +164,10 @@ void sn_pooling_run_with(const struct sn_exec *x, const struct sn_node *n, sn_po
 
 void sn_pooling_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_pool_fn kernel) {
     run_rows(x, n, kernel, pooling_rows);
+}
+
+int64_t sn_pooling_flops(const struct sn_op_attrs *at, const sn_shape *in, int count,
+                         const sn_shape *out) {
+    (void)in, (void)count;
+    return sn_shape_elements(out) * at->ksize.h * at->ksize.w;
 }

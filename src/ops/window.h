@@ -50,6 +50,9 @@ void sn_pooling_run_with(const struct sn_exec *x, const struct sn_node *n, sn_po
 
 bool sn_pooling_infer(const struct sn_op_attrs *attrs, const sn_shape *in, int count, sn_shape *out,
                       char *why, size_t why_size);
+/* A window's taps per output element (sn_op_class.flops). */
+int64_t sn_pooling_flops(const struct sn_op_attrs *attrs, const sn_shape *inputs, int input_count,
+                         const sn_shape *out);
 void sn_pooling_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_pool_fn kernel);
 
 #endif

@@ -1,10 +1,12 @@
 /* Sessions: create compiles the graph (src/compile: prune, fuse, lower,
  * plan memory); run binds the feeds, repacks what changed, and runs each
- * node through its op class, without allocating. */
+ * node through its op class, without allocating; a profiled session's run
+ * times each node. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "compile/compile.h"
@@ -21,6 +23,11 @@ struct sn_session {
     size_t packs_made; /* at create, then each repack at a run (S24) */
     double pack_ms;
     char error[512];
+    /* options.profile: one per node, or NULL; their types' text */
+    sn_profile_node *profile;
+    char *profile_types;
+    size_t profile_runs;
+    uint64_t profile_run_ns;
 };
 
 /* ---- create -------------------------------------------------------------- */
@@ -117,6 +124,48 @@ done:
     return ok;
 }
 
+static const char *const algorithm_names[] = {
+    [SN_ALGO_KERNEL] = "kernel", [SN_ALGO_REFERENCE] = "reference", [SN_ALGO_DIRECT] = "direct",
+    [SN_ALGO_GEMM] = "gemm",     [SN_ALGO_WINOGRAD] = "winograd",   [SN_ALGO_STRASSEN] = "strassen",
+    [SN_ALGO_VIEW] = "view",
+};
+
+/* Appends the types of node n's ops, "Conv2D+BiasAdd+Relu", at `text`;
+ * returns the bytes written with the NUL (or that would be, if NULL). */
+static size_t node_types(const struct sn_node *n, char *text) {
+    size_t length = 0;
+    for (int k = -1; k < n->fused_count; k++) {
+        const char *type = sn_op_type_name((k < 0 ? n->op : n->fused[k])->type);
+        const size_t size = strlen(type);
+        if (text) {
+            if (k >= 0) text[length] = '+';
+            memcpy(text + length + (k >= 0), type, size);
+        }
+        length += size + (k >= 0);
+    }
+    if (text) text[length] = '\0';
+    return length + 1;
+}
+
+/* The profile's nodes: names, types and algorithms; times and flops 0. */
+static bool start_profile(sn_session *s) {
+    const struct sn_program *p = &s->program;
+    size_t text = 0;
+    for (size_t i = 0; i < p->node_count; i++) text += node_types(&p->nodes[i], NULL);
+    if (!(s->profile = sn_calloc(p->node_count + 1, sizeof *s->profile)) ||
+        !(s->profile_types = sn_malloc(text + 1)))
+        return sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session"),
+               false;
+    char *at = s->profile_types;
+    for (size_t i = 0; i < p->node_count; i++) {
+        const struct sn_node *n = &p->nodes[i];
+        s->profile[i] = (sn_profile_node){
+            .name = n->op->name, .type = at, .algorithm = algorithm_names[n->algorithm]};
+        at += node_types(n, at);
+    }
+    return true;
+}
+
 void sn_session_destroy(sn_session *s) {
     if (!s) return;
     sn_program_release(&s->program);
@@ -125,6 +174,8 @@ void sn_session_destroy(sn_session *s) {
     sn_aligned_free(s->zeros);
     sn_free(s->shapes);
     sn_aligned_free(s->arena);
+    sn_free(s->profile);
+    sn_free(s->profile_types);
     sn_free(s);
 }
 
@@ -157,6 +208,7 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         goto fail;
     }
     memset(s->zeros, 0, zeros);
+    if (opt.profile && !start_profile(s)) goto fail;
     s->packs_made = p->packs_made;
     s->pack_ms = p->pack_ms;
     return s;
@@ -299,9 +351,25 @@ static sn_status prepare_output(sn_session *s, const struct sn_node *n) {
     return SN_OK;
 }
 
-sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
-                         sn_output *outputs) {
-    if (!s) return SN_ERR_INVALID_ARGUMENT;
+/* Node n's run: its output placed, its packs of computed values packed,
+ * its class's run. */
+static sn_status run_node(sn_session *s, struct sn_exec *x, const struct sn_node *n) {
+    const struct sn_program *p = &s->program;
+    const sn_status st = prepare_output(s, n);
+    if (st != SN_OK) return st;
+    /* a batch of 0: nothing to compute (the algorithms divide by it) */
+    if (sn_shape_elements(&p->values[n->out].shape) == 0) return SN_OK;
+    x->kernels = n->kernels;
+    x->workspace = n->workspace_bytes ? s->arena + n->workspace_offset : NULL;
+    for (int k = 0; k < SN_NODE_PACKS; k++) x->packed[k] = pack_data(p, &n->packs[k]);
+    n->cls->run(x, n);
+    return SN_OK;
+}
+
+/* A run's start: the outputs' pointer checked, the feeds bound, the packs
+ * of changed variables made again (S24). */
+static sn_status start_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
+                           const sn_output *outputs) {
     struct sn_program *p = &s->program;
     s->error[0] = '\0';
     if (!outputs) return run_fail(s, SN_ERR_INVALID_ARGUMENT, "outputs is NULL");
@@ -312,20 +380,80 @@ sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
             s->packs_made++;
             s->pack_ms += p->packs[i]->pack_ms;
         }
-    struct sn_exec x = {.threads = &s->threads, .values = p->values, .zeros = s->zeros};
-    for (size_t i = 0; i < p->node_count; i++) {
-        const struct sn_node *n = &p->nodes[i];
-        if ((st = prepare_output(s, n)) != SN_OK) return st;
-        /* a batch of 0: nothing to compute (the algorithms divide by it) */
-        if (sn_shape_elements(&p->values[n->out].shape) == 0) continue;
-        x.kernels = n->kernels;
-        x.workspace = n->workspace_bytes ? s->arena + n->workspace_offset : NULL;
-        for (int k = 0; k < SN_NODE_PACKS; k++) x.packed[k] = pack_data(p, &n->packs[k]);
-        n->cls->run(&x, n);
-    }
+    return SN_OK;
+}
+
+static struct sn_exec exec_of(sn_session *s) {
+    return (struct sn_exec){.threads = &s->threads, .values = s->program.values, .zeros = s->zeros};
+}
+
+static void fetch(const sn_session *s, sn_output *outputs) {
+    const struct sn_program *p = &s->program;
     for (size_t i = 0; i < p->fetch_count; i++) {
         const struct sn_value *v = &p->values[p->fetches[i]];
         outputs[i] = (sn_output){v->data, v->shape};
     }
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* sn_session_run with each node timed: kept apart so that a session
+ * without the profile reads no clock. */
+static sn_status run_profiled(sn_session *s, const sn_feed *feeds, size_t feed_count,
+                              sn_output *outputs) {
+    const struct sn_program *p = &s->program;
+    const uint64_t start = now_ns();
+    for (size_t i = 0; i < p->node_count; i++) s->profile[i].ns = 0;
+    sn_status st = start_run(s, feeds, feed_count, outputs);
+    struct sn_exec x = exec_of(s);
+    for (size_t i = 0; st == SN_OK && i < p->node_count; i++) {
+        const uint64_t t = now_ns();
+        st = run_node(s, &x, &p->nodes[i]);
+        s->profile[i].ns = now_ns() - t;
+    }
+    if (st != SN_OK) return st;
+    fetch(s, outputs);
+    s->profile_run_ns = now_ns() - start;
+    s->profile_runs++;
+    for (size_t i = 0; i < p->node_count; i++) {
+        s->profile[i].total_ns += s->profile[i].ns;
+        s->profile[i].flops = sn_node_flops(&p->nodes[i], p->values, s->shapes);
+    }
+    return SN_OK;
+}
+
+sn_status sn_session_run(sn_session *s, const sn_feed *feeds, size_t feed_count,
+                         sn_output *outputs) {
+    if (!s) return SN_ERR_INVALID_ARGUMENT;
+    if (s->profile) return run_profiled(s, feeds, feed_count, outputs);
+    const struct sn_program *p = &s->program;
+    sn_status st = start_run(s, feeds, feed_count, outputs);
+    struct sn_exec x = exec_of(s);
+    for (size_t i = 0; st == SN_OK && i < p->node_count; i++) st = run_node(s, &x, &p->nodes[i]);
+    if (st == SN_OK) fetch(s, outputs);
+    return st;
+}
+
+/* ---- profile ------------------------------------------------------------- */
+
+sn_status sn_session_profile_get(const sn_session *s, sn_profile *profile) {
+    if (!profile) return SN_ERR_INVALID_ARGUMENT;
+    *profile = (sn_profile){0};
+    if (!s || !s->profile) return SN_ERR_INVALID_ARGUMENT;
+    *profile = (sn_profile){.nodes = s->profile,
+                            .count = s->program.node_count,
+                            .runs = s->profile_runs,
+                            .run_ns = s->profile_run_ns};
+    return SN_OK;
+}
+
+sn_status sn_session_profile_reset(sn_session *s) {
+    if (!s || !s->profile) return SN_ERR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < s->program.node_count; i++) s->profile[i].total_ns = 0;
+    s->profile_runs = 0;
     return SN_OK;
 }
