@@ -14,15 +14,14 @@
  * run. */
 #include "bench.h"
 
+#include "bench_model.h"
 #include "output.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kernels/peak.h"
 #include "scopenn.h"
@@ -108,6 +107,8 @@ static void print_usage(FILE *f) {
           "       scopenn bench conv2d --input NxHxWxC --filter KHxKWxICxOC [--stride S]\n"
           "                            [--padding same|valid] [--dilation D] [FLAGS]\n"
           "       scopenn bench matmul --m M --k K --n N [FLAGS]\n"
+          "       scopenn bench model NAME [FLAGS]   a whole model of the zoo (bench model\n"
+          "                                          --help tells more)\n"
           "\n"
           "Times fp32 conv2d, depthwise conv2d or matmul + bias + relu (one fused\n"
           "kernel call): ms per run (median and min), GFLOP/s (2 x MACs per second)\n"
@@ -159,22 +160,6 @@ __attribute__((format(printf, 2, 3))) static int usage_error(FILE *err, const ch
     fputs("\n\n", err);
     print_usage(err);
     return 2;
-}
-
-/* "AxBxC..." with exactly `count` dimensions, each in [1, MAX_DIM]. */
-static int parse_dims(const char *s, int count, int64_t *dims) {
-    for (int i = 0; i < count; i++) {
-        char *end;
-        errno = 0;
-        if (*s < '0' || *s > '9') return 0; /* no sign, no space */
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || v < 1 || v > MAX_DIM) return 0;
-        dims[i] = v;
-        if (i + 1 < count && *end != 'x') return 0;
-        if (i + 1 == count && *end != '\0') return 0;
-        s = end + 1;
-    }
-    return 1;
 }
 
 /* The output size along one axis, as TensorFlow computes it; 0 if the
@@ -284,10 +269,10 @@ static int parse(int argc, char **argv, struct bench_args *a, FILE *out, FILE *e
             } else if (strcmp(f, "--warmup") == 0) {
                 ok = sn_cli_parse_long(val, 0, MAX_TIMED_RUNS, &a->warmup);
             } else if (strcmp(f, "--input") == 0) {
-                ok = parse_dims(val, 4, a->conv.input);
+                ok = sn_cli_parse_dims(val, 4, MAX_DIM, a->conv.input);
                 has_input = a->conv_flags = 1;
             } else if (strcmp(f, "--filter") == 0) {
-                ok = parse_dims(val, 4, a->conv.filter);
+                ok = sn_cli_parse_dims(val, 4, MAX_DIM, a->conv.filter);
                 has_filter = a->conv_flags = 1;
             } else if (strcmp(f, "--stride") == 0 || strcmp(f, "--dilation") == 0) {
                 ok = sn_cli_parse_long(val, 1, 1024, &v);
@@ -299,7 +284,7 @@ static int parse(int argc, char **argv, struct bench_args *a, FILE *out, FILE *e
                 a->conv_flags = 1;
             } else { /* --m, --k, --n */
                 int64_t d = 0;
-                ok = parse_dims(val, 1, &d);
+                ok = sn_cli_parse_dims(val, 1, MAX_DIM, &d);
                 *(f[2] == 'm' ? &a->matmul.m : f[2] == 'k' ? &a->matmul.k : &a->matmul.n) = d;
                 *(f[2] == 'm' ? &has_m : f[2] == 'k' ? &has_k : &has_n) = 1;
                 a->matmul_flags = 1;
@@ -358,26 +343,6 @@ static void format_shape(const struct workload *w, char *buf, size_t size) {
                      w->padding == SN_PADDING_SAME ? "same" : "valid");
     if (w->dilation != 1 && n > 0 && (size_t)n < size)
         snprintf(buf + n, size - (size_t)n, " d%d", w->dilation);
-}
-
-/* Decimals that show a time in ms to 4 significant digits (1234, 12.34,
- * 0.001234), at most 6. */
-static int ms_decimals(double ms) {
-    int decimals = 3;
-    for (double x = ms; x < 1.0 && decimals < 6; x *= 10) decimals++;
-    for (double x = ms; x >= 10.0 && decimals > 0; x /= 10) decimals--;
-    return decimals;
-}
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int compare_doubles(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
 }
 
 /* The graph of one workload: placeholder "input", then under variable
@@ -478,10 +443,10 @@ static int time_runs(const struct workload *w, struct prepared *p, const struct 
     size_t capacity = a->iters ? (size_t)a->iters : 64, n = 0;
     double *times = malloc(capacity * sizeof *times);
     if (!times) goto oom;
-    double start = now_seconds();
+    double start = sn_cli_now_seconds();
     for (;;) {
         if (a->iters ? n == (size_t)a->iters
-                     : (n >= DEFAULT_MIN_RUNS && now_seconds() - start >= DEFAULT_SECONDS) ||
+                     : (n >= DEFAULT_MIN_RUNS && sn_cli_now_seconds() - start >= DEFAULT_SECONDS) ||
                            n == MAX_TIMED_RUNS)
             break;
         if (n == capacity) {
@@ -492,14 +457,14 @@ static int time_runs(const struct workload *w, struct prepared *p, const struct 
             }
             times = grown, capacity *= 2;
         }
-        double t0 = now_seconds();
+        double t0 = sn_cli_now_seconds();
         if (sn_session_run(p->session, &p->feed, 1, &output) != SN_OK) {
             free(times);
             goto run_failed;
         }
-        times[n++] = now_seconds() - t0;
+        times[n++] = sn_cli_now_seconds() - t0;
     }
-    qsort(times, n, sizeof *times, compare_doubles);
+    sn_cli_sort(times, n);
     *r = (struct result){
         .isa = p->stats.isa,
         .threads = p->stats.threads,
@@ -509,7 +474,7 @@ static int time_runs(const struct workload *w, struct prepared *p, const struct 
                                               : "direct",
         .warmup = a->warmup,
         .iterations = (long)n,
-        .ms_median = 1e3 * (n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2),
+        .ms_median = 1e3 * sn_cli_median(times, n),
         .ms_min = 1e3 * times[0],
         .macs = workload_macs(w),
     };
@@ -571,6 +536,7 @@ static cJSON *json_result(const struct workload *w, const struct result *r, doub
 }
 
 int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
+    if (argc > 2 && strcmp(argv[2], "model") == 0) return sn_cmd_bench_model(argc, argv, out, err);
     struct bench_args a;
     int code = parse(argc, argv, &a, out, err);
     if (code) return code < 0 ? 0 : code;
@@ -619,8 +585,8 @@ int sn_cmd_bench(int argc, char **argv, FILE *out, FILE *err) {
             format_shape(w, shape, sizeof shape);
             if (percent >= 0) snprintf(pct, sizeof pct, "%.1f", percent);
             fprintf(out, "%-16s %-32s %-7s %7d %10.*f %10.*f %9.2f %7s\n", w->name, shape,
-                    sn_isa_name(r.isa), r.threads, ms_decimals(r.ms_median), r.ms_median,
-                    ms_decimals(r.ms_min), r.ms_min, gflops, pct);
+                    sn_isa_name(r.isa), r.threads, sn_cli_ms_decimals(r.ms_median), r.ms_median,
+                    sn_cli_ms_decimals(r.ms_min), r.ms_min, gflops, pct);
             fflush(out);
         }
     }

@@ -8,7 +8,6 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "scopenn.h"
 
@@ -28,12 +27,6 @@ static sn_tensor *my_image_filter(sn_graph *g, sn_tensor *images) {
     SN_WITH_VARIABLE_SCOPE(g, "conv1") x = conv_relu(g, x, 5, 32);
     SN_WITH_VARIABLE_SCOPE(g, "conv2") x = conv_relu(g, x, 5, 32);
     return x;
-}
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 struct demo_args {
@@ -121,11 +114,11 @@ int sn_cmd_demo(int argc, char **argv, FILE *out, FILE *err) {
         goto done;
     }
     int iterations = 0;
-    double start = now_ms(), elapsed;
+    double start = 1e3 * sn_cli_now_seconds(), elapsed;
     do {
         sn_session_run(s, feeds, 2, got);
         iterations++;
-    } while ((elapsed = now_ms() - start) < 200.0 && iterations < 1000);
+    } while ((elapsed = 1e3 * sn_cli_now_seconds() - start) < 200.0 && iterations < 1000);
     double ms_per_image = elapsed / iterations / 2.0;
     if (sn_session_run(ref, feeds, 2, want) != SN_OK) {
         fprintf(err, "scopenn demo: %s\n", sn_session_error(ref));

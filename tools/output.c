@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/text.h"
 
@@ -90,4 +91,42 @@ void sn_cli_print_name(FILE *out, const char *name) {
         else
             fputc(*p, out);
     }
+}
+
+double sn_cli_now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int compare_doubles(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+void sn_cli_sort(double *times, size_t n) { qsort(times, n, sizeof *times, compare_doubles); }
+
+double sn_cli_median(const double *t, size_t n) {
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+int sn_cli_ms_decimals(double ms) {
+    int decimals = 3;
+    for (double x = ms; x < 1.0 && decimals < 6; x *= 10) decimals++;
+    for (double x = ms; x >= 10.0 && decimals > 0; x /= 10) decimals--;
+    return decimals;
+}
+
+int sn_cli_parse_dims(const char *s, int count, int64_t max, int64_t *dims) {
+    for (int i = 0; i < count; i++) {
+        char *end;
+        errno = 0;
+        if (*s < '0' || *s > '9') return 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || v < 1 || v > max) return 0;
+        dims[i] = v;
+        if (*end != (i + 1 < count ? 'x' : '\0')) return 0;
+        s = end + 1;
+    }
+    return 1;
 }

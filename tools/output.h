@@ -4,6 +4,7 @@
 #define SN_TOOLS_OUTPUT_H
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,5 +25,22 @@ void sn_cli_print_name(FILE *out, const char *name);
 
 /* A decimal integer in [lo, hi], the whole of `s`: 1, and *out set, or 0. */
 int sn_cli_parse_long(const char *s, long lo, long hi, long *out);
+
+/* "AxBxC..." with exactly `count` dimensions, each in [1, max], no sign
+ * or space: 1, and dims set, or 0. */
+int sn_cli_parse_dims(const char *s, int count, int64_t max, int64_t *dims);
+
+/* CLOCK_MONOTONIC in seconds. */
+double sn_cli_now_seconds(void);
+
+/* Sorts n times, smallest first. */
+void sn_cli_sort(double *times, size_t n);
+
+/* The median of n > 0 sorted times. */
+double sn_cli_median(const double *sorted, size_t n);
+
+/* Decimals that show a time in ms to 4 significant digits (1234, 12.34,
+ * 0.001234), at most 6. */
+int sn_cli_ms_decimals(double ms);
 
 #endif

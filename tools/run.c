@@ -9,16 +9,15 @@
 #include "run.h"
 
 #include "output.h"
+#include "zoo.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "scopenn.h"
-#include "scopenn_models.h"
 
 /* Names printed when a list is too long to print whole. */
 #define NAMES_SHOWN 4
@@ -32,7 +31,7 @@ static void print_usage(FILE *f) {
           "\n"
           "  MODEL           one of:",
           f);
-    for (const char *const *name = sn_model_names(); *name; name++) fprintf(f, " %s", *name);
+    sn_cli_print_models(f);
     fputs("\n"
           "  --weights FILE  the model's variables (safetensors), all of them and nothing\n"
           "                  else: tools/export_torch.py writes them from PyTorch\n"
@@ -82,12 +81,6 @@ struct run_args {
     long threads, top;
 };
 
-static int known_model(const char *name) {
-    for (const char *const *m = sn_model_names(); *m; m++)
-        if (strcmp(*m, name) == 0) return 1;
-    return 0;
-}
-
 /* Parses argv[2...] into *a. Returns 0, or the exit code 2 after printing
  * usage; `run --help` prints usage to `out` and returns -1. */
 static int parse(int argc, char **argv, struct run_args *a, FILE *out, FILE *err) {
@@ -123,12 +116,7 @@ static int parse(int argc, char **argv, struct run_args *a, FILE *out, FILE *err
     if (!a->model) return usage_error(err, "MODEL missing");
     if (!a->weights) return usage_error(err, "--weights FILE missing");
     if (!a->input) return usage_error(err, "--input FILE missing");
-    if (!known_model(a->model)) {
-        fprintf(err, "scopenn run: unknown model '%s'; the zoo has:", a->model);
-        for (const char *const *m = sn_model_names(); *m; m++) fprintf(err, " %s", *m);
-        fputc('\n', err);
-        return 2;
-    }
+    if (!sn_cli_known_model(a->model)) return sn_cli_unknown_model(err, "run", a->model);
     return 0;
 }
 
@@ -244,42 +232,6 @@ static int read_images(const sn_checkpoint *ck, size_t index, const struct run_a
     return 0;
 }
 
-/* "COUNT WHAT (a, b, c, d, ...)": a list of names, its first few. */
-static void print_names(FILE *err, size_t count, const char *const *names, const char *what) {
-    fprintf(err, "%zu %s (", count, what);
-    for (size_t i = 0; i < count && i < NAMES_SHOWN; i++) {
-        fputs(i ? ", " : "", err);
-        sn_cli_print_name(err, names[i]);
-    }
-    fputs(count > NAMES_SHOWN ? ", ...)" : ")", err);
-}
-
-/* Loads the weights strictly. Returns 0, or 1 after printing why: for a
- * file made for another model, how many names are missing and unexpected,
- * and a few of each. */
-static int load_weights(sn_graph *g, const struct run_args *a, FILE *err) {
-    sn_load_report *report = NULL;
-    if (sn_graph_load_checkpoint(g, a->weights, true, &report) == SN_OK) {
-        sn_load_report_free(report);
-        return 0;
-    }
-    if (report && (report->missing_count || report->unexpected_count)) {
-        fprintf(err, "scopenn run: %s: not the weights of %s: ", a->weights, a->model);
-        if (report->missing_count)
-            print_names(err, report->missing_count, report->missing,
-                        "variables of the model missing from the file");
-        if (report->missing_count && report->unexpected_count) fputs("; ", err);
-        if (report->unexpected_count)
-            print_names(err, report->unexpected_count, report->unexpected,
-                        "tensors in the file that the model does not have");
-        fputc('\n', err);
-    } else {
-        fail(err, "%s", sn_graph_error(g));
-    }
-    sn_load_report_free(report);
-    return 1;
-}
-
 /* What a run computed: logits and probabilities [N, classes]. */
 struct result {
     sn_output logits, probs;
@@ -288,12 +240,6 @@ struct result {
     int has_diff;
     double max_diff; /* against the input file's "expected" */
 };
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 /* Compares the logits with the input file's "expected" [N, classes], if it
  * has one; a tensor of another shape is reported and left aside. */
@@ -431,25 +377,22 @@ static int infer(struct state *s, const struct run_args *a, struct result *r, FI
     const int64_t *d = s->images.shape.dims;
     if (!(s->graph = sn_graph_create(NULL))) return fail(err, "out of memory");
     sn_tensor *images = sn_placeholder(s->graph, "images", s->images.shape);
-    /* zeros, not the default glorot draws: the checkpoint overwrites them */
-    sn_scope *root = sn_variable_scope_reenter(s->graph, sn_current_scope(s->graph),
-                                               SN_REUSE_INHERIT, sn_zeros_initializer());
-    sn_tensor *logits = sn_model_build(s->graph, a->model, images);
-    sn_variable_scope_close(s->graph, root);
+    sn_tensor *logits = sn_cli_build_model(s->graph, a->model, images);
     if (!logits) /* the shape was checked: what is left is an image too small */
         return fail(err, "%s cannot run on %lldx%lld images (too small?): %s", a->model,
                     (long long)d[1], (long long)d[2], sn_graph_error(s->graph));
     sn_tensor *probs = sn_softmax(s->graph, logits, NULL);
-    if (load_weights(s->graph, a, err)) return 1;
+    if (sn_cli_load_weights(s->graph, a->model, a->weights, "run", err)) return 1;
     sn_session_options opt = {.threads = (int)a->threads};
     if (!(s->session = sn_session_create(s->graph, SN_FETCH(logits, probs), &opt)))
         return fail(err, "%s", sn_graph_error(s->graph));
     sn_feed feed = {images, s->images.data, s->images.shape};
     sn_output outputs[2];
-    double start = now_ms();
+    double start = 1e3 * sn_cli_now_seconds();
     if (sn_session_run(s->session, &feed, 1, outputs) != SN_OK)
         return fail(err, "%s", sn_session_error(s->session));
-    *r = (struct result){.logits = outputs[0], .probs = outputs[1], .ms = now_ms() - start};
+    *r = (struct result){
+        .logits = outputs[0], .probs = outputs[1], .ms = 1e3 * sn_cli_now_seconds() - start};
     sn_session_stats_get(s->session, &r->stats);
     return 0;
 }
