@@ -193,12 +193,17 @@ static void test_threads(void **state) {
     sn_graph_destroy(n.g);
 }
 
-/* A failed run counts for nothing in the totals. */
+/* A failed run changes nothing in the profile. */
 static void test_failed_run(void **state) {
     (void)state;
     struct net n = build();
     sn_session *s = session_of(&n, 1, true);
     run(&n, s, 1);
+    sn_profile was;
+    assert_int_equal(sn_session_profile_get(s, &was), SN_OK);
+    uint64_t before[5], run_ns = was.run_ns;
+    assert_int_equal(was.count, 5);
+    for (size_t i = 0; i < was.count; i++) before[i] = was.nodes[i].ns;
     sn_feed bad = {n.input, images, SN_SHAPE(3, H, W, C)}; /* above max_batch */
     sn_output out;
     assert_int_equal(sn_session_run(s, &bad, 1, &out), SN_ERR_SHAPE_MISMATCH);
@@ -207,6 +212,8 @@ static void test_failed_run(void **state) {
     assert_int_equal(sn_session_profile_get(s, &p), SN_OK);
     assert_int_equal(p.runs, 1);
     check_nodes(&n, &p, 1);
+    for (size_t i = 0; i < p.count; i++) assert_int_equal(p.nodes[i].ns, before[i]);
+    assert_int_equal(p.run_ns, run_ns);
     sn_session_destroy(s);
     sn_graph_destroy(n.g);
 }

@@ -23,9 +23,11 @@ struct sn_session {
     size_t packs_made; /* at create, then each repack at a run (S24) */
     double pack_ms;
     char error[512];
-    /* options.profile: one per node, or NULL; their types' text */
+    /* options.profile: one per node, or NULL; their types' text; the
+     * running run's times, kept only if it succeeds */
     sn_profile_node *profile;
     char *profile_types;
+    uint64_t *profile_ns;
     size_t profile_runs;
     uint64_t profile_run_ns;
 };
@@ -153,7 +155,8 @@ static bool start_profile(sn_session *s) {
     size_t text = 0;
     for (size_t i = 0; i < p->node_count; i++) text += node_types(&p->nodes[i], NULL);
     if (!(s->profile = sn_calloc(p->node_count + 1, sizeof *s->profile)) ||
-        !(s->profile_types = sn_malloc(text + 1)))
+        !(s->profile_types = sn_malloc(text + 1)) ||
+        !(s->profile_ns = sn_calloc(p->node_count + 1, sizeof *s->profile_ns)))
         return sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session"),
                false;
     char *at = s->profile_types;
@@ -176,6 +179,7 @@ void sn_session_destroy(sn_session *s) {
     sn_aligned_free(s->arena);
     sn_free(s->profile);
     sn_free(s->profile_types);
+    sn_free(s->profile_ns);
     sn_free(s);
 }
 
@@ -407,20 +411,20 @@ static sn_status run_profiled(sn_session *s, const sn_feed *feeds, size_t feed_c
                               sn_output *outputs) {
     const struct sn_program *p = &s->program;
     const uint64_t start = now_ns();
-    for (size_t i = 0; i < p->node_count; i++) s->profile[i].ns = 0;
     sn_status st = start_run(s, feeds, feed_count, outputs);
     struct sn_exec x = exec_of(s);
     for (size_t i = 0; st == SN_OK && i < p->node_count; i++) {
         const uint64_t t = now_ns();
         st = run_node(s, &x, &p->nodes[i]);
-        s->profile[i].ns = now_ns() - t;
+        s->profile_ns[i] = now_ns() - t;
     }
     if (st != SN_OK) return st;
     fetch(s, outputs);
     s->profile_run_ns = now_ns() - start;
     s->profile_runs++;
     for (size_t i = 0; i < p->node_count; i++) {
-        s->profile[i].total_ns += s->profile[i].ns;
+        s->profile[i].ns = s->profile_ns[i];
+        s->profile[i].total_ns += s->profile_ns[i];
         s->profile[i].flops = sn_node_flops(&p->nodes[i], p->values, s->shapes);
     }
     return SN_OK;
