@@ -30,6 +30,9 @@
 
 #define MAX_SIZE 4096
 #define MAX_RUNS 1000000
+/* The profile table's columns: longer names and types push the row on. */
+#define NAME_WIDTH 36
+#define TYPE_WIDTH 44
 
 struct model_args {
     const char *model, *weights;
@@ -353,13 +356,13 @@ static void print_text(FILE *out, const struct bench *b, const struct model_args
     if (!rows) return;
     const uint64_t total = total_ns(p);
     fprintf(out, "profile: %zu nodes, mean of %zu runs, slowest first\n", p->count, p->runs);
-    fprintf(out, "%-48s %-36s %-9s %9s %6s %8s\n", "node", "type", "algorithm", "ms", "%",
-            "GFLOP/s");
+    fprintf(out, "%-*s %-*s %-9s %9s %6s %8s\n", NAME_WIDTH, "node", TYPE_WIDTH, "type",
+            "algorithm", "ms", "%", "GFLOP/s");
     for (size_t i = 0; i < p->count; i++) {
         const struct row r = row_of(p, rows[i], total);
+        const int pad = NAME_WIDTH - (int)strlen(rows[i]->name);
         sn_cli_print_name(out, rows[i]->name);
-        fprintf(out, "%*s %-36s %-9s %9.4f %6.2f %8.2f\n",
-                48 - (int)strlen(rows[i]->name) > 0 ? 48 - (int)strlen(rows[i]->name) : 0, "",
+        fprintf(out, "%*s %-*s %-9s %9.4f %6.2f %8.2f\n", pad > 0 ? pad : 0, "", TYPE_WIDTH,
                 rows[i]->type, rows[i]->algorithm, r.ms, r.percent, r.gflops);
     }
 }
