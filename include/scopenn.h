@@ -1076,7 +1076,7 @@ typedef struct sn_profile_node {
      * elementwise op, a depthwise conv, a pooling), "reference" (the
      * scalar reference kernel) or "view" (nothing to compute); static */
     const char *algorithm;
-    /* Floating-point operations of the last run, at its shapes: 2 per
+    /* Floating-point operations of the last successful run, at its shapes: 2 per
      * multiply-add of a conv2d, depthwise conv2d or matmul counted as a
      * direct convolution (every filter tap, padding included: N*OH*OW*OC*
      * KH*KW*IC multiply-adds for a conv2d, N*OH*OW*C*KH*KW for a depthwise
@@ -1089,12 +1089,14 @@ typedef struct sn_profile_node {
      * batch norm, an activation). 0 for a node the run skipped (an empty
      * output). */
     int64_t flops;
-    uint64_t ns;       /* the last run's wall time of the node, as the caller's thread sees it */
+    uint64_t ns;       /* the last successful run's wall time of the node, as the caller sees it */
     uint64_t total_ns; /* its wall time summed over the profile's runs */
 } sn_profile_node;
 
 typedef struct sn_profile {
-    const sn_profile_node *nodes; /* in run order; owned by the session, valid until destroyed */
+    /* in run order; owned by the session, updated by each run, valid until
+     * the session is destroyed */
+    const sn_profile_node *nodes;
     size_t count;                 /* the nodes: sn_session_stats.ops */
     size_t runs;                  /* successful runs since create or the last reset */
     uint64_t run_ns;              /* the last successful run's wall time, all of it */
