@@ -3,6 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "scopenn.h"
 
@@ -18,10 +21,24 @@ static void libc_free(void *user, void *ptr) {
     (void)user;
     free(ptr);
 }
+/* Large blocks (packs, arenas, variables) on transparent huge pages where
+ * the kernel offers them on request (madvise mode, Debian's default): a
+ * first touch then faults once per 2 MB instead of once per 4 KB, which
+ * halves a ResNet-18 session's create on a virtual machine, where a fault
+ * is dear. Aligned to 2 MB so that whole huge pages fit inside. */
+enum { HUGE_PAGE = 2u << 20 };
+
 static void *libc_allocate_aligned(void *user, size_t alignment, size_t size) {
     (void)user;
     void *p = NULL;
-    return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= 2 * (size_t)HUGE_PAGE && alignment < HUGE_PAGE) alignment = HUGE_PAGE;
+#endif
+    if (posix_memalign(&p, alignment, size) != 0) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (alignment == HUGE_PAGE) (void)madvise(p, size / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 static const sn_allocator libc_allocator = {libc_allocate,         libc_reallocate, libc_free,
