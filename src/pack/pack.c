@@ -349,8 +349,8 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
             goto done;
         }
     }
-    size_t bytes = (sn_packed_floats(packer, &params, sources, count, nr) * sizeof(float) + 63) &
-                   ~(size_t)63,
+    const size_t floats = sn_packed_floats(packer, &params, sources, count, nr);
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63,
            scratch = sn_pack_scratch_floats(packer, &params, sources, count, nr);
     if (!sn_ptr_reserve((void ***)&c->entries, c->count, &c->capacity) ||
         !(p = sn_calloc(1, sizeof *p)) || !(p->sources = sn_malloc(count * sizeof *p->sources)) ||
@@ -361,7 +361,8 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
         p = NULL;
         goto done;
     }
-    memset(p->data, 0, bytes);
+    /* every packer writes its floats (padding included): zero the rest */
+    memset(p->data + floats, 0, bytes - floats * sizeof(float));
     memcpy(p->sources, sources, count * sizeof *p->sources);
     p->source_count = count;
     p->packer = packer;

@@ -139,7 +139,8 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
     /* Round up to whole cache lines so vector kernels may read the tail. */
     size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
     if (!(v->value = sn_aligned_alloc(64, bytes))) goto oom;
-    memset(v->value, 0, bytes);
+    /* the initializer writes the n floats (zeros without one); one pass */
+    memset(v->value + n, 0, bytes - (size_t)n * sizeof(float));
     sn_initializer_fill(&init, g->seed, v->id, &shape, v->value, n);
 
     /* Register: list slot, name table, op. Each step undoes cleanly if a
