@@ -212,6 +212,8 @@ sn_session *sn_session_create(sn_graph *g, sn_tensor *const *fetches, size_t fet
         goto fail;
     }
     memset(s->zeros, 0, zeros);
+    /* fault the arena in now, so that the first run costs what the next do */
+    if (p->arena_bytes) memset(s->arena, 0, p->arena_bytes);
     if (opt.profile && !start_profile(s)) goto fail;
     s->packs_made = p->packs_made;
     s->pack_ms = p->pack_ms;
