@@ -150,17 +150,7 @@ static void print_usage(FILE *f) {
           f);
 }
 
-/* Prints "scopenn bench: MESSAGE" and the usage on `err`; returns 2. */
-__attribute__((format(printf, 2, 3))) static int usage_error(FILE *err, const char *format, ...) {
-    va_list ap;
-    va_start(ap, format);
-    fputs("scopenn bench: ", err);
-    vfprintf(err, format, ap);
-    va_end(ap);
-    fputs("\n\n", err);
-    print_usage(err);
-    return 2;
-}
+SN_CLI_COMPLAINTS("bench", print_usage)
 
 /* The output size along one axis, as TensorFlow computes it; 0 if the
  * dilated window does not fit the input with VALID padding. */

@@ -76,28 +76,7 @@ static void print_usage(FILE *f) {
           f);
 }
 
-/* Prints "scopenn bench model: MESSAGE" and the usage on `err`; returns 2. */
-__attribute__((format(printf, 2, 3))) static int usage_error(FILE *err, const char *format, ...) {
-    va_list ap;
-    va_start(ap, format);
-    fputs("scopenn bench model: ", err);
-    vfprintf(err, format, ap);
-    va_end(ap);
-    fputs("\n\n", err);
-    print_usage(err);
-    return 2;
-}
-
-/* Prints "scopenn bench model: MESSAGE" on `err`; returns 1. */
-__attribute__((format(printf, 2, 3))) static int fail(FILE *err, const char *format, ...) {
-    va_list ap;
-    va_start(ap, format);
-    fputs("scopenn bench model: ", err);
-    vfprintf(err, format, ap);
-    va_end(ap);
-    fputc('\n', err);
-    return 1;
-}
+SN_CLI_COMPLAINTS("bench model", print_usage)
 
 static int is_value_flag(const char *f) {
     static const char *const flags[] = {"--size",  "--threads", "--isa",

@@ -130,3 +130,14 @@ int sn_cli_parse_dims(const char *s, int count, int64_t max, int64_t *dims) {
     }
     return 1;
 }
+
+int sn_cli_vcomplain(FILE *err, const char *command, void (*usage)(FILE *), const char *format,
+                     va_list ap) {
+    fprintf(err, "scopenn %s: ", command);
+    vfprintf(err, format, ap);
+    fputc('\n', err);
+    if (!usage) return 1;
+    fputc('\n', err);
+    usage(err);
+    return 2;
+}

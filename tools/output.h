@@ -5,8 +5,36 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* Prints "scopenn COMMAND: MESSAGE" on `err`, then, with `usage`, a
+ * blank line and the usage. Returns the exit code: 2 with the usage (the
+ * command was called wrongly), 1 without (it failed). */
+int sn_cli_vcomplain(FILE *err, const char *command, void (*usage)(FILE *), const char *format,
+                     va_list ap);
+
+/* Defines a command's static usage_error(err, format, ...), the message
+ * and the usage (exit code 2), and fail(err, format, ...), the message
+ * alone (1), for "scopenn COMMAND". */
+#define SN_CLI_COMPLAINTS(command, usage)                                                          \
+    __attribute__((format(printf, 2, 3), unused)) static int usage_error(                         \
+        FILE *err, const char *format, ...) {                                                      \
+        va_list ap;                                                                                \
+        va_start(ap, format);                                                                      \
+        const int code = sn_cli_vcomplain(err, command, usage, format, ap);                        \
+        va_end(ap);                                                                                \
+        return code;                                                                               \
+    }                                                                                              \
+    __attribute__((format(printf, 2, 3), unused)) static int fail(FILE *err, const char *format,   \
+                                                                  ...) {                           \
+        va_list ap;                                                                                \
+        va_start(ap, format);                                                                      \
+        const int code = sn_cli_vcomplain(err, command, NULL, format, ap);                         \
+        va_end(ap);                                                                                \
+        return code;                                                                               \
+    }
 
 /* Prints `root` as one line of JSON and frees it; `ok` false (a failed
  * cJSON call while building it) or a failure to print is reported on `err`
