@@ -40,4 +40,24 @@ static inline void cli_run(struct run *r, const char *const *prefix, int n_prefi
     cli_slurp(err, r->err, sizeof r->err);
 }
 
+/* JSON fields of a command's output, failing the test when missing or of
+ * another type (cmocka and cJSON included before this header). */
+static inline cJSON *json_get(const cJSON *o, const char *key) {
+    cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item) fail_msg("no key \"%s\"", key);
+    return item;
+}
+
+static inline double json_number(const cJSON *o, const char *key) {
+    cJSON *item = json_get(o, key);
+    assert_true(cJSON_IsNumber(item));
+    return item->valuedouble;
+}
+
+static inline const char *json_string(const cJSON *o, const char *key) {
+    cJSON *item = json_get(o, key);
+    assert_true(cJSON_IsString(item));
+    return item->valuestring;
+}
+
 #endif

@@ -28,20 +28,8 @@ static void bench(struct run *r, ...) {
     assert_int_not_equal(r->code, -1);
 }
 
-static cJSON *get(const cJSON *o, const char *key) {
-    cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item) fail_msg("no key \"%s\"", key);
-    return item;
-}
-
-static double number(const cJSON *o, const char *key) {
-    cJSON *item = get(o, key);
-    assert_true(cJSON_IsNumber(item));
-    return item->valuedouble;
-}
-
 static void assert_dims(const cJSON *o, const char *key, const int *want, int n) {
-    cJSON *array = get(o, key);
+    cJSON *array = json_get(o, key);
     assert_true(cJSON_IsArray(array));
     assert_int_equal(cJSON_GetArraySize(array), n);
     for (int i = 0; i < n; i++) assert_int_equal(cJSON_GetArrayItem(array, i)->valueint, want[i]);
@@ -59,15 +47,15 @@ static const cJSON *only_workload(const struct run *r, cJSON **root, const char 
     *root = cJSON_Parse(r->out);
     assert_non_null(*root);
     const cJSON *w = *root;
-    assert_string_equal(get(w, "workload")->valuestring, name);
-    assert_true(cJSON_IsString(get(w, "shape")));
-    assert_string_equal(get(w, "isa")->valuestring, sn_isa_name(sn_cpu_isa()));
-    assert_int_equal(number(w, "threads"), 1);
-    assert_true(number(w, "macs") == macs); /* exact: integers far below 2^53 */
-    assert_true(number(w, "flops") == 2 * macs);
-    double median = number(w, "median_ms"), min = number(w, "min_ms");
+    assert_string_equal(json_get(w, "workload")->valuestring, name);
+    assert_true(cJSON_IsString(json_get(w, "shape")));
+    assert_string_equal(json_get(w, "isa")->valuestring, sn_isa_name(sn_cpu_isa()));
+    assert_int_equal(json_number(w, "threads"), 1);
+    assert_true(json_number(w, "macs") == macs); /* exact: integers far below 2^53 */
+    assert_true(json_number(w, "flops") == 2 * macs);
+    double median = json_number(w, "median_ms"), min = json_number(w, "min_ms");
     assert_true(min >= 0 && median >= min);
-    assert_true(number(w, "gflops") >= 0);
+    assert_true(json_number(w, "gflops") >= 0);
     return w;
 }
 
@@ -79,17 +67,17 @@ static void test_conv2d_json(void **state) {
     bench(&r, "conv2d", "--input", "1x6x5x3", "--filter", "3x3x3x4", "--stride", "2", "--padding",
           "valid", "--iters", "2", "--warmup", "1", "--json", "--no-peak", NULL);
     const cJSON *w = only_workload(&r, &root, "conv2d", 1 * 2 * 2 * 4 * 3 * 3 * 3);
-    assert_string_equal(get(w, "op")->valuestring, "conv2d");
+    assert_string_equal(json_get(w, "op")->valuestring, "conv2d");
     assert_dims(w, "input", (int[]){1, 6, 5, 3}, 4);
     assert_dims(w, "filter", (int[]){3, 3, 3, 4}, 4);
     assert_dims(w, "output", (int[]){1, 2, 2, 4}, 4);
-    assert_int_equal(number(w, "stride"), 2);
-    assert_int_equal(number(w, "dilation"), 1);
-    assert_string_equal(get(w, "padding")->valuestring, "valid");
-    assert_int_equal(number(w, "iterations"), 2);
-    assert_int_equal(number(w, "warmup"), 1);
-    assert_true(cJSON_IsNull(get(w, "peak_gflops"))); /* --no-peak */
-    assert_true(cJSON_IsNull(get(w, "pct_peak")));
+    assert_int_equal(json_number(w, "stride"), 2);
+    assert_int_equal(json_number(w, "dilation"), 1);
+    assert_string_equal(json_get(w, "padding")->valuestring, "valid");
+    assert_int_equal(json_number(w, "iterations"), 2);
+    assert_int_equal(json_number(w, "warmup"), 1);
+    assert_true(cJSON_IsNull(json_get(w, "peak_gflops"))); /* --no-peak */
+    assert_true(cJSON_IsNull(json_get(w, "pct_peak")));
     cJSON_Delete(root);
 
     /* SAME, stride 2, dilation 2, batch 2: 5x7 -> 3x4, every tap counted */
@@ -97,11 +85,11 @@ static void test_conv2d_json(void **state) {
           "2", "--iters", "3", "--warmup", "0", "--json", "--no-peak", NULL);
     w = only_workload(&r, &root, "conv2d", 2 * 3 * 4 * 3 * 3 * 3 * 2);
     assert_dims(w, "output", (int[]){2, 3, 4, 3}, 4);
-    assert_string_equal(get(w, "padding")->valuestring, "same");
-    assert_int_equal(number(w, "dilation"), 2);
-    assert_int_equal(number(w, "iterations"), 3);
-    assert_int_equal(number(w, "warmup"), 0);
-    assert_string_equal(get(w, "algorithm")->valuestring, "direct"); /* stride 2 */
+    assert_string_equal(json_get(w, "padding")->valuestring, "same");
+    assert_int_equal(json_number(w, "dilation"), 2);
+    assert_int_equal(json_number(w, "iterations"), 3);
+    assert_int_equal(json_number(w, "warmup"), 0);
+    assert_string_equal(json_get(w, "algorithm")->valuestring, "direct"); /* stride 2 */
     cJSON_Delete(root);
 
     /* 3x3, stride 1, 16 channels: Winograd on a kernel set with tile
@@ -111,7 +99,7 @@ static void test_conv2d_json(void **state) {
         bench(&r, "conv2d", "--input", "1x6x7x16", "--filter", "3x3x16x16", "--iters", "1",
               "--json", "--no-peak", direct ? "--direct" : NULL, NULL);
         w = only_workload(&r, &root, "conv2d", 1 * 6 * 7 * 16 * 3 * 3 * 16);
-        assert_string_equal(get(w, "algorithm")->valuestring, direct ? "direct" : winograd);
+        assert_string_equal(json_get(w, "algorithm")->valuestring, direct ? "direct" : winograd);
         cJSON_Delete(root);
     }
 }
@@ -123,13 +111,13 @@ static void test_matmul_json(void **state) {
     bench(&r, "matmul", "--m", "3", "--k", "4", "--n", "5", "--iters", "2", "--warmup", "1",
           "--json", "--no-peak", NULL);
     const cJSON *w = only_workload(&r, &root, "matmul", 3 * 4 * 5);
-    assert_string_equal(get(w, "op")->valuestring, "matmul");
-    assert_int_equal(number(w, "m"), 3);
-    assert_int_equal(number(w, "k"), 4);
-    assert_int_equal(number(w, "n"), 5);
+    assert_string_equal(json_get(w, "op")->valuestring, "matmul");
+    assert_int_equal(json_number(w, "m"), 3);
+    assert_int_equal(json_number(w, "k"), 4);
+    assert_int_equal(json_number(w, "n"), 5);
     assert_dims(w, "output", (int[]){3, 5}, 2);
-    assert_int_equal(number(w, "iterations"), 2);
-    assert_string_equal(get(w, "algorithm")->valuestring, "direct");
+    assert_int_equal(json_number(w, "iterations"), 2);
+    assert_string_equal(json_get(w, "algorithm")->valuestring, "direct");
     cJSON_Delete(root);
 
     /* 64 x 512 x 1024: Strassen on a kernel set with tile kernels, unless
@@ -139,7 +127,7 @@ static void test_matmul_json(void **state) {
         bench(&r, "matmul", "--m", "64", "--k", "512", "--n", "1024", "--iters", "1", "--json",
               "--no-peak", direct ? "--direct" : NULL, NULL);
         w = only_workload(&r, &root, "matmul", 64.0 * 512 * 1024);
-        assert_string_equal(get(w, "algorithm")->valuestring, direct ? "direct" : strassen);
+        assert_string_equal(json_get(w, "algorithm")->valuestring, direct ? "direct" : strassen);
         cJSON_Delete(root);
     }
 }
@@ -151,15 +139,15 @@ static void test_named_workload(void **state) {
     cJSON *root;
     bench(&r, "dense_mv", "--iters", "1", "--warmup", "0", "--json", "--no-peak", NULL);
     const cJSON *w = only_workload(&r, &root, "dense_mv", 1024.0 * 1024.0);
-    assert_int_equal(number(w, "m"), 1);
-    assert_int_equal(number(w, "iterations"), 1);
+    assert_int_equal(json_number(w, "m"), 1);
+    assert_int_equal(json_number(w, "iterations"), 1);
     cJSON_Delete(root);
     /* a depthwise one: MACs = N*OH*OW*C*KH*KW */
     bench(&r, "dw5x5", "--iters", "1", "--warmup", "0", "--json", "--no-peak", NULL);
     w = only_workload(&r, &root, "dw5x5", 14.0 * 14 * 480 * 5 * 5);
-    assert_string_equal(get(w, "op")->valuestring, "depthwise_conv2d");
-    assert_string_equal(get(w, "algorithm")->valuestring, "depthwise");
-    assert_string_equal(get(w, "shape")->valuestring, "1x14x14x480 5x5 dw s1 same");
+    assert_string_equal(json_get(w, "op")->valuestring, "depthwise_conv2d");
+    assert_string_equal(json_get(w, "algorithm")->valuestring, "depthwise");
+    assert_string_equal(json_get(w, "shape")->valuestring, "1x14x14x480 5x5 dw s1 same");
     assert_dims(w, "filter", (const int[]){5, 5, 480, 1}, 4);
     assert_dims(w, "output", (const int[]){1, 14, 14, 480}, 4);
     cJSON_Delete(root);
@@ -174,9 +162,9 @@ static void test_peak_in_json_and_text(void **state) {
     bench(&r, "matmul", "--m", "2", "--k", "8", "--n", "8", "--iters", "1", "--json", NULL);
     const cJSON *w = only_workload(&r, &root, "matmul", 2 * 8 * 8);
     const char *isa = sn_isa_name(sn_cpu_isa());
-    assert_true(number(w, "peak_gflops") > 0);
-    assert_true(number(w, "pct_peak") >= 0);
-    assert_true(fabs(number(w, "pct_peak") - 100 * number(w, "gflops") / number(w, "peak_gflops")) <
+    assert_true(json_number(w, "peak_gflops") > 0);
+    assert_true(json_number(w, "pct_peak") >= 0);
+    assert_true(fabs(json_number(w, "pct_peak") - 100 * json_number(w, "gflops") / json_number(w, "peak_gflops")) <
                 1e-6);
     cJSON_Delete(root);
 

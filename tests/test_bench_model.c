@@ -30,24 +30,6 @@ static void bench_model(struct run *r, ...) {
     assert_int_not_equal(r->code, -1);
 }
 
-static cJSON *get(const cJSON *o, const char *key) {
-    cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item) fail_msg("no key \"%s\"", key);
-    return item;
-}
-
-static double number(const cJSON *o, const char *key) {
-    cJSON *item = get(o, key);
-    assert_true(cJSON_IsNumber(item));
-    return item->valuedouble;
-}
-
-static const char *string(const cJSON *o, const char *key) {
-    cJSON *item = get(o, key);
-    assert_true(cJSON_IsString(item));
-    return item->valuestring;
-}
-
 /* The one JSON object of a successful --json run, checked for what every
  * run has; to be freed. */
 static cJSON *parse_run(const struct run *r, const char *model) {
@@ -58,17 +40,17 @@ static cJSON *parse_run(const struct run *r, const char *model) {
     assert_string_equal(newline + 1, ""); /* one line */
     cJSON *root = cJSON_Parse(r->out);
     assert_non_null(root);
-    assert_string_equal(string(root, "model"), model);
-    cJSON *size = get(root, "size");
+    assert_string_equal(json_string(root, "model"), model);
+    cJSON *size = json_get(root, "size");
     assert_int_equal(cJSON_GetArraySize(size), 2);
     assert_int_equal(cJSON_GetArrayItem(size, 0)->valueint, 32);
     assert_int_equal(cJSON_GetArrayItem(size, 1)->valueint, 32);
-    assert_string_equal(string(root, "isa"), sn_isa_name(sn_cpu_isa()));
-    assert_int_equal(number(root, "threads"), 1);
-    const double median = number(root, "median_ms"), min = number(root, "min_ms");
+    assert_string_equal(json_string(root, "isa"), sn_isa_name(sn_cpu_isa()));
+    assert_int_equal(json_number(root, "threads"), 1);
+    const double median = json_number(root, "median_ms"), min = json_number(root, "min_ms");
     assert_true(min >= 0 && median >= min);
-    assert_true(number(root, "flops") > 0);
-    assert_true(number(root, "gflops") >= 0);
+    assert_true(json_number(root, "flops") > 0);
+    assert_true(json_number(root, "gflops") >= 0);
     return root;
 }
 
@@ -102,32 +84,32 @@ static void test_json(void **state) {
     bench_model(&r, "squeezenet1_1", "--size", "32x32", "--iters", "2", "--warmup", "0", "--json",
                 "--startup", "--profile", NULL);
     cJSON *root = parse_run(&r, "squeezenet1_1");
-    assert_true(cJSON_IsNull(get(root, "weights")));
-    assert_int_equal(number(root, "iterations"), 2);
-    assert_int_equal(number(root, "warmup"), 0);
-    const cJSON *startup = get(root, "startup");
+    assert_true(cJSON_IsNull(json_get(root, "weights")));
+    assert_int_equal(json_number(root, "iterations"), 2);
+    assert_int_equal(json_number(root, "warmup"), 0);
+    const cJSON *startup = json_get(root, "startup");
     static const char *const phases[] = {"build_ms", "weights_ms", "session_ms", "first_run_ms"};
-    for (size_t i = 0; i < 4; i++) assert_true(number(startup, phases[i]) >= 0);
+    for (size_t i = 0; i < 4; i++) assert_true(json_number(startup, phases[i]) >= 0);
 
-    const cJSON *profile = get(root, "profile");
+    const cJSON *profile = json_get(root, "profile");
     assert_true(cJSON_IsArray(profile) && cJSON_GetArraySize(profile) > 0);
     double flops = 0, percent = 0, previous = INFINITY;
     int fused = 0, first_conv = 0;
     for (const cJSON *row = profile->child; row; row = row->next) {
-        const char *name = string(row, "name"), *type = string(row, "type");
-        assert_true(*string(row, "algorithm") != '\0');
-        const double ms = number(row, "ms");
+        const char *name = json_string(row, "name"), *type = json_string(row, "type");
+        assert_true(*json_string(row, "algorithm") != '\0');
+        const double ms = json_number(row, "ms");
         assert_true(ms >= 0 && ms <= previous); /* slowest first */
         previous = ms;
-        percent += number(row, "percent");
-        flops += number(row, "flops");
-        assert_true(number(row, "gflops") >= 0);
+        percent += json_number(row, "percent");
+        flops += json_number(row, "flops");
+        assert_true(json_number(row, "gflops") >= 0);
         fused += strcmp(type, "Conv2D+BiasAdd+Relu") == 0;
         first_conv += strcmp(name, "features/0/Conv2D") == 0;
     }
     assert_int_equal(first_conv, 1);             /* each node once */
     assert_int_equal(fused, 26);                 /* the stem, 8 fires x 3, the classifier */
-    assert_true(flops == number(root, "flops")); /* exact: integers far below 2^53 */
+    assert_true(flops == json_number(root, "flops")); /* exact: integers far below 2^53 */
     assert_true(percent == 0 || fabs(percent - 100) < 1e-6);
     cJSON_Delete(root);
 }
@@ -163,7 +145,7 @@ static void test_weights(void **state) {
     bench_model(&r, "squeezenet1_1", "--size", "32x32", "--iters", "1", "--weights", path, "--json",
                 NULL);
     cJSON *root = parse_run(&r, "squeezenet1_1");
-    assert_string_equal(string(root, "weights"), path);
+    assert_string_equal(json_string(root, "weights"), path);
     cJSON_Delete(root);
 
     bench_model(&r, "mobilenet_v3_small", "--size", "32x32", "--weights", path, NULL);

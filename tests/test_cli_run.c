@@ -193,16 +193,10 @@ static void test_text(void **state) {
     assert_non_null(strstr(r.out, "\ntime: "));
 }
 
-static cJSON *get(const cJSON *o, const char *key) {
-    cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item) fail_msg("no key \"%s\"", key);
-    return item;
-}
-
 /* A --json run's images, checked against the reference: the top k
  * classes in order, their probabilities and logits. */
 static void check_json_images(const cJSON *root, int batch, int k) {
-    cJSON *list = get(root, "images");
+    cJSON *list = json_get(root, "images");
     assert_int_equal(cJSON_GetArraySize(list), batch);
     for (int n = 0; n < batch; n++) {
         cJSON *image = cJSON_GetArrayItem(list, n);
@@ -212,11 +206,11 @@ static void check_json_images(const cJSON *root, int batch, int k) {
         double sum = 0, previous = 2;
         for (int j = 0; j < k; j++) {
             cJSON *e = cJSON_GetArrayItem(image, j);
-            int c = get(e, "class")->valueint;
-            double p = get(e, "probability")->valuedouble;
+            int c = json_get(e, "class")->valueint;
+            double p = json_get(e, "probability")->valuedouble;
             assert_int_equal(c, top[j]);
             assert_float_equal(p, reference_probability(n, c), 1e-6);
-            assert_float_equal(get(e, "logit")->valuedouble, logits[n * CLASSES + c], 1e-4);
+            assert_float_equal(json_get(e, "logit")->valuedouble, logits[n * CLASSES + c], 1e-4);
             assert_true(p <= previous);
             previous = p, sum += p;
         }
@@ -233,18 +227,18 @@ static void test_json(void **state) {
     assert_string_equal(r.err, "");
     cJSON *root = cJSON_Parse(r.out);
     assert_non_null(root);
-    assert_string_equal(get(root, "model")->valuestring, MODEL);
-    assert_string_equal(get(root, "weights")->valuestring, weights);
-    assert_string_equal(get(root, "input")->valuestring, input);
-    assert_string_equal(get(root, "tensor")->valuestring, "input");
-    cJSON *shape = get(root, "input_shape");
+    assert_string_equal(json_get(root, "model")->valuestring, MODEL);
+    assert_string_equal(json_get(root, "weights")->valuestring, weights);
+    assert_string_equal(json_get(root, "input")->valuestring, input);
+    assert_string_equal(json_get(root, "tensor")->valuestring, "input");
+    cJSON *shape = json_get(root, "input_shape");
     const int want[4] = {BATCH, SIZE, SIZE, 3};
     assert_int_equal(cJSON_GetArraySize(shape), 4);
     for (int d = 0; d < 4; d++) assert_int_equal(cJSON_GetArrayItem(shape, d)->valueint, want[d]);
-    assert_int_equal(get(root, "classes")->valueint, CLASSES);
-    assert_int_equal(get(root, "threads")->valueint, 2);
-    assert_string_equal(get(root, "isa")->valuestring, sn_isa_name(sn_cpu_isa()));
-    assert_true(get(root, "ms")->valuedouble > 0);
+    assert_int_equal(json_get(root, "classes")->valueint, CLASSES);
+    assert_int_equal(json_get(root, "threads")->valueint, 2);
+    assert_string_equal(json_get(root, "isa")->valuestring, sn_isa_name(sn_cpu_isa()));
+    assert_true(json_get(root, "ms")->valuedouble > 0);
     assert_null(cJSON_GetObjectItem(root, "expected_max_abs_diff"));
     check_json_images(root, BATCH, 3);
     cJSON_Delete(root);
@@ -266,7 +260,7 @@ static void test_expected(void **state) {
     assert_int_equal(r.code, 0);
     cJSON *root = cJSON_Parse(r.out);
     assert_non_null(root);
-    double diff = get(root, "expected_max_abs_diff")->valuedouble;
+    double diff = json_get(root, "expected_max_abs_diff")->valuedouble;
     assert_true(diff >= 0 && diff <= 1e-4);
     cJSON_Delete(root);
 
@@ -321,8 +315,8 @@ static void test_single_image(void **state) {
     if (r.code) fail_msg("%s", r.err);
     cJSON *root = cJSON_Parse(r.out);
     assert_non_null(root);
-    assert_string_equal(get(root, "tensor")->valuestring, "picture");
-    assert_int_equal(cJSON_GetArrayItem(get(root, "input_shape"), 0)->valueint, 1);
+    assert_string_equal(json_get(root, "tensor")->valuestring, "picture");
+    assert_int_equal(cJSON_GetArrayItem(json_get(root, "input_shape"), 0)->valueint, 1);
     check_json_images(root, 1, 4);
     cJSON_Delete(root);
     unlink(path);
