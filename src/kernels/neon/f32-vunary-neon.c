@@ -13,7 +13,10 @@
  * so on armv7 a vector holding a tiny x, 0 < |x| < 2^-102, is done in
  * plain C (ieee-neon.h). NaN stays NaN (any NaN, on armv7).
  *
- * sigmoid is the reference's 1 / (1 + exp(-x)); aarch64 divides. armv7 has
+ * sigmoid on aarch64 is (x > 0 ? 1 : e) / (1 + e), e = exp(-|x|) by our
+ * own exp (sigmoid-exp.h; as the x86 kernels, 2^n as two powers of two so
+ * that subnormal results round once). On armv7 it is the reference's
+ * 1 / (1 + exp(-x)) with SLEEF's exp. armv7 has
  * no vector division: VRECPE, two VRECPS steps and one fused Newton step
  * come as close as the division (2.2 FLT_EPSILON worst against libm on a
  * sweep of [-104, 104], as on aarch64 and AVX2). Where the result nears
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/sigmoid-exp.h"
 #include "kernels/neon/ieee-neon.h"
 #include "kernels/neon/sleef-neon.h"
 
@@ -58,11 +62,30 @@ static inline int near_flt_min(float32x4_t d) {
 }
 #endif
 
+#if SN_ARCH_ARM64
+/* 0 where the reference's exp(-x) overflows (x < -88.7); a NaN stays NaN
+ * (FMAX returns it, and it converts to n = 0) */
+static inline float32x4_t sigmoid(float32x4_t x) {
+    const float32x4_t one = vdupq_n_f32(1.0f);
+    const float32x4_t z = vmaxq_f32(vnegq_f32(vabsq_f32(x)), vdupq_n_f32(SN_SIGMOID_EXP_MIN));
+    const float32x4_t n = vrndnq_f32(vmulq_n_f32(z, SN_SIGMOID_LOG2E));
+    float32x4_t t = vfmaq_n_f32(z, n, SN_SIGMOID_MINUS_LN2_HI);
+    t = vfmaq_n_f32(t, n, SN_SIGMOID_MINUS_LN2_LO);
+    float32x4_t p = vfmaq_f32(vdupq_n_f32(SN_SIGMOID_C4), vdupq_n_f32(SN_SIGMOID_C5), t);
+    p = vfmaq_f32(vdupq_n_f32(SN_SIGMOID_C3), p, t);
+    p = vfmaq_f32(vdupq_n_f32(SN_SIGMOID_C2), p, t);
+    p = vfmaq_f32(vdupq_n_f32(SN_SIGMOID_C1), p, t);
+    p = vfmaq_f32(one, p, t);
+    const int32x4_t ni = vcvtq_s32_f32(n), h = vshrq_n_s32(ni, 1), bias = vdupq_n_s32(127);
+    const float32x4_t s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(h, bias), 23)),
+                      s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vsubq_s32(ni, h), bias), 23));
+    const float32x4_t e = vbslq_f32(vcltq_f32(z, vdupq_n_f32(SN_SIGMOID_EXP_CUTOFF)),
+                                    vdupq_n_f32(0.0f), vmulq_f32(vmulq_f32(p, s1), s2));
+    return vdivq_f32(vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), one, e), vaddq_f32(one, e));
+}
+#else
 static inline float32x4_t sigmoid(float32x4_t x) {
     const float32x4_t d = denominator(x);
-#if SN_ARCH_ARM64
-    return vdivq_f32(vdupq_n_f32(1.0f), d);
-#else
     if (near_flt_min(d)) {
         float q[4];
         vst1q_f32(q, d);
@@ -70,15 +93,15 @@ static inline float32x4_t sigmoid(float32x4_t x) {
         return vld1q_f32(q);
     }
     return reciprocal(d);
-#endif
 }
+#endif
 
 /* x * sigmoid(x), the sigmoid computed as sigmoid() does */
 static inline float32x4_t swish(float32x4_t x) {
-    const float32x4_t d = denominator(x);
 #if SN_ARCH_ARM64
-    return vmulq_f32(x, vdivq_f32(vdupq_n_f32(1.0f), d));
+    return vmulq_f32(x, sigmoid(x));
 #else
+    const float32x4_t d = denominator(x);
     if (near_flt_min(d)) {
         float q[4], v[4];
         vst1q_f32(q, d);
