@@ -91,38 +91,41 @@ static void transposed_zip_pack(const float *src, const sn_shape *shape, int nr,
  * or 5x5 (F(2x2, 5x5)) filter [r][r][IC][OC] becomes U = G g G^T, 36
  * matrices [IC][OC], each in the blocked layout (zipped or not), one after
  * the other. G[j][k] = p_j^k / prod_{l != j} (p_j - p_l) at the points
- * 0, 1, -1, 2, -2, and the last row, infinity's, picks g[r - 1]. */
+ * 0, 1, -1, 1/2, -2 (the row of 1/2 times 1/4, as A^T's column of 1/2 is
+ * times 4: kernels/winograd-f4x4.h), and the last row, infinity's, picks
+ * g[r - 1]. U is summed in double and rounded once (G's thirds and
+ * fifteenths are not floats). */
 static size_t winograd_floats(const sn_shape *shape, int nr) {
     size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr;
     return 36 * ((oc + n - 1) / n * n) * ic;
 }
 
 static void blocked_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
-    static const float G3[6][5] = {{1.0f / 4, 0, 0},
-                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                   {0, 0, 1.0f}};
-    static const float G5[6][5] = {{1.0f / 4, 0, 0, 0, 0},
-                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                   {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
-                                   {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
-                                   {0, 0, 0, 0, 1.0f}};
+    static const double G3[6][5] = {{1.0, 0, 0},
+                                    {1.0 / 3, 1.0 / 3, 1.0 / 3},
+                                    {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                    {-4.0 / 15, -2.0 / 15, -1.0 / 15},
+                                    {1.0 / 15, -2.0 / 15, 4.0 / 15},
+                                    {0, 0, 1.0}};
+    static const double G5[6][5] = {{1.0, 0, 0, 0, 0},
+                                    {1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3},
+                                    {-1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                    {-4.0 / 15, -2.0 / 15, -1.0 / 15, -1.0 / 30, -1.0 / 60},
+                                    {1.0 / 15, -2.0 / 15, 4.0 / 15, -8.0 / 15, 16.0 / 15},
+                                    {0, 0, 0, 0, 1.0}};
     const int r = (int)shape->dims[0];
-    const float(*G)[5] = r == 3 ? G3 : G5;
+    const double(*G)[5] = r == 3 ? G3 : G5;
     const size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr,
                  chunk = winograd_floats(shape, nr) / 36;
     memset(dst, 0, 36 * chunk * sizeof(float)); /* the padding of the last block */
     for (size_t i = 0; i < ic; i++)
         for (size_t o = 0; o < oc; o++) {
-            float g[5][5], t[6][5];
+            double g[5][5], t[6][5];
             for (int y = 0; y < r; y++)
                 for (int x = 0; x < r; x++) g[y][x] = src[((size_t)(y * r + x) * ic + i) * oc + o];
             for (int a = 0; a < 6; a++) /* t = G g */
                 for (int x = 0; x < r; x++) {
-                    float sum = 0;
+                    double sum = 0;
                     for (int k = 0; k < r; k++) sum += G[a][k] * g[k][x];
                     t[a][x] = sum;
                 }
@@ -130,9 +133,9 @@ static void blocked_winograd_pack(const float *src, const sn_shape *shape, int n
             size_t at = (o / n) * ic * n + i * n + o % n;
             for (int a = 0; a < 6; a++) /* U = t G^T */
                 for (int c = 0; c < 6; c++) {
-                    float sum = 0;
+                    double sum = 0;
                     for (int k = 0; k < r; k++) sum += t[a][k] * G[c][k];
-                    dst[(size_t)(a * 6 + c) * chunk + at] = sum;
+                    dst[(size_t)(a * 6 + c) * chunk + at] = (float)sum;
                 }
         }
 }

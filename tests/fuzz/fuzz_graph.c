@@ -70,8 +70,10 @@
  *    gives an infinite output (sn_session_options): any value is
  *    accepted. So for a Winograd output whose tile bound (above) is not
  *    finite: its transforms spread an infinite input over the tile. And
- *    they scale values by up to about 1e4 (F(4x4, 3x3): the sums of
- *    |coefficients| of B, G and A multiplied): with a tile bound above
+ *    they scale values by up to about 1e4 (F(4x4, 3x3): the largest sums
+ *    of |coefficients| of a row of B^T, G and A^T multiplied, squared,
+ *    (7 x 1 x 11.5)^2 = 6.5e3 at the points 0, 1, -1, 1/2, -2; 3.6e4 at
+ *    Lavin's 0, 1, -1, 2, -2): with a tile bound above
  *    FLT_MAX / 1e5 they may overflow to inf or NaN where the direct sum
  *    stays finite (fuzz_graph found -inf for a direct -2.5e37, and a
  *    fused relu turns that into 0): any value is accepted there too.
