@@ -40,6 +40,19 @@ static inline void cli_run(struct run *r, const char *const *prefix, int n_prefi
     cli_slurp(err, r->err, sizeof r->err);
 }
 
+/* Defines `static void NAME(struct run *r, ...)`, which runs the tool with
+ * the words given (the program's name, maybe a command), then its own
+ * NULL-terminated arguments; a tool that cannot be run fails the test. */
+#define CLI_COMMAND(name, ...)                                                                     \
+    static void name(struct run *r, ...) {                                                         \
+        static const char *const prefix[] = {__VA_ARGS__};                                         \
+        va_list ap;                                                                                \
+        va_start(ap, r);                                                                           \
+        cli_run(r, prefix, (int)(sizeof prefix / sizeof *prefix), ap);                            \
+        va_end(ap);                                                                                \
+        assert_int_not_equal(r->code, -1);                                                         \
+    }
+
 /* JSON fields of a command's output, failing the test when missing or of
  * another type (cmocka and cJSON included before this header). */
 static inline cJSON *json_get(const cJSON *o, const char *key) {

@@ -19,14 +19,7 @@
 #include "scopenn.h"
 
 /* Runs `scopenn bench ARGS...` (NULL-terminated). */
-static void bench(struct run *r, ...) {
-    static const char *const prefix[] = {"scopenn", "bench"};
-    va_list ap;
-    va_start(ap, r);
-    cli_run(r, prefix, 2, ap);
-    va_end(ap);
-    assert_int_not_equal(r->code, -1);
-}
+CLI_COMMAND(bench, "scopenn", "bench")
 
 static void assert_dims(const cJSON *o, const char *key, const int *want, int n) {
     cJSON *array = json_get(o, key);

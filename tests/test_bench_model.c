@@ -21,14 +21,7 @@
 #include "scopenn_models.h"
 
 /* Runs `scopenn bench model ARGS...` (NULL-terminated). */
-static void bench_model(struct run *r, ...) {
-    static const char *const prefix[] = {"scopenn", "bench", "model"};
-    va_list ap;
-    va_start(ap, r);
-    cli_run(r, prefix, 3, ap);
-    va_end(ap);
-    assert_int_not_equal(r->code, -1);
-}
+CLI_COMMAND(bench_model, "scopenn", "bench", "model")
 
 /* The one JSON object of a successful --json run, checked for what every
  * run has; to be freed. */

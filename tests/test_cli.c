@@ -17,14 +17,7 @@
 #include "scopenn.h"
 
 /* Runs the tool with the given arguments (NULL-terminated). */
-static void run(struct run *r, ...) {
-    static const char *const prefix[] = {"scopenn"};
-    va_list ap;
-    va_start(ap, r);
-    cli_run(r, prefix, 1, ap);
-    va_end(ap);
-    assert_int_not_equal(r->code, -1);
-}
+CLI_COMMAND(run, "scopenn")
 
 static void test_info_text(void **state) {
     (void)state;

@@ -32,24 +32,10 @@ static float images[BATCH * PIXELS];  /* NHWC */
 static float logits[BATCH * CLASSES]; /* what a session of the same graph computes */
 
 /* Runs `scopenn run ARGS...` (NULL-terminated). */
-static void run(struct run *r, ...) {
-    static const char *const prefix[] = {"scopenn", "run"};
-    va_list ap;
-    va_start(ap, r);
-    cli_run(r, prefix, 2, ap);
-    va_end(ap);
-    assert_int_not_equal(r->code, -1);
-}
+CLI_COMMAND(run, "scopenn", "run")
 
 /* Runs `scopenn ARGS...` (NULL-terminated). */
-static void tool(struct run *r, ...) {
-    static const char *const prefix[] = {"scopenn"};
-    va_list ap;
-    va_start(ap, r);
-    cli_run(r, prefix, 1, ap);
-    va_end(ap);
-    assert_int_not_equal(r->code, -1);
-}
+CLI_COMMAND(tool, "scopenn")
 
 static void path_in_tmpdir(char *path, size_t size, const char *name) {
     snprintf(path, size, "%s/%s", tmpdir, name);
