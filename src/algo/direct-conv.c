@@ -94,23 +94,24 @@ static void conv_rows(const struct sn_tile_task *t, const float *band, int64_t p
         sn_block_range(t, i, &b0, &b1);
         int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
         float *out = t->output + (int64_t)r * t->out_w * t->out_stride;
+        /* its band's rows, with padding */
+        const float *in = p->chunk ? band + (oy * t->stride_h - py0) * band_row : NULL;
         if (!p->chunk) {
             sn_tile_blocks(t, &t->base, t->input + (n * t->in_h + oy * t->stride_h) * row_floats,
                            out, (size_t)t->out_w, b0, b1);
-            continue;
-        }
-        const float *in = band + (oy * t->stride_h - py0) * band_row;
-        if (!p->middle || oy < p->oy0 || oy >= p->oy1) {
+        } else if (!p->middle || oy < p->oy0 || oy >= p->oy1) {
             sn_tile_blocks(t, &p->base, in, out, (size_t)t->out_w, b0, b1);
-            continue;
+        } else {
+            const int64_t y = oy * t->stride_h - p->frame.top,
+                          x = p->lx * t->stride_w - p->frame.left;
+            if (p->lx > 0) sn_tile_blocks(t, &p->base, in, out, (size_t)p->lx, b0, b1);
+            sn_tile_blocks(t, &t->base, t->input + (n * t->in_h + y) * row_floats + x * t->channels,
+                           out + p->lx * t->out_stride, (size_t)(p->rx - p->lx), b0, b1);
+            if (p->rx < t->out_w)
+                sn_tile_blocks(t, &p->base, in + p->rx * t->stride_w * t->channels,
+                               out + p->rx * t->out_stride, (size_t)(t->out_w - p->rx), b0, b1);
         }
-        const int64_t y = oy * t->stride_h - p->frame.top, x = p->lx * t->stride_w - p->frame.left;
-        if (p->lx > 0) sn_tile_blocks(t, &p->base, in, out, (size_t)p->lx, b0, b1);
-        sn_tile_blocks(t, &t->base, t->input + (n * t->in_h + y) * row_floats + x * t->channels,
-                       out + p->lx * t->out_stride, (size_t)(p->rx - p->lx), b0, b1);
-        if (p->rx < t->out_w)
-            sn_tile_blocks(t, &p->base, in + p->rx * t->stride_w * t->channels,
-                           out + p->rx * t->out_stride, (size_t)(t->out_w - p->rx), b0, b1);
+        sn_tile_post(t, out, (size_t)t->out_w, b0, b1);
     }
 }
 
@@ -208,6 +209,7 @@ void sn_direct_conv_run(const struct sn_conv_job *cv) {
                                .channels = g->in_c,
                                .weights = cv->weights,
                                .bias = cv->bias,
+                               .post = cv->post,
                                .output = cv->output};
     t->block_floats = (size_t)(g->kh * g->kw * g->in_c) * t->cc->nr;
     t->base = (struct sn_conv_tile){

@@ -24,6 +24,7 @@ struct sn_conv_job {
      * Winograd: cc->packer_winograd's, the bias as it is. Bias may be NULL */
     const float *weights, *bias;
     sn_activation act;
+    sn_f32_vunary_fn post; /* direct: applied to each row as it is done; NULL: none */
     float *output;
     size_t out_stride; /* direct: floats between output pixels; 0: out_c */
     /* per thread, `part` floats apart: see sn_direct_conv_workspace and

@@ -13,8 +13,9 @@ static void panels(void *context, size_t begin, size_t count) {
         sn_block_range(t, i, &b0, &b1);
         int64_t m = (int64_t)(i / t->groups * t->panel);
         size_t rows = (size_t)(t->out_h - m) < t->panel ? (size_t)(t->out_h - m) : t->panel;
-        sn_tile_blocks(t, &t->base, t->input + m * t->channels, t->output + m * t->out_stride, rows,
-                       b0, b1);
+        float *out = t->output + m * t->out_stride;
+        sn_tile_blocks(t, &t->base, t->input + m * t->channels, out, rows, b0, b1);
+        sn_tile_post(t, out, rows, b0, b1);
     }
 }
 
@@ -30,6 +31,7 @@ void sn_gemm_run(const struct sn_gemm *g) {
     }
     t.weights = g->weights;
     t.bias = g->bias;
+    t.post = g->post;
     sn_clamp_of(g->act, &t.base.min, &t.base.max);
     /* A panel's rows of input, about 128 KB, stay in L2 over the blocks.
      * To feed several threads, when the weights are no larger than the

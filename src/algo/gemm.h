@@ -22,7 +22,8 @@ struct sn_gemm {
      * NR-blocked too. Strassen: packer_strassen, the bias as it is */
     const float *weights, *bias; /* bias may be NULL */
     sn_activation act;
-    float *output;     /* [m][n] */
+    sn_f32_vunary_fn post; /* the plain product applies it to each panel; NULL: none */
+    float *output;         /* [m][n] */
     size_t out_stride; /* the plain product: floats between output rows; 0: n */
 };
 

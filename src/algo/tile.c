@@ -43,3 +43,16 @@ void sn_clamp_of(sn_activation act, float *lo, float *hi) {
     *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
     *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
 }
+
+void sn_tile_post(const struct sn_tile_task *t, float *out, size_t count, size_t first_block,
+                  size_t end_block) {
+    if (!t->post) return;
+    const size_t nr = t->cc->nr, c = (size_t)t->out_c, stride = (size_t)t->out_stride;
+    const size_t c0 = first_block * nr, c1 = end_block * nr < c ? end_block * nr : c;
+    if (c0 >= c1) return;
+    if (c0 == 0 && c1 == c && stride == c) {
+        t->post(count * c, out, out);
+        return;
+    }
+    for (size_t p = 0; p < count; p++) t->post(c1 - c0, out + p * stride + c0, out + p * stride + c0);
+}

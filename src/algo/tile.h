@@ -35,6 +35,9 @@ struct sn_tile_task {
      * lone last row is computed as in any other cut */
     bool lone_by_tile;
     float *output;
+    /* applied in place to each part of the output once computed (a fused
+     * activation that is no clamp), or NULL: see sn_tile_post */
+    sn_f32_vunary_fn post;
     /* With padding (pad.chunk > 0): a chunk of rows reads its band of the
      * frame (see algo/direct-conv.c), but the tiles whose taps all fall
      * inside the input read the input itself */
@@ -57,6 +60,12 @@ struct sn_tile_task {
  * kernel cuts in MR tiles from the start of the run. */
 void sn_tile_blocks(const struct sn_tile_task *t, const struct sn_conv_tile *base, const float *in,
                     float *out, size_t count, size_t first_block, size_t end_block);
+
+/* t->post, if any, over the channels of NR blocks [first_block,
+ * end_block) of `count` output pixels from `out`: what sn_tile_blocks
+ * just computed there, while it is in cache. */
+void sn_tile_post(const struct sn_tile_task *t, float *out, size_t count, size_t first_block,
+                  size_t end_block);
 
 /* Work item i covers output rows (or MR-row tiles) i / groups, NR blocks
  * [g * blocks / groups, (g + 1) * blocks / groups) for g = i % groups: a

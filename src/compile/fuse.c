@@ -67,6 +67,7 @@ bool sn_fuse(struct sn_program *p, struct sn_usage *u) {
                 n->bn_epsilon = c->attrs.epsilon;
             } else {
                 n->act = sn_op_class(c)->activation;
+                n->post = sn_op_class(c)->post;
             }
             u->covered[c->index] = true;
             n->fused[n->fused_count++] = c;

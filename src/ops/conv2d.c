@@ -135,12 +135,16 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                               .weights = x->packed[0],
                               .bias = bias,
                               .act = n->act,
+                              .post = n->post ? n->post(x->kernels) : NULL,
                               .output = y,
                               .out_stride = out->pixel_stride,
                               .workspace = x->workspace,
                               .part = n->workspace_part};
     switch (n->algorithm) {
-    case SN_ALGO_WINOGRAD: sn_winograd_run(&job); break;
+    case SN_ALGO_WINOGRAD:
+        sn_winograd_run(&job);
+        sn_post_run(x, n);
+        break;
     case SN_ALGO_GEMM:
     case SN_ALGO_STRASSEN:
         /* NHWC pixels are the rows of a matrix, and the packed 1x1 filter
@@ -149,7 +153,9 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         sn_product_run(x, n, in->data, g.batch * g.in_h * g.in_w, g.in_c, g.out_c, y);
         break;
     case SN_ALGO_DIRECT: sn_direct_conv_run(&job); break;
-    default: sn_parallel(x->threads, reference_rows, &job, (size_t)(g.batch * g.out_h));
+    default:
+        sn_parallel(x->threads, reference_rows, &job, (size_t)(g.batch * g.out_h));
+        sn_post_run(x, n);
     }
 }
 

@@ -66,13 +66,22 @@ struct rows_task {
     sn_conv2d_geometry geo;
     const float *input, *filter, *bias;
     sn_activation act;
+    sn_f32_vunary_fn post; /* or NULL */
     float *output;
 };
 
+/* Output rows [begin, begin + count), then the post on them (a dense
+ * output: the op's plan asks for no pixel stride) while they are in
+ * cache. */
 static void rows(void *context, size_t begin, size_t count) {
     const struct rows_task *t = context;
     t->kernel(&t->geo, t->input, t->filter, t->bias, t->act, t->output, (int64_t)begin,
               (int64_t)(begin + count));
+    if (t->post) {
+        const size_t row = (size_t)(t->geo.out_w * t->geo.out_c);
+        float *y = t->output + begin * row;
+        t->post(count * row, y, y);
+    }
 }
 
 static void run(const struct sn_exec *x, const struct sn_node *n) {
@@ -83,6 +92,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                           .filter = x->packed[0],
                           .bias = x->packed[1],
                           .act = n->act,
+                          .post = n->post ? n->post(x->kernels) : NULL,
                           .output = (float *)out->data};
     sn_window_geometry(&n->op->attrs, &in->shape, &out->shape, f->dims[0], f->dims[1], &t.geo);
     sn_parallel(x->threads, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));

@@ -41,6 +41,38 @@ void sn_unary_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_vunar
     sn_elementwise_run(x, &e);
 }
 
+/* A strided output's pixels [begin, begin + count), each a run of
+ * channels. */
+struct post_pixels {
+    sn_f32_vunary_fn fn;
+    float *y;
+    size_t channels, stride;
+};
+
+static void post_pixels(void *context, size_t begin, size_t count) {
+    const struct post_pixels *t = context;
+    for (size_t p = begin; p < begin + count; p++) {
+        float *run = t->y + p * t->stride;
+        t->fn(t->channels, run, run);
+    }
+}
+
+void sn_post_run(const struct sn_exec *x, const struct sn_node *n) {
+    if (!n->post) return;
+    const struct sn_value *v = &x->values[n->out];
+    float *y = (float *)v->data;
+    const sn_f32_vunary_fn fn = n->post(x->kernels);
+    const size_t channels = v->shape.rank ? (size_t)v->shape.dims[v->shape.rank - 1] : 1;
+    if (!v->pixel_stride || v->pixel_stride == channels) {
+        struct sn_elementwise e = {.unary = fn, .a = y, .y = y, .total = sn_value_count(x, n->out),
+                                   .width = 1};
+        sn_elementwise_run(x, &e);
+        return;
+    }
+    struct post_pixels t = {fn, y, channels, v->pixel_stride};
+    sn_parallel(x->threads, post_pixels, &t, channels ? sn_value_count(x, n->out) / channels : 0);
+}
+
 /* How an operand of a binary op meets the output: all of it (as many
  * elements, so the same layout), one scalar, or a vector repeated over rows
  * (its dimensions are the output's last ones, with only 1s before them):

@@ -31,6 +31,19 @@ void sn_elementwise_run(const struct sn_exec *x, struct sn_elementwise *e);
 /* Runs the unary kernel `fn` over the node's input into its output. */
 void sn_unary_run(const struct sn_exec *x, const struct sn_node *n, sn_f32_vunary_fn fn);
 
+/* Defines `const struct sn_op_class NAME`, a unary op run by the kernel
+ * set's FIELD, which a product before it may fold in as its post. */
+#define SN_UNARY_CLASS(NAME, FIELD)                                                                \
+    static sn_f32_vunary_fn post(const struct sn_kernels *kernels) { return kernels->FIELD; }      \
+    static void run(const struct sn_exec *x, const struct sn_node *n) {                            \
+        sn_unary_run(x, n, post(x->kernels));                                                      \
+    }                                                                                              \
+    const struct sn_op_class NAME = {.infer = sn_same_shape_infer,                                 \
+                                     .plan = sn_plan_in_place,                                     \
+                                     .run = run,                                                   \
+                                     .fuse = SN_FUSE_ACTIVATION,                                   \
+                                     .post = post}
+
 /* A binary op (add, maximum, subtract, multiply): the kernel set's
  * kernels for the same shape, a scalar operand or a trailing vector
  * (either side: with it first, the kernels of the op with its operands

@@ -91,6 +91,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                                .act = n->act,
                                .c = (float *)out->data};
     sn_parallel(x->threads, reference_rows, &t, (size_t)m);
+    sn_post_run(x, n);
 }
 
 /* 2 x M*K*N, whatever the algorithm runs. */

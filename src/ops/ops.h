@@ -98,7 +98,12 @@ struct sn_node {
      * indices), or bn[0] = -1; folded into the packs (S25) */
     int bn[4];
     float bn_epsilon;
-    sn_activation act; /* a fused activation */
+    sn_activation act; /* a fused activation that clamps (relu, relu6) */
+    /* a fused activation that is no clamp, or NULL: its unary kernel in
+     * the node's kernel set, applied in place to the output once computed
+     * (the products apply it to each work item's part while it is in
+     * cache; the same bits as the op on its own, which runs that kernel) */
+    sn_f32_vunary_fn (*post)(const struct sn_kernels *kernels);
     int out;           /* value index */
     /* the ops folded into it, in order, for the profile */
     const struct sn_op *fused[SN_NODE_FUSED];
@@ -148,7 +153,7 @@ enum sn_fuse_role {
     SN_FUSE_HEAD,       /* a product that takes a bias and an activation */
     SN_FUSE_BIAS,       /* adds a per-channel vector: bias_operand says which */
     SN_FUSE_BATCH_NORM, /* inputs 1-4: mean, variance, offset, scale; attrs.epsilon */
-    SN_FUSE_ACTIVATION, /* `activation` */
+    SN_FUSE_ACTIVATION, /* `activation`, or `post` */
 };
 
 /* How the session binds a source op's value (an op with no node). */
@@ -180,7 +185,11 @@ struct sn_op_class {
     int64_t (*flops)(const struct sn_op_attrs *attrs, const sn_shape *inputs, int input_count,
                      const sn_shape *out);
     enum sn_fuse_role fuse;
-    sn_activation activation; /* SN_FUSE_ACTIVATION */
+    sn_activation activation; /* SN_FUSE_ACTIVATION: a clamp */
+    /* SN_FUSE_ACTIVATION that is no clamp (sigmoid, swish, ...): its
+     * unary kernel in a kernel set, which the node it folds into applies
+     * to its output (see struct sn_node's post) */
+    sn_f32_vunary_fn (*post)(const struct sn_kernels *kernels);
     /* SN_FUSE_BIAS: the bias of `value`'s output fed through op, if op can
      * fold into value's node as its bias: NULL otherwise */
     const sn_tensor *(*bias_operand)(const struct sn_op *op, const sn_tensor *value);
@@ -233,5 +242,10 @@ int64_t sn_node_flops(const struct sn_node *n, const struct sn_value *values, sn
 
 /* Elements of this run's shape of value v. */
 size_t sn_value_count(const struct sn_exec *x, int v);
+
+/* Applies the node's post (struct sn_node) to all of its output, in
+ * place, with the output's pixel stride: for the algorithms that do not
+ * apply it as they go (ops/elementwise.c). Nothing without a post. */
+void sn_post_run(const struct sn_exec *x, const struct sn_node *n);
 
 #endif

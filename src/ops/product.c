@@ -48,12 +48,15 @@ void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const flo
                               .weights = x->packed[0],
                               .bias = x->packed[1],
                               .act = nd->act,
+                              .post = nd->post ? nd->post(x->kernels) : NULL,
                               .output = out,
                               .out_stride = x->values[nd->out].pixel_stride};
-    if (nd->algorithm == SN_ALGO_STRASSEN)
+    if (nd->algorithm == SN_ALGO_STRASSEN) {
         sn_strassen_run(&g, x->workspace);
-    else
+        sn_post_run(x, nd);
+    } else {
         sn_gemm_run(&g);
+    }
 }
 
 int64_t sn_product_min_rows(const sn_shape *y) {

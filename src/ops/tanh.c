@@ -5,12 +5,4 @@ sn_tensor *sn_tanh(sn_graph *g, sn_tensor *x, const char *name) {
     return sn_build_op(g, SN_OP_TANH, &x, 1, NULL, name);
 }
 
-static void run(const struct sn_exec *x, const struct sn_node *n) {
-    sn_unary_run(x, n, x->kernels->f32_tanh);
-}
-
-const struct sn_op_class sn_tanh_class = {
-    .infer = sn_same_shape_infer,
-    .plan = sn_plan_in_place,
-    .run = run,
-};
+SN_UNARY_CLASS(sn_tanh_class, f32_tanh);
