@@ -3,8 +3,10 @@
  * the only consumer of the one before it and is not fetched. What may
  * follow, in order, each step optional, is the pattern table below: a
  * bias, a batch normalization (folded into the product's packs, S25),
- * then an activation. The op classes say which role an op plays (enum
- * sn_fuse_role). */
+ * then an activation: a clamp the tile kernels apply (relu, relu6), or a
+ * unary kernel the node applies to its output (sigmoid, tanh, swish,
+ * hard_sigmoid, hard_swish: struct sn_node's post). The op classes say
+ * which role an op plays (enum sn_fuse_role). */
 #include <assert.h>
 
 #include "base/alloc.h"
