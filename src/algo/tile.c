@@ -39,11 +39,6 @@ struct sn_tile_task sn_product_task(const struct sn_conv_config *cc, const float
                                           .max = INFINITY}};
 }
 
-void sn_clamp_of(sn_activation act, float *lo, float *hi) {
-    *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
-    *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
-}
-
 void sn_tile_post(const struct sn_tile_task *t, float *out, size_t count, size_t first_block,
                   size_t end_block) {
     if (!t->post) return;

@@ -80,7 +80,4 @@ void sn_block_range(const struct sn_tile_task *t, size_t i, size_t *b0, size_t *
 struct sn_tile_task sn_product_task(const struct sn_conv_config *cc, const float *zeros, int64_t k,
                                     int64_t n);
 
-/* The clamp of a fused activation. */
-void sn_clamp_of(sn_activation act, float *lo, float *hi);
-
 #endif

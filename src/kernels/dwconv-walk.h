@@ -54,12 +54,6 @@ struct sn_dw_pixel {
     float *out;
 };
 
-/* The clamp of activation `act`, as the tile kernels clamp (NaN passes). */
-static inline void sn_dw_clamp(sn_activation act, float *lo, float *hi) {
-    *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
-    *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
-}
-
 /* The output positions [*o0, *o1) of one axis whose taps all lie inside
  * [0, in): o * stride - pad >= 0 and o * stride - pad + span - 1 < in. */
 static inline void sn_dw_inside(int64_t in, int64_t out, int64_t stride, int64_t pad, int64_t span,
@@ -81,7 +75,7 @@ static inline void sn_dw_rows(const sn_conv2d_geometry *g, const float *input, c
                                             const float *, const float *, float, float)) {
     if (g->out_c <= 0 || g->out_w <= 0) return;
     float lo, hi;
-    sn_dw_clamp(act, &lo, &hi);
+    sn_clamp_of(act, &lo, &hi);
     const int64_t image = g->in_h * g->in_w * g->in_c, out_row = g->out_w * g->out_c;
     struct sn_dw_row r = {.col = -g->pad_left, .in_w = g->in_w};
     if (fast) sn_dw_inside(g->in_w, g->out_w, g->stride_w, g->pad_left, g->kw, &r.ox0, &r.ox1);

@@ -4,11 +4,19 @@
 #ifndef SN_KERNELS_REF_H
 #define SN_KERNELS_REF_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The activation fused into a kernel's store. */
 typedef enum sn_activation { SN_ACT_NONE, SN_ACT_RELU, SN_ACT_RELU6 } sn_activation;
+
+/* The clamp [*lo, *hi] the kernels store activation `act` as (max(lo, v)
+ * then min(hi, v), which let a NaN pass). */
+static inline void sn_clamp_of(sn_activation act, float *lo, float *hi) {
+    *lo = act == SN_ACT_NONE ? -INFINITY : 0.0f;
+    *hi = act == SN_ACT_RELU6 ? 6.0f : INFINITY;
+}
 
 /* A 2-D convolution's geometry. Output pixel (oy, ox) reads input rows
  * oy * stride_h - pad_top + ky * dilation_h (and likewise for columns);
