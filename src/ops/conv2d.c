@@ -135,7 +135,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                               .weights = x->packed[0],
                               .bias = bias,
                               .act = n->act,
-                              .post = n->post ? n->post(x->kernels) : NULL,
+                              .post = sn_node_post(x, n),
                               .output = y,
                               .out_stride = out->pixel_stride,
                               .workspace = x->workspace,

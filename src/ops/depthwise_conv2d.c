@@ -92,7 +92,7 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
                           .filter = x->packed[0],
                           .bias = x->packed[1],
                           .act = n->act,
-                          .post = n->post ? n->post(x->kernels) : NULL,
+                          .post = sn_node_post(x, n),
                           .output = (float *)out->data};
     sn_window_geometry(&n->op->attrs, &in->shape, &out->shape, f->dims[0], f->dims[1], &t.geo);
     sn_parallel(x->threads, rows, &t, (size_t)(t.geo.batch * t.geo.out_h));

@@ -58,10 +58,10 @@ static void post_pixels(void *context, size_t begin, size_t count) {
 }
 
 void sn_post_run(const struct sn_exec *x, const struct sn_node *n) {
-    if (!n->post) return;
+    const sn_f32_vunary_fn fn = sn_node_post(x, n);
+    if (!fn) return;
     const struct sn_value *v = &x->values[n->out];
     float *y = (float *)v->data;
-    const sn_f32_vunary_fn fn = n->post(x->kernels);
     const size_t channels = v->shape.rank ? (size_t)v->shape.dims[v->shape.rank - 1] : 1;
     if (!v->pixel_stride || v->pixel_stride == channels) {
         struct sn_elementwise e = {.unary = fn, .a = y, .y = y, .total = sn_value_count(x, n->out),

@@ -243,6 +243,11 @@ int64_t sn_node_flops(const struct sn_node *n, const struct sn_value *values, sn
 /* Elements of this run's shape of value v. */
 size_t sn_value_count(const struct sn_exec *x, int v);
 
+/* The node's post in its run's kernel set, or NULL. */
+static inline sn_f32_vunary_fn sn_node_post(const struct sn_exec *x, const struct sn_node *n) {
+    return n->post ? n->post(x->kernels) : NULL;
+}
+
 /* Applies the node's post (struct sn_node) to all of its output, in
  * place, with the output's pixel stride: for the algorithms that do not
  * apply it as they go (ops/elementwise.c). Nothing without a post. */

@@ -48,7 +48,7 @@ void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const flo
                               .weights = x->packed[0],
                               .bias = x->packed[1],
                               .act = nd->act,
-                              .post = nd->post ? nd->post(x->kernels) : NULL,
+                              .post = sn_node_post(x, nd),
                               .output = out,
                               .out_stride = x->values[nd->out].pixel_stride};
     if (nd->algorithm == SN_ALGO_STRASSEN) {
