@@ -37,13 +37,13 @@
 
 enum op { RELU6, SIGMOID, TANH, SWISH, HARD_SIGMOID, HARD_SWISH };
 
+#if SN_ARCH_ARM32
 /* 1 + exp(-x): exp(-x) overflows to +inf for x < -88.7, giving a sigmoid
  * of 0, never NaN */
 static inline float32x4_t denominator(float32x4_t x) {
     return vaddq_f32(vdupq_n_f32(1.0f), sn_expf4_neon(vnegq_f32(x)));
 }
 
-#if SN_ARCH_ARM32
 /* 1 / d, d >= 1, in NEON. The fused step's correction flushes to 0 once
  * r < 2^-104 (x < -72), where the VRECPS steps alone stay within 3
  * FLT_EPSILON. */
