@@ -207,17 +207,25 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def sample_input(path, module=None, seed=0, size=(224, 224), batch=1):
-    """Write `batch` random images of `size`, seeded, normalized with
-    ImageNet's mean and std, as NHWC "input", and `module`'s logits for
-    them (if a module is given) as "expected"; returns the logits or None."""
+def sample_images(seed=0, size=(224, 224), batch=1):
+    """`batch` random images of `size`, seeded, normalized with ImageNet's
+    mean and std, NCHW: what sample_input writes."""
     import torch
 
     generator = torch.Generator().manual_seed(seed)
     pixels = torch.rand(batch, 3, size[0], size[1], generator=generator)
     mean = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1)
-    x = (pixels - mean) / std
+    return (pixels - mean) / std
+
+
+def sample_input(path, module=None, seed=0, size=(224, 224), batch=1):
+    """Write `batch` random images of `size`, seeded, normalized with
+    ImageNet's mean and std, as NHWC "input", and `module`'s logits for
+    them (if a module is given) as "expected"; returns the logits or None."""
+    import torch
+
+    x = sample_images(seed, size, batch)
     tensors = {"input": x.permute(0, 2, 3, 1)}  # NCHW -> NHWC
     logits = None
     if module is not None:
