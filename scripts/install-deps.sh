@@ -8,7 +8,8 @@
 #                                       (fuzzing), python3-torch and -torchvision (the oracle)
 #   scripts/install-deps.sh --run       only what `make run` needs: a native build
 #   scripts/install-deps.sh --peers     a native build and the peers of `make
-#                                       bench-peers` (XNNPACK, oneDNN, jq)
+#                                       bench-peers` (XNNPACK, oneDNN, jq, PyTorch,
+#                                       matplotlib for its chart)
 #
 # Cross-architecture -dev packages that are Multi-Arch: same (sleef, cmocka,
 # cJSON) are installed as :arm64 and :armhf. pthreadpool (XNNPACK's, for the
@@ -39,7 +40,11 @@ cross=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6
        libcmocka-dev:arm64 libsleef-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64
        libcmocka-dev:armhf libsleef-dev:armhf libcjson-dev:armhf libbenchmark-dev:armhf)
 
-peers=(libxnnpack-dev libpthreadpool-dev libdnnl-dev jq)
+# python3-torch(vision): bench/peers/torch_peer.py, the model rows' PyTorch
+# (Debian builds torch for amd64 and arm64 only); python3-matplotlib: the
+# chart (bench/peers/chart.py)
+peers=(libxnnpack-dev libpthreadpool-dev libdnnl-dev jq python3-matplotlib)
+case "$(dpkg --print-architecture)" in amd64|arm64) peers+=(python3-torch python3-torchvision) ;; esac
 
 want=("${native[@]}")
 foreign=()

@@ -404,4 +404,12 @@ jq -rs '[.[] | select(.median_ms and .impl != "" and .peer != "scopenn")] | grou
   | "\(.[0].peer) implementations: " +
     ([group_by(.impl)[] | "\(.[0].impl) (\(map(.workload) | unique | join(", ")))"] | join("; "))
   ' "$log"
+# 4. The chart.
+if "$python" -c 'import matplotlib' 2>/dev/null; then
+  "$python" "$here/chart.py" "$log" "$build/bench-peers" \
+    --title "scopenn against its peers: ${model:-unknown CPU}, $(date -u +%Y-%m-%d)" || status=1
+else
+  echo "chart: skipped: $python cannot import matplotlib (apt-get install python3-matplotlib," \
+       "or scripts/install-deps.sh --peers); then: $python $here/chart.py $log $build/bench-peers"
+fi
 exit $status
