@@ -1,7 +1,8 @@
 # The quick start, on a fresh Debian 12 machine (as root, or with sudo):
 #   make run    install what is missing, build, run the demo (scopenn demo)
 #   make test   install what is missing, then the whole test matrix
-#   make bench-peers  scopenn against XNNPACK and oneDNN: one table, 1 and 2 threads
+#   make bench-peers  scopenn against XNNPACK, oneDNN (layers) and PyTorch (whole
+#                     models): two tables and a chart, 1 and 2 threads
 #   make bench-arm    ARM instruction counts under qemu, scopenn against XNNPACK
 # A thin wrapper over the CMake presets in CMakePresets.json.
 .PHONY: run test build deps deps-native bench-peers bench-arm format clean

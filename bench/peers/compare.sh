@@ -80,10 +80,10 @@ echo "verify (|peer - scopenn| <= max(1e-4, 1e-3 |scopenn|) for every output of 
 # line per engine.
 verify_summary() {
   jq -rs --arg kind "$1" '[.[] | select(.check and ((.op == "model") == ($kind == "model")))]
-  | group_by(.peer)[] |
-  "  \(.[0].peer): \(map(select(.ok)) | length)/\(length) match;" +
-  " max abs error \(map(.max_abs_error) | max);" +
-  " worst error / tolerance \(map(.worst_error_over_tolerance) | max)"' "$log"
+  | group_by(.peer)[] | [.[0].peer, (map(select(.ok)) | length), length,
+    (map(.max_abs_error) | max), (map(.worst_error_over_tolerance) | max)] | @tsv' "$log" |
+  awk -F '\t' '{ printf "  %s: %d/%d match; max abs error %.3g; worst error / tolerance %.3g\n",
+                         $1, $2, $3, $4, $5 }'
 }
 verify_summary layer
 if jq -se 'map(select(.check and .op != "model" and (.ok | not))) | length > 0' "$log" >/dev/null
