@@ -19,12 +19,17 @@ import sys
 
 COLORS = {"xnnpack": "#4c72b0", "onednn": "#dd8452", "pytorch": "#c44e52"}
 BARS = {False: 1.05, True: 1.2}  # layers, models: scopenn's aim
+FINE_TICKS = [0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.5, 1.7, 2, 2.5, 3, 4,
+              5, 7, 10, 15, 20, 30, 50, 100]
+COARSE_TICKS = [0.1, 0.2, 0.5, 0.8, 1, 1.2, 1.5, 2, 3, 5, 10, 20, 50, 100]
 
 
 def figures(path):
-    """{(is model, name, threads): {engine: ms}} from the lines measured, in
-    the order first measured: each engine's median round."""
-    rounds, order = {}, []
+    """{(is model, name, threads): {engine: ms, "busy": bool}} from the
+    lines measured, in the order first measured: each engine's median
+    round; busy if other processes took 10% of a core or more during the
+    row (compare.sh's "!")."""
+    rounds, order, busy = {}, [], set()
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -38,6 +43,8 @@ def figures(path):
                 rounds[row] = {}
                 order.append(row)
             rounds[row].setdefault(r["peer"], []).append(r["median_ms"])
+            if r["peer"] == "scopenn" and r.get("others_cpu_pct", 0) >= 10:
+                busy.add(row)
     rows = {}
     for row in order:
         ms = {}
@@ -45,7 +52,7 @@ def figures(path):
             values = sorted(values)
             ms[engine] = values[(len(values) - 1) // 2]
         if "scopenn" in ms and len(ms) > 1:
-            rows[row] = ms
+            rows[row] = dict(ms, busy=row in busy)
     return rows
 
 
@@ -57,7 +64,8 @@ def panel(ax, rows, model, peers):
     height = 0.8 / max(1, len(peers))
     labels, ratios = [], []
     for i, ((_, name, threads), ms) in enumerate(rows):
-        labels.append("%s, %d thread%s" % (name, threads, "" if threads == 1 else "s"))
+        labels.append("%s, %d thread%s%s" % (name, threads, "" if threads == 1 else "s",
+                                             " (busy!)" if ms["busy"] else ""))
         for j, peer in enumerate(peers):
             if peer not in ms:
                 continue
@@ -73,10 +81,14 @@ def panel(ax, rows, model, peers):
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    lo, hi = min(ratios + [0.8]), max(ratios + [BARS[model] * 1.1])
-    ax.set_xlim(lo / 1.25, hi * 1.3)
-    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1, 2, 5)))
-    ax.xaxis.set_minor_locator(ticker.LogLocator(base=10, subs=(1.5, 3, 4, 6, 7, 8, 9)))
+    lo, hi = min(ratios + [0.8]) / 1.25, max(ratios + [BARS[model] * 1.1]) * 1.3
+    ax.set_xlim(lo, hi)
+    # ticks a reader can use on a short range (1 to 2) and a long one (to 20)
+    ticks = [t for t in FINE_TICKS if lo <= t <= hi]
+    if len(ticks) > 12:
+        ticks = [t for t in COARSE_TICKS if lo <= t <= hi]
+    ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: "%g" % v))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.axvline(1.0, color="black", linewidth=1)
@@ -105,7 +117,7 @@ def main(argv):
         part = [(row, ms) for row, ms in rows.items() if row[0] == model]
         if part:
             peers = [p for p in COLORS if any(p in ms for _, ms in part)]
-            peers += sorted({p for _, ms in part for p in ms} - set(peers) - {"scopenn"})
+            peers += sorted({p for _, ms in part for p in ms} - set(peers) - {"scopenn", "busy"})
             panels.append((model, part, peers))
     if not panels:
         sys.stderr.write("chart.py: %s: no rows with scopenn and a peer\n" % args.jsonl)
