@@ -321,6 +321,8 @@ void sn_pack_now(const sn_packer *k, const struct sn_pack_params *params,
 
 static void pack_now(const struct sn_pack_cache *c, struct sn_pack *p) {
     double start = now_ms();
+    for (size_t i = 0; i < p->source_count; i++)
+        if (p->sources[i].value) p->sources[i].data = *p->sources[i].value;
     sn_pack_now(p->packer, &p->params, p->sources, p->source_count, p->nr,
                 p->scratch_floats ? c->scratch : NULL, p->data);
     p->pack_ms = now_ms() - start;

@@ -26,6 +26,9 @@ struct sn_pack_source {
     const uint64_t *version; /* changes with each new value; read at each refresh */
     const float *data;       /* row-major, `shape` */
     sn_shape shape;
+    /* A variable's: where its current value is (a new value may lie
+     * elsewhere: S22), read into `data` at each packing; or NULL. */
+    const float *const *value;
 };
 
 /* A multi-source packer's parameters, part of a pack's key: the packer of
