@@ -372,7 +372,11 @@ void peers_usage(FILE *f) {
           "whose \"input\" is the image): |error| <= 1e-4 max|logit| + 1e-5; exit 1 if not.\n"
           "  NAME          one of:",
           f);
-    for (const char *const *m = sn_model_names(); *m; m++) fprintf(f, " %s", *m);
+    size_t column = 29;
+    for (const char *const *m = sn_model_names(); *m; m++) {
+        if (column + 1 + strlen(*m) > 80) fputs("\n               ", f), column = 15;
+        column += (size_t)fprintf(f, " %s", *m);
+    }
     fputs("\n", f);
 #endif
 }
