@@ -275,6 +275,8 @@ static struct xt conv_into(struct xnn_model *m, struct xt x, const char *conv, c
     if (x.h + 2 * (size_t)pad < (size_t)k || x.w + 2 * (size_t)pad < (size_t)k)
         return fail(m, "a %dx%d convolution on a %zux%zu map: the image is too small", k, k, x.h,
                     x.w);
+    if (into && (a == HARD_SWISH || a == SIGMOID || a == SWISH))
+        return fail(m, "an activation operator into a concat: not supported");
     struct xt y = into ? *into : tensor(m, x.n, oh, ow, oc);
     if (m->failed) return failed_tensor;
     if (y.n != x.n || y.h != oh || y.w != ow || y.c != oc)
@@ -316,8 +318,6 @@ static struct xt conv_into(struct xnn_model *m, struct xt x, const char *conv, c
         !check(m, xnn_setup_convolution2d_nhwc_f32(op, x.n, x.h, x.w, x.data, y.data, m->pool),
                "xnn_setup_convolution2d_nhwc_f32"))
         return failed_tensor;
-    if (into && (a == HARD_SWISH || a == SIGMOID || a == SWISH))
-        return fail(m, "an activation operator into a concat");
     return activate(m, y, a);
 }
 
