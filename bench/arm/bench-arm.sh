@@ -92,7 +92,7 @@ build_arch() {
 run_one() {
   local arch=$1 engine=$2 w=$3 n=$4 b=$BUILD/barm-$1
   setup "$arch"
-  local out=$b/icount/$engine-$w-$n name=${w%:direct} direct= model=
+  local out=$b/icount/$engine-$w-$n name=${w%:direct} direct='' model=''
   [ "$name" = "$w" ] || direct=--direct
   case "$w" in model:*) model=${w#model:} ;; esac
   local path="/usr/$triplet/lib:/usr/lib/$triplet:$b/deps-sysroot/usr/lib/$triplet:$b/xnnpack-sysroot/usr/lib/$triplet"
