@@ -959,10 +959,7 @@ typedef struct sn_session_options {
      * is one of them and never waits for a worker that has not started
      * on the run's work (one descheduled by another process): on a busy
      * machine a run is about as fast as on 1 thread, not a scheduler
-     * slice slower. Idle workers spin for up to 1 ms, then sleep. A
-     * convolution, depthwise convolution or matmul of under 1 MFLOP runs
-     * on the caller's thread alone: sharing it costs more than it saves
-     * (SCOPENN_SHARE_ALL=1 in the environment shares every op). */
+     * slice slower. Idle workers spin for up to 1 ms, then sleep. */
     int threads;
     /* The largest batch a run may feed where a placeholder's batch
      * dimension is -1; the arena is planned for it. 0 means 1. */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,8 +17,6 @@
 struct sn_session {
     struct sn_program program;
     struct sn_threads threads;
-    struct sn_threads alone; /* the caller's thread only: for small products (threads_for) */
-    int64_t shared_min_flops;
     unsigned char *arena;
     float *zeros;      /* the bias of a product without one: program.zeros floats */
     sn_shape *shapes;  /* a node's input shapes at a run: as many as the most inputs */
@@ -75,19 +72,6 @@ static const struct sn_kernels *kernels_of(const sn_session_options *opt) {
     return sn_kernels_for(isa) ? sn_kernels_for(isa) : sn_kernels_for(SN_ISA_SCALAR);
 }
 
-/* A product (a convolution, depthwise or not, a matmul: an op of several
- * FLOPs per output) of fewer FLOPs than this runs on the caller's thread
- * alone. Sharing it costs more than it saves: the other core must fetch
- * its part of the input from this one's cache, and the next op its part
- * of the output back. Chains of one op, 1 and 2 threads, AVX-512, 2-core
- * EPYC VM, best of 300 runs: a 7x7x576 depthwise conv (0.5 MFLOP) took
- * 7.0 us alone and 10.2 shared, 14x14x240 (0.85 MFLOP) 8.1 and 9.8,
- * 28x28x96 (1.35 MFLOP) 11.7 and 10.7; a 1x1 conv 7x7x96 (0.9 MFLOP) 4.5
- * and 7.4, 28x28x40 (2.5 MFLOP) 15.3 and 10.8. SCOPENN_SHARE_ALL=1 in the
- * environment shares every op instead (the tests set it, so that their
- * small shapes exercise the threads' splits). */
-#define SN_SHARED_MIN_FLOPS 1000000
-
 /* The threads: a pool unless one thread, and a share range each. */
 static bool start_threads(sn_session *s, int threads) {
     sn_graph *g = s->program.graph;
@@ -108,9 +92,6 @@ static bool start_threads(sn_session *s, int threads) {
     }
     if (!(s->threads.ranges = sn_aligned_alloc(64, s->threads.count * sizeof *s->threads.ranges)))
         return sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating a session"), false;
-    s->alone = (struct sn_threads){.pool = NULL, .count = 1, .ranges = s->threads.ranges};
-    const char *all = getenv("SCOPENN_SHARE_ALL");
-    s->shared_min_flops = all && strcmp(all, "1") == 0 ? 0 : SN_SHARED_MIN_FLOPS;
     return true;
 }
 
@@ -376,15 +357,6 @@ static sn_status prepare_output(sn_session *s, const struct sn_node *n) {
     return SN_OK;
 }
 
-/* The threads node n runs on this time: all, or the caller's alone. */
-static const struct sn_threads *threads_for(sn_session *s, const struct sn_node *n) {
-    if (s->threads.count == 1) return &s->threads;
-    const struct sn_program *p = &s->program;
-    const int64_t flops = sn_node_flops(n, p->values, s->shapes),
-                  elements = sn_shape_elements(&p->values[n->out].shape);
-    return flops >= 4 * elements && flops < s->shared_min_flops ? &s->alone : &s->threads;
-}
-
 /* Node n's run: its output placed, its packs of computed values packed,
  * its class's run. */
 static sn_status run_node(sn_session *s, struct sn_exec *x, const struct sn_node *n) {
@@ -394,7 +366,6 @@ static sn_status run_node(sn_session *s, struct sn_exec *x, const struct sn_node
     /* a batch of 0: nothing to compute (the algorithms divide by it) */
     if (sn_shape_elements(&p->values[n->out].shape) == 0) return SN_OK;
     x->kernels = n->kernels;
-    x->threads = threads_for(s, n);
     x->workspace = n->workspace_bytes ? s->arena + n->workspace_offset : NULL;
     for (int k = 0; k < SN_NODE_PACKS; k++) x->packed[k] = pack_data(p, &n->packs[k]);
     n->cls->run(x, n);
