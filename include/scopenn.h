@@ -1211,7 +1211,19 @@ typedef struct sn_load_report {
  * be opened, when out of memory and after an earlier error. Errors
  * are recorded on the graph as a builder call's are (sticky; after an
  * earlier error this returns that error and does nothing); the message
- * names the file, the problem and the tensor or variable. */
+ * names the file, the problem and the tensor or variable.
+ *
+ * The file is mapped, not read: an F32 tensor that lies 64-byte aligned in
+ * it (as sn_graph_save_checkpoint and tools/export_torch.py lay out every
+ * tensor of whole cache lines) becomes its variable's value where it lies,
+ * with no copy, and a session that packs it lets its pages go; others are
+ * converted into the variable's own memory. Loading a ResNet-18 so costs
+ * about a millisecond, and a session of it holds its weights once, packed.
+ * The graph keeps the file mapped while a variable's value lies in it: a
+ * new value (sn_variable_assign, another load) replaces it as always, and
+ * removing the file, or replacing it by renaming another over it (as
+ * saving does), changes nothing. Do not write into the file in place
+ * while the graph lives (truncating it makes a read of a value fault). */
 SN_API sn_status sn_graph_load_checkpoint(sn_graph *graph, const char *path, bool strict,
                                    sn_load_report **report);
 
@@ -1221,7 +1233,10 @@ SN_API void sn_load_report_free(sn_load_report *report);
 /* Writes every variable of the graph, as F32 under its full name, to a
  * safetensors file at `path` (written to a temporary file beside it,
  * "PATH.tmp-XXXXXX", synced and renamed, so a failed save leaves no
- * half-written file). Tensors are in creation order, the header carries
+ * half-written file). Tensors are in creation order, those whose bytes
+ * fill whole 64-byte cache lines first, and the data starts on a cache
+ * line, so that a load reads them in place (as safetensors allows no gaps
+ * between tensors, the order makes the alignment); the header carries
  * "__metadata__": {"format": "scopenn"}, and the file keeps the mode of the
  * file it replaces (0644 for a new one). A `path` that exists and is not a
  * regular file (a directory, FIFO, device or socket, also through a

@@ -60,6 +60,8 @@ static void test_text(void **state) {
     assert_non_null(strstr(r.out, "GFLOP/s: "));
     assert_non_null(strstr(r.out, "startup ms: build "));
     assert_non_null(strstr(r.out, "first run "));
+    assert_non_null(strstr(r.out, " median runs (build + weights + session); first run "));
+    assert_non_null(strstr(r.out, "memory MB: packs "));
     assert_non_null(strstr(r.out, "profile: "));
     assert_non_null(strstr(r.out, "node "));
     assert_non_null(strstr(r.out, "features/0/Conv2D "));
@@ -83,6 +85,10 @@ static void test_json(void **state) {
     const cJSON *startup = json_get(root, "startup");
     static const char *const phases[] = {"build_ms", "weights_ms", "session_ms", "first_run_ms"};
     for (size_t i = 0; i < 4; i++) assert_true(json_number(startup, phases[i]) >= 0);
+    /* squeezenet's packs hold its 1.2 M weights; the process holds them and more */
+    const double packs = json_number(startup, "packed_bytes");
+    assert_true(packs >= 1.2e6 * 4 && json_number(startup, "arena_bytes") > 0);
+    assert_true(json_number(startup, "peak_rss_bytes") > packs);
 
     const cJSON *profile = json_get(root, "profile");
     assert_true(cJSON_IsArray(profile) && cJSON_GetArraySize(profile) > 0);

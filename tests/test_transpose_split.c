@@ -338,9 +338,7 @@ static void test_split_run_error(void **state) {
 /* ShuffleNet's channel_shuffle(x, 2) in NCHW (view as [N, 2, C/2, H, W],
  * swap 1 and 2, flatten) puts input channel (j % 2) * C/2 + j / 2 at
  * channel j; in NHWC that is [N, H, W, 2, C/2] transposed (0, 1, 2, 4, 3). */
-static void test_channel_shuffle(void **state) {
-    (void)state;
-    enum { H = 3, W = 5, C = 58 };
+static void channel_shuffle(int64_t H, int64_t W, int64_t C) {
     sn_graph *g = sn_graph_create(NULL);
     sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, H, W, C));
     sn_tensor *y = sn_reshape(g, x, SN_SHAPE(-1, H, W, 2, C / 2), NULL);
@@ -352,12 +350,21 @@ static void test_channel_shuffle(void **state) {
         const size_t n = elements(&run);
         float *xs = input(n, false), *want = malloc(n * sizeof(float) + 4);
         assert_non_null(want);
-        for (size_t p = 0; p < n / C; p++)
-            for (int j = 0; j < C; j++) want[p * C + j] = xs[p * C + (j % 2) * (C / 2) + j / 2];
+        for (size_t p = 0; p < n / (size_t)C; p++)
+            for (int64_t j = 0; j < C; j++)
+                want[p * (size_t)C + (size_t)j] = xs[p * (size_t)C + (size_t)((j % 2) * (C / 2) + j / 2)];
         check("channel shuffle", g, x, run, xs, &y, 1, &want, &run);
         free(xs), free(want);
     }
     sn_graph_destroy(g);
+}
+
+/* Small, and large enough that the threads share the rows, a pixel's two
+ * runs cut between them (the interleaving loop starts mid-run). */
+static void test_channel_shuffle(void **state) {
+    (void)state;
+    channel_shuffle(3, 5, 58);
+    channel_shuffle(37, 41, 58);
 }
 
 static void expect_error(sn_graph *g, sn_status status, const char *part) {

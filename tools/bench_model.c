@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "scopenn.h"
 
@@ -65,13 +66,15 @@ static void print_usage(FILE *f) {
           "                  it, deterministic random ones: He-uniform weights, ones for\n"
           "                  batch norms' gamma and variance, zeros for the rest\n"
           "  --startup       also time building the graph, setting the weights, creating\n"
-          "                  the session (compiling, packing) and the first run\n"
+          "                  the session (compiling, packing) and the first run; and the\n"
+          "                  memory: packs, arena, the process's peak resident set\n"
           "  --profile       the session's profile over the timed runs: each node (an op\n"
           "                  with what got fused into it), slowest first: type, algorithm,\n"
           "                  mean ms, % of the nodes' total, GFLOP/s\n"
           "  --json          one JSON object: model, size, weights, isa, threads, warmup,\n"
           "                  iterations, median_ms, min_ms, flops, gflops, and startup\n"
-          "                  {build_ms, weights_ms, session_ms, first_run_ms}, profile\n"
+          "                  {build_ms, weights_ms, session_ms, first_run_ms, packed_bytes,\n"
+          "                  arena_bytes, peak_rss_bytes}, profile\n"
           "                  [{name, type, algorithm, ms, percent, flops, gflops}]\n",
           f);
 }
@@ -177,6 +180,7 @@ struct bench {
     double *times; /* seconds, sorted */
     sn_session_stats stats;
     double build_ms, weights_ms, session_ms, first_run_ms;
+    long peak_rss_kb; /* after the timed runs; -1: unknown */
     int64_t flops;
     int finite; /* the first run's logits */
 };
@@ -250,6 +254,9 @@ static int time_runs(struct bench *b, const struct model_args *a, FILE *err) {
         b->times[i] = sn_cli_now_seconds() - start;
     }
     sn_cli_sort(b->times, (size_t)a->iters);
+    /* before count_flops' second session adds its arena */
+    struct rusage use;
+    b->peak_rss_kb = getrusage(RUSAGE_SELF, &use) == 0 ? use.ru_maxrss : -1;
     return 0;
 }
 
@@ -329,9 +336,21 @@ static void print_text(FILE *out, const struct bench *b, const struct model_args
             1e3 * median, sn_cli_ms_decimals(1e3 * b->times[0]), 1e3 * b->times[0]);
     fprintf(out, "GFLOP/s: %.2f at the median (%.4g GFLOP per inference)\n", gflops_of(b, median),
             (double)b->flops * 1e-9);
-    if (a->startup)
+    if (a->startup) {
         fprintf(out, "startup ms: build %.3f, weights %.3f, session %.3f, first run %.3f\n",
                 b->build_ms, b->weights_ms, b->session_ms, b->first_run_ms);
+        fprintf(out,
+                "startup: %.1f median runs (build + weights + session); first run %.2f x the "
+                "median\n",
+                (b->build_ms + b->weights_ms + b->session_ms) / (1e3 * median),
+                b->first_run_ms / (1e3 * median));
+        const double mb = 1.0 / (1 << 20), packs = (double)b->stats.packed_bytes * mb,
+                     arena = (double)b->stats.arena_bytes * mb;
+        if (b->peak_rss_kb >= 0)
+            fprintf(out, "memory MB: packs %.1f, arena %.1f, peak RSS %.1f (packs + arena + %.1f)\n",
+                    packs, arena, (double)b->peak_rss_kb / 1024,
+                    (double)b->peak_rss_kb / 1024 - packs - arena);
+    }
     if (!rows) return;
     const uint64_t total = total_ns(p);
     fprintf(out, "profile: %zu nodes, mean of %zu runs, slowest first\n", p->count, p->runs);
@@ -393,7 +412,11 @@ static int print_json(FILE *out, FILE *err, const struct bench *b, const struct 
         ok = s && cJSON_AddNumberToObject(s, "build_ms", b->build_ms) &&
              cJSON_AddNumberToObject(s, "weights_ms", b->weights_ms) &&
              cJSON_AddNumberToObject(s, "session_ms", b->session_ms) &&
-             cJSON_AddNumberToObject(s, "first_run_ms", b->first_run_ms);
+             cJSON_AddNumberToObject(s, "first_run_ms", b->first_run_ms) &&
+             cJSON_AddNumberToObject(s, "packed_bytes", (double)b->stats.packed_bytes) &&
+             cJSON_AddNumberToObject(s, "arena_bytes", (double)b->stats.arena_bytes) &&
+             (b->peak_rss_kb < 0 ||
+              cJSON_AddNumberToObject(s, "peak_rss_bytes", 1024.0 * (double)b->peak_rss_kb));
     }
     if (ok && rows) {
         cJSON *list = json_profile(rows, p);

@@ -5,6 +5,11 @@
  *
  *   peers [WORKLOAD...] [--peer NAME]... [--threads N] [--iters N] [--warmup W]
  *   peers [WORKLOAD...] --verify [--threads N]
+ *   peers model NAME [--weights CKPT] [--size HxW] [--threads T] [--iters N] [--warmup W]
+ *   peers model NAME [--weights CKPT [--input INPUT]] --verify [--size HxW] [--threads T]
+ *
+ * The model mode (XNNPACK only) runs a whole network of scopenn's zoo:
+ * see peers-model.c.
  *
  * bench/peers/compare.sh (`make bench-peers`) puts these lines and `scopenn
  * bench --json` side by side in one table. */
@@ -16,6 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#if SN_PEER_XNNPACK
+#include "scopenn_models.h"
+#endif
 
 #define CONV(name, n, h, w, c, kh, kw, oc, s, same)                                                \
     { name, PEER_CONV2D, {n, h, w, c}, {kh, kw, c, oc}, s, same, 0, 0, 0 }
@@ -53,7 +62,7 @@ static const struct workload small[] = {
  * runs, after --warmup untimed runs. */
 #define DEFAULT_SECONDS 0.3
 #define DEFAULT_MIN_RUNS 3
-#define MAX_TIMED_RUNS 1000000
+#define MAX_TIMED_RUNS PEERS_MAX_TIMED_RUNS
 /* --verify: a peer's output o matches scopenn's r where
  * |o - r| <= max(ABS_TOL, REL_TOL * |r|). */
 #define ABS_TOL 1e-4
@@ -168,8 +177,7 @@ static int compare_doubles(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* Prints s as a JSON string. */
-static void print_json_string(const char *s) {
+void peers_print_json_string(const char *s) {
     putchar('"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -185,7 +193,7 @@ static void print_json_string(const char *s) {
 
 static void print_head(const struct workload *w, const struct peer *p, int threads) {
     printf("{\"op\":\"%s\",\"workload\":", w->op == PEER_CONV2D ? "conv2d" : "matmul");
-    print_json_string(w->name);
+    peers_print_json_string(w->name);
     printf(",\"peer\":\"%s\",\"threads\":%d", p->name, threads);
 }
 
@@ -198,26 +206,18 @@ struct options {
     long iters, warmup;
 };
 
-/* Builds w in peer p, runs it o->warmup times, then times o->iters runs (or
- * runs for DEFAULT_SECONDS, at least DEFAULT_MIN_RUNS), and prints one JSON
- * line. Returns 0, or 1 after printing why on stderr. */
-static int time_peer(const struct workload *w, const struct peer *p, const struct data *d,
-                     const struct options *o) {
-    char err[512] = "";
-    struct geometry g;
-    workload_geometry(w, &g);
-    void *layer = p->create(w, o->threads, d->weights, d->bias, d->input, err, sizeof err);
-    if (!layer) goto failed;
-    for (long i = 0; i < o->warmup; i++)
-        if (p->run(layer, err, sizeof err)) goto failed;
-    size_t capacity = o->iters ? (size_t)o->iters : 64, n = 0;
+int peers_time(int (*run)(void *ctx, char *err, size_t err_size), void *ctx, long iters,
+               long warmup, struct timing *t, char *err, size_t err_size) {
+    for (long i = 0; i < warmup; i++)
+        if (run(ctx, err, err_size)) return 1;
+    size_t capacity = iters ? (size_t)iters : 64, n = 0;
     double *times = malloc(capacity * sizeof *times);
     if (!times) goto oom;
     double start = now_seconds();
     for (;;) {
-        if (o->iters ? n == (size_t)o->iters
-                     : (n >= DEFAULT_MIN_RUNS && now_seconds() - start >= DEFAULT_SECONDS) ||
-                           n == MAX_TIMED_RUNS)
+        if (iters ? n == (size_t)iters
+                  : (n >= DEFAULT_MIN_RUNS && now_seconds() - start >= DEFAULT_SECONDS) ||
+                        n == MAX_TIMED_RUNS)
             break;
         if (n == capacity) {
             double *grown = realloc(times, 2 * capacity * sizeof *times);
@@ -228,30 +228,46 @@ static int time_peer(const struct workload *w, const struct peer *p, const struc
             times = grown, capacity *= 2;
         }
         double t0 = now_seconds();
-        if (p->run(layer, err, sizeof err)) {
+        if (run(ctx, err, err_size)) {
             free(times);
-            goto failed;
+            return 1;
         }
         times[n++] = now_seconds() - t0;
     }
     qsort(times, n, sizeof *times, compare_doubles);
-    double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    t->median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    t->min = times[0];
+    t->runs = n;
+    free(times);
+    return 0;
+oom:
+    snprintf(err, err_size, "out of memory");
+    return 1;
+}
+
+/* Builds w in peer p, times its runs (peers_time), and prints one JSON
+ * line. Returns 0, or 1 after printing why on stderr. */
+static int time_peer(const struct workload *w, const struct peer *p, const struct data *d,
+                     const struct options *o) {
+    char err[512] = "";
+    struct geometry g;
+    workload_geometry(w, &g);
+    struct timing t;
+    void *layer = p->create(w, o->threads, d->weights, d->bias, d->input, err, sizeof err);
+    if (!layer || peers_time(p->run, layer, o->iters, o->warmup, &t, err, sizeof err)) {
+        fprintf(stderr, "peers: %s on %s: %s\n", w->name, p->name, err);
+        if (layer) p->destroy(layer);
+        return 1;
+    }
     print_head(w, p, o->threads);
     printf(",\"median_ms\":%.6g,\"min_ms\":%.6g,\"iterations\":%zu,\"gflops\":%.6g,"
            "\"macs\":%.17g,\"impl\":",
-           1e3 * median, 1e3 * times[0], n, 2 * g.macs / median * 1e-9, g.macs);
-    print_json_string(p->impl(layer));
+           1e3 * t.median, 1e3 * t.min, t.runs, 2 * g.macs / t.median * 1e-9, g.macs);
+    peers_print_json_string(p->impl(layer));
     printf("}\n");
     fflush(stdout);
-    free(times);
     p->destroy(layer);
     return 0;
-oom:
-    snprintf(err, sizeof err, "out of memory");
-failed:
-    fprintf(stderr, "peers: %s on %s: %s\n", w->name, p->name, err);
-    if (layer) p->destroy(layer);
-    return 1;
 }
 
 /* Runs w once in scopenn and once in each peer of o, on the same data, and
@@ -304,7 +320,7 @@ static int verify(const struct workload *w, const struct data *d, const struct o
             "\"worst_index\":%lld,\"outputs\":%lld,\"positive_outputs\":%lld,\"ok\":%s,\"impl\":",
             max_abs, worst, (long long)worst_at, (long long)g.output_count, (long long)positive,
             ok ? "true" : "false");
-        print_json_string(p->impl(layer));
+        peers_print_json_string(p->impl(layer));
         printf("}\n");
         fflush(stdout);
         if (!ok) {
@@ -319,7 +335,7 @@ static int verify(const struct workload *w, const struct data *d, const struct o
     return status;
 }
 
-static void usage(FILE *f) {
+void peers_usage(FILE *f) {
     fputs("usage: peers [WORKLOAD...] [--peer NAME]... [--threads N] [--iters N] [--warmup W]\n"
           "       peers [WORKLOAD...] --verify [--peer NAME]... [--threads N]\n"
           "\n"
@@ -340,9 +356,32 @@ static void usage(FILE *f) {
           "  --iters N     time exactly N runs (default: runs for 0.3 s, at least 3)\n"
           "  --warmup W    untimed runs first (default 1)\n",
           f);
+#if SN_PEER_XNNPACK
+    fputs("\n"
+          "       peers model NAME [--weights CKPT] [--size HxW] [--threads T] [--iters N]\n"
+          "                        [--warmup W]\n"
+          "       peers model NAME [--weights CKPT [--input INPUT]] --verify [--size HxW]\n"
+          "                        [--threads T]\n"
+          "\n"
+          "Times a whole model of scopenn's zoo built from XNNPACK's operators, with the\n"
+          "weights of CKPT (a safetensors file `scopenn run` takes; without it, random\n"
+          "ones), on a 1 x H x W x 3 image (default 224x224); one JSON line: op \"model\",\n"
+          "workload NAME, peer, threads, median_ms, min_ms, iterations, impl, size, batch.\n"
+          "With --verify, runs it once and compares its logits with scopenn's and with\n"
+          "INPUT's \"expected\" (PyTorch's, from tools/export_torch.py --sample-input,\n"
+          "whose \"input\" is the image): |error| <= 1e-4 max|logit| + 1e-5; exit 1 if not.\n"
+          "  NAME          one of:",
+          f);
+    size_t column = 29;
+    for (const char *const *m = sn_model_names(); *m; m++) {
+        if (column + 1 + strlen(*m) > 80) fputs("\n               ", f), column = 15;
+        column += (size_t)fprintf(f, " %s", *m);
+    }
+    fputs("\n", f);
+#endif
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out) {
+int peers_parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long v = s ? strtol(s, &end, 10) : 0;
@@ -365,16 +404,16 @@ static int parse(int argc, char **argv, struct options *o) {
         long x;
         int ok = 1;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+            peers_usage(stdout);
             return -1;
         } else if (strcmp(a, "--verify") == 0) {
             o->verify = 1;
         } else if (strcmp(a, "--threads") == 0) {
-            ok = parse_long(v, 1, 1024, &x), o->threads = (int)x, i++;
+            ok = peers_parse_long(v, 1, 1024, &x), o->threads = (int)x, i++;
         } else if (strcmp(a, "--iters") == 0) {
-            ok = parse_long(v, 1, MAX_TIMED_RUNS, &o->iters), i++;
+            ok = peers_parse_long(v, 1, MAX_TIMED_RUNS, &o->iters), i++;
         } else if (strcmp(a, "--warmup") == 0) {
-            ok = parse_long(v, 0, MAX_TIMED_RUNS, &o->warmup), i++;
+            ok = peers_parse_long(v, 0, MAX_TIMED_RUNS, &o->warmup), i++;
         } else if (strcmp(a, "--peer") == 0) {
             size_t p = 0;
             while (p < COUNT(peers) && !(v && strcmp(v, peers[p]->name) == 0)) p++;
@@ -387,7 +426,7 @@ static int parse(int argc, char **argv, struct options *o) {
             i++;
         } else if (a[0] == '-') {
             fprintf(stderr, "peers: unknown flag '%s'\n\n", a);
-            usage(stderr);
+            peers_usage(stderr);
             return 2;
         } else if (strcmp(a, "all") == 0 || strcmp(a, "small") == 0) {
             const struct workload *list = a[0] == 'a' ? named : small;
@@ -419,6 +458,9 @@ static int parse(int argc, char **argv, struct options *o) {
 }
 
 int main(int argc, char **argv) {
+#if SN_PEER_XNNPACK
+    if (argc > 1 && strcmp(argv[1], "model") == 0) return peers_model_main(argc, argv);
+#endif
     struct options o;
     int code = parse(argc, argv, &o);
     if (code) return code < 0 ? 0 : code;

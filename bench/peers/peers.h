@@ -5,6 +5,7 @@
 #define SN_BENCH_PEERS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Every peer macro is defined as 0 or 1 by the build (bench/peers/CMakeLists.txt). */
@@ -67,6 +68,33 @@ extern const struct peer peer_xnnpack;
 #endif
 #if SN_PEER_ONEDNN
 extern const struct peer peer_onednn;
+#endif
+
+/* Timing, as every peer's layers and models are timed: `warmup` untimed
+ * runs, then `iters` runs (0: for 0.3 s, at least 3), each timed alone.
+ * run(ctx) returns 0, or nonzero after writing why into err. Returns 0
+ * with the median and the fastest run in *t, or 1 after writing why. */
+#define PEERS_MAX_TIMED_RUNS 1000000
+struct timing {
+    double median, min; /* seconds */
+    size_t runs;
+};
+int peers_time(int (*run)(void *ctx, char *err, size_t err_size), void *ctx, long iters,
+               long warmup, struct timing *t, char *err, size_t err_size);
+
+/* Prints `peers --help` on f. */
+void peers_usage(FILE *f);
+
+/* Prints s as a JSON string on stdout. */
+void peers_print_json_string(const char *s);
+
+/* Parses s as a long in [lo, hi] into *out: 1, or 0 if it is not one. */
+int peers_parse_long(const char *s, long lo, long hi, long *out);
+
+#if SN_PEER_XNNPACK
+/* `peers model ...` (argv[1] is "model"): a whole network of scopenn's zoo
+ * through XNNPACK's operators (peers-model.c). Returns the exit code. */
+int peers_model_main(int argc, char **argv);
 #endif
 
 #endif

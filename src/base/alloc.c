@@ -32,7 +32,7 @@ static void *libc_allocate_aligned(void *user, size_t alignment, size_t size) {
     (void)user;
     void *p = NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (size >= 2 * (size_t)HUGE_PAGE && alignment < HUGE_PAGE) alignment = HUGE_PAGE;
+    if (size >= (size_t)HUGE_PAGE && alignment < HUGE_PAGE) alignment = HUGE_PAGE;
 #endif
     if (posix_memalign(&p, alignment, size) != 0) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)

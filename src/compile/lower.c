@@ -91,6 +91,9 @@ static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use
         return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing the weights of %s",
                     n->op->name);
     use->cached = pack;
+    if (made) /* the weights, packed, need not stay resident as they were */
+        for (int k = 0; k < use->source_count; k++)
+            sn_variable_evict(p->values[use->sources[k]].tensor->op->variable);
     made ? p->packs_made++ : p->packs_reused++;
     if (made) p->pack_ms += pack->pack_ms;
     size_t j = 0;

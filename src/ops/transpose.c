@@ -90,6 +90,17 @@ static void copy_rows(void *context, size_t begin, size_t count) {
         const float *row = t->x + block_start(t, b) + i * row_stride;
         const size_t n = rows - i < count ? rows - i : count;
         count -= n;
+        if (col_stride != 1 && row_stride == 1 && cols == 2) {
+            /* a channel shuffle of two groups: two input runs interleaved,
+             * a loop the compiler makes shuffles of whole vectors */
+            const float *a = row, *c = row + col_stride;
+            for (size_t k = 0; k < n; k++) {
+                dst[2 * k] = a[k];
+                dst[2 * k + 1] = c[k];
+            }
+            dst += 2 * n;
+            continue;
+        }
         for (size_t k = 0; k < n; k++, row += row_stride, dst += cols) {
             if (col_stride == 1) {
                 memcpy(dst, row, cols * sizeof(float));

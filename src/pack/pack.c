@@ -117,27 +117,45 @@ static void blocked_winograd_pack(const float *src, const sn_shape *shape, int n
     const double(*G)[5] = r == 3 ? G3 : G5;
     const size_t ic = (size_t)shape->dims[2], oc = (size_t)shape->dims[3], n = (size_t)nr,
                  chunk = winograd_floats(shape, nr) / 36;
-    memset(dst, 0, 36 * chunk * sizeof(float)); /* the padding of the last block */
+    /* OB output channels at a time, which lie side by side in the filter:
+     * the compiler vectorizes the transforms across them. */
+    enum { OB = 16 };
     for (size_t i = 0; i < ic; i++)
-        for (size_t o = 0; o < oc; o++) {
-            double g[5][5], t[6][5];
+        for (size_t o0 = 0; o0 < oc; o0 += OB) {
+            const size_t ob = oc - o0 < OB ? oc - o0 : OB;
+            double g[5][5][OB] = {{{0}}}, t[6][5][OB], u[OB];
             for (int y = 0; y < r; y++)
-                for (int x = 0; x < r; x++) g[y][x] = src[((size_t)(y * r + x) * ic + i) * oc + o];
+                for (int x = 0; x < r; x++)
+                    for (size_t j = 0; j < ob; j++)
+                        g[y][x][j] = src[((size_t)(y * r + x) * ic + i) * oc + o0 + j];
             for (int a = 0; a < 6; a++) /* t = G g */
-                for (int x = 0; x < r; x++) {
-                    double sum = 0;
-                    for (int k = 0; k < r; k++) sum += G[a][k] * g[k][x];
-                    t[a][x] = sum;
-                }
-            /* where (i, o) sits in each matrix's blocks: [o / NR][i][o % NR] */
-            size_t at = (o / n) * ic * n + i * n + o % n;
+                for (int x = 0; x < r; x++)
+                    for (size_t j = 0; j < OB; j++) {
+                        double sum = 0;
+                        for (int k = 0; k < r; k++) sum += G[a][k] * g[k][x][j];
+                        t[a][x][j] = sum;
+                    }
             for (int a = 0; a < 6; a++) /* U = t G^T */
                 for (int c = 0; c < 6; c++) {
-                    double sum = 0;
-                    for (int k = 0; k < r; k++) sum += t[a][k] * G[c][k];
-                    dst[(size_t)(a * 6 + c) * chunk + at] = (float)sum;
+                    for (size_t j = 0; j < OB; j++) {
+                        double sum = 0;
+                        for (int k = 0; k < r; k++) sum += t[a][k][j] * G[c][k];
+                        u[j] = sum;
+                    }
+                    float *m = dst + (size_t)(a * 6 + c) * chunk;
+                    /* where (i, o) sits in each matrix's blocks: [o / NR][i][o % NR] */
+                    for (size_t j = 0; j < ob; j++) {
+                        const size_t o = o0 + j;
+                        m[(o / n) * ic * n + i * n + o % n] = (float)u[j];
+                    }
                 }
         }
+    /* the padding of the last block: its columns past OC */
+    if (oc % n)
+        for (size_t m = 0; m < 36; m++)
+            for (size_t i = 0; i < ic; i++)
+                memset(dst + m * chunk + (oc / n) * ic * n + i * n + oc % n, 0,
+                       (n - oc % n) * sizeof(float));
 }
 
 static void blocked_zip_winograd_pack(const float *src, const sn_shape *shape, int nr, float *dst) {
@@ -264,7 +282,6 @@ static void pack_free(struct sn_pack *p) {
     sn_aligned_free(p->data);
     sn_free(p->sources);
     sn_free(p->versions);
-    sn_aligned_free(p->scratch);
     sn_free(p);
 }
 
@@ -272,6 +289,7 @@ void sn_pack_cache_destroy(struct sn_pack_cache *c) {
     if (!c) return;
     for (size_t i = 0; i < c->count; i++) pack_free(c->entries[i]);
     sn_free(c->entries);
+    sn_aligned_free(c->scratch);
     pthread_mutex_destroy(&c->lock);
     sn_free(c);
 }
@@ -301,24 +319,27 @@ void sn_pack_now(const sn_packer *k, const struct sn_pack_params *params,
         k->pack(s[0].data, &s[0].shape, nr, dst);
 }
 
-static void pack_now(struct sn_pack *p) {
+static void pack_now(const struct sn_pack_cache *c, struct sn_pack *p) {
     double start = now_ms();
-    sn_pack_now(p->packer, &p->params, p->sources, p->source_count, p->nr, p->scratch, p->data);
+    for (size_t i = 0; i < p->source_count; i++)
+        if (p->sources[i].value) p->sources[i].data = *p->sources[i].value;
+    sn_pack_now(p->packer, &p->params, p->sources, p->source_count, p->nr,
+                p->scratch_floats ? c->scratch : NULL, p->data);
     p->pack_ms = now_ms() - start;
     for (size_t i = 0; i < p->source_count; i++) p->versions[i] = *p->sources[i].version;
 }
 
-static bool refresh_locked(struct sn_pack *p) {
+static bool refresh_locked(const struct sn_pack_cache *c, struct sn_pack *p) {
     size_t i = 0;
     while (i < p->source_count && p->versions[i] == *p->sources[i].version) i++;
     if (i == p->source_count) return false;
-    pack_now(p);
+    pack_now(c, p);
     return true;
 }
 
 bool sn_pack_refresh(struct sn_pack_cache *c, struct sn_pack *p) {
     pthread_mutex_lock(&c->lock);
-    bool repacked = refresh_locked(p);
+    bool repacked = refresh_locked(c, p);
     pthread_mutex_unlock(&c->lock);
     return repacked;
 }
@@ -347,7 +368,7 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     for (size_t i = 0; i < c->count; i++) {
         struct sn_pack *e = c->entries[i];
         if (same_key(e, packer, nr, &params, sources, count)) {
-            *made = refresh_locked(e);
+            *made = refresh_locked(c, e);
             p = e;
             goto done;
         }
@@ -355,11 +376,17 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     const size_t floats = sn_packed_floats(packer, &params, sources, count, nr);
     size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63,
            scratch = sn_pack_scratch_floats(packer, &params, sources, count, nr);
+    if (scratch > c->scratch_floats) {
+        float *grown = sn_aligned_alloc(64, scratch * sizeof(float));
+        if (!grown) goto done;
+        sn_aligned_free(c->scratch);
+        c->scratch = grown;
+        c->scratch_floats = scratch;
+    }
     if (!sn_ptr_reserve((void ***)&c->entries, c->count, &c->capacity) ||
         !(p = sn_calloc(1, sizeof *p)) || !(p->sources = sn_malloc(count * sizeof *p->sources)) ||
         !(p->versions = sn_calloc(count, sizeof *p->versions)) ||
-        !(p->data = sn_aligned_alloc(64, bytes)) ||
-        (scratch && !(p->scratch = sn_aligned_alloc(64, scratch * sizeof(float))))) {
+        !(p->data = sn_aligned_alloc(64, bytes))) {
         pack_free(p);
         p = NULL;
         goto done;
@@ -372,7 +399,8 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     p->nr = nr;
     p->params = params;
     p->bytes = bytes;
-    pack_now(p);
+    p->scratch_floats = scratch;
+    pack_now(c, p);
     c->entries[c->count++] = p;
     c->bytes += bytes;
     *made = true;

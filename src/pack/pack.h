@@ -26,6 +26,9 @@ struct sn_pack_source {
     const uint64_t *version; /* changes with each new value; read at each refresh */
     const float *data;       /* row-major, `shape` */
     sn_shape shape;
+    /* A variable's: where its current value is (a new value may lie
+     * elsewhere: S22), read into `data` at each packing; or NULL. */
+    const float *const *value;
 };
 
 /* A multi-source packer's parameters, part of a pack's key: the packer of
@@ -124,8 +127,8 @@ struct sn_pack {
     struct sn_pack_source *sources; /* copies of the key's sources, in order */
     uint64_t *versions;             /* each source's version when packed */
     size_t source_count;
-    float *data;    /* 64-byte aligned */
-    float *scratch; /* for the packing, or NULL */
+    float *data;           /* 64-byte aligned */
+    size_t scratch_floats; /* what the packing needs of the cache's scratch */
     size_t bytes;
     double pack_ms; /* how long the last packing took */
 };
@@ -135,6 +138,11 @@ struct sn_pack_cache {
     struct sn_pack **entries;
     size_t count, capacity;
     size_t bytes; /* held by all entries */
+    /* One scratch for every packing, as large as the largest needs: held,
+     * so that a repack allocates nothing, but once, not once per pack (a
+     * pack folding a batch norm needs as many floats as its weight). */
+    float *scratch;
+    size_t scratch_floats;
 };
 
 /* A new, empty cache; NULL when out of memory. */

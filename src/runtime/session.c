@@ -274,7 +274,7 @@ static sn_status bind_feeds(sn_session *s, const sn_feed *feeds, size_t feed_cou
         struct sn_value *v = &p->values[i];
         v->data = NULL;
         if (v->kind == SN_VALUE_VARIABLE) {
-            v->data = v->tensor->op->variable->value;
+            v->data = sn_variable_data(v->tensor->op->variable);
             v->shape = v->tensor->shape;
         } else if (v->kind == SN_VALUE_CONST) {
             v->data = &v->tensor->op->attrs.value;

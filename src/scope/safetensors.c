@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -77,11 +78,18 @@ struct st_tensor {
     uint64_t begin, end; /* bytes, from the start of the tensor data */
 };
 
+/* A mapped file, held by its checkpoint and by each variable whose value
+ * lies in it (sn_checkpoint_f32_in_file): unmapped by the last release. */
+struct sn_mapped_file {
+    void *base;
+    size_t size;
+    atomic_size_t holds;
+};
+
 struct sn_checkpoint {
     char *source; /* the path, or "<memory>", for messages */
     char *error;  /* NULL: no error */
-    void *map;    /* the mapped file, or NULL */
-    size_t map_size;
+    struct sn_mapped_file *map; /* the mapped file, or NULL */
     const unsigned char *data; /* the tensor bytes */
     uint64_t data_size;
     struct st_tensor *tensors; /* header order */
@@ -925,7 +933,7 @@ static void release_tensors(sn_checkpoint *ck) {
     ck->tensors = NULL;
     ck->by_name = NULL;
     ck->count = 0;
-    if (ck->map) munmap(ck->map, ck->map_size);
+    sn_mapped_file_release(ck->map);
     ck->map = NULL;
     ck->data = NULL;
     ck->data_size = 0;
@@ -992,13 +1000,20 @@ sn_status sn_checkpoint_open(const char *path, sn_checkpoint **checkpoint) {
         status = parse(ck, (const unsigned char *)"", size);
         goto error;
     }
+    if (!(ck->map = sn_malloc(sizeof *ck->map))) {
+        status = SN_ERR_OUT_OF_MEMORY;
+        goto error;
+    }
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
+        sn_free(ck->map);
+        ck->map = NULL;
         status = fail(ck, SN_ERR_IO, NULL, "cannot map: %s", strerror(errno));
         goto error;
     }
-    ck->map = map;
-    ck->map_size = size;
+    ck->map->base = map;
+    ck->map->size = (size_t)size;
+    atomic_init(&ck->map->holds, 1);
     status = parse(ck, map, size);
 
 error:
@@ -1082,6 +1097,39 @@ static uint32_t f16_to_f32_bits(uint16_t h) {
     uint32_t shift = 0;
     while (!(mantissa & 0x400u)) mantissa <<= 1, shift++;
     return sign | (113 - shift) << 23 | (mantissa & 0x3ffu) << 13;
+}
+
+void sn_mapped_file_release(struct sn_mapped_file *m) {
+    if (!m || atomic_fetch_sub(&m->holds, 1) != 1) return;
+    munmap(m->base, m->size);
+    sn_free(m);
+}
+
+const float *sn_checkpoint_f32_in_file(const sn_checkpoint *ck, size_t index,
+                                       struct sn_mapped_file **file) {
+    *file = NULL;
+    if (!ck || !ck->map || index >= ck->count) return NULL;
+    const struct st_tensor *t = &ck->tensors[index];
+    const unsigned char *data = ck->data + t->begin,
+                        *base = (const unsigned char *)ck->map->base;
+    const long page = sysconf(_SC_PAGESIZE);
+    if (t->dtype->dtype != SN_F32 || t->elements == 0 || page <= 0 || (uintptr_t)data % 64)
+        return NULL;
+    /* the whole cache lines, up to where the last page of the map ends */
+    const size_t lines = (t->end - t->begin + 63) / 64 * 64,
+                 pages = (ck->map->size + (size_t)page - 1) / (size_t)page * (size_t)page;
+    if ((size_t)(data - base) + lines > pages) return NULL;
+    atomic_fetch_add(&ck->map->holds, 1);
+    *file = ck->map;
+    return (const float *)data;
+}
+
+void sn_mapped_file_evict(const void *data, size_t bytes) {
+    const long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    const uintptr_t p = (uintptr_t)data, first = (p + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page,
+                    end = (p + bytes) / (uintptr_t)page * (uintptr_t)page;
+    if (end > first) (void)madvise((void *)first, end - first, MADV_DONTNEED);
 }
 
 /* Reads a tensor as float32; the contract is in scopenn.h. */

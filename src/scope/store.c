@@ -31,10 +31,7 @@ void sn_graph_destroy(sn_graph *g) {
     struct sn_variable_store *st = g->store;
     sn_graph_release(g);
     for (size_t i = 0; i < st->variable_count; i++) {
-        sn_variable *v = st->variables[i];
-        sn_free(v->name);
-        sn_aligned_free(v->value);
-        sn_free(v);
+        sn_variable_free(st->variables[i]);
     }
     sn_free(st->variables);
     sn_map_free(&st->variables_by_name);

@@ -1,10 +1,12 @@
 /* tf.get_variable and the variable store (SEMANTICS.md S1, S3-S7, S14-S15,
  * S21-S22). */
+#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "graph/op.h"
 #include "ops/variable.h"
+#include "scope/safetensors.h"
 #include "scope/scope.h"
 
 /* Checks a shape a caller gave for a variable; records the error. */
@@ -83,11 +85,42 @@ static bool check_shared(sn_graph *g, const sn_variable *v, const sn_shape *shap
     return true;
 }
 
-static void variable_free(sn_variable *v) {
+void sn_variable_free(sn_variable *v) {
     if (!v) return;
     sn_free(v->name);
-    sn_aligned_free(v->value);
+    sn_aligned_free(v->own);
+    sn_mapped_file_release(v->file);
     sn_free(v);
+}
+
+/* Whole cache lines, so that vector kernels may read the tail. */
+static size_t value_bytes(const sn_variable *v) {
+    return ((size_t)v->size * sizeof(float) + 63) & ~(size_t)63;
+}
+
+/* `own` as the value, its tail zeroed: the caller writes the rest. */
+static float *own_value(sn_variable *v) {
+    sn_mapped_file_release(v->file);
+    v->file = NULL;
+    memset(v->own + v->size, 0, value_bytes(v) - (size_t)v->size * sizeof(float));
+    v->value = v->own;
+    return v->own;
+}
+
+/* Serializes the filling of pending values, which sessions of one graph
+ * made on several threads may read at once. */
+static pthread_mutex_t fill_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const float *sn_variable_data(sn_variable *v) {
+    if (atomic_load_explicit(&v->pending, memory_order_acquire)) {
+        pthread_mutex_lock(&fill_lock);
+        if (atomic_load_explicit(&v->pending, memory_order_relaxed)) {
+            sn_initializer_fill(&v->init, v->seed, v->id, &v->shape, own_value(v), v->size);
+            atomic_store_explicit(&v->pending, false, memory_order_release);
+        }
+        pthread_mutex_unlock(&fill_lock);
+    }
+    return v->value;
 }
 
 /* Creates variable `full`; the caller has checked that it does not exist. */
@@ -136,12 +169,15 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
     v->id = st->variable_count;
     v->version = 1;
     if (!(v->name = sn_strdup(full))) goto oom;
-    /* Round up to whole cache lines so vector kernels may read the tail. */
-    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
-    if (!(v->value = sn_aligned_alloc(64, bytes))) goto oom;
-    /* the initializer writes the n floats (zeros without one); one pass */
-    memset(v->value + n, 0, bytes - (size_t)n * sizeof(float));
-    sn_initializer_fill(&init, g->seed, v->id, &shape, v->value, n);
+    if (!(v->own = sn_aligned_alloc(64, value_bytes(v)))) goto oom;
+    v->value = v->own;
+    if (init.kind == SN_INIT_VALUES) { /* borrowed: read now */
+        sn_initializer_fill(&init, g->seed, v->id, &shape, own_value(v), n);
+    } else {
+        v->init = init;
+        v->seed = g->seed;
+        atomic_store(&v->pending, true);
+    }
 
     /* Register: list slot, name table, op. Each step undoes cleanly if a
      * later one fails, so nothing is half-made. */
@@ -150,13 +186,13 @@ static sn_variable *create(sn_graph *g, char *full, sn_shape shape, sn_dtype dty
         goto oom;
     if (!(v->tensor = sn_op_make_variable(g, v, v->name, v->shape))) {
         sn_map_put(&st->variables_by_name, full, NULL);
-        variable_free(v);
+        sn_variable_free(v);
         return NULL;
     }
     st->variables[st->variable_count++] = v;
     return v;
 oom:
-    variable_free(v);
+    sn_variable_free(v);
     sn_graph_fail(g, SN_ERR_OUT_OF_MEMORY, "out of memory creating variable %s", full);
     return NULL;
 }
@@ -217,18 +253,36 @@ const char *sn_variable_tensor_name(const sn_variable *v) { return v ? v->tensor
 sn_shape sn_variable_shape(const sn_variable *v) { return v ? v->shape : SN_SHAPE_UNKNOWN; }
 sn_dtype sn_variable_dtype(const sn_variable *v) { return v ? v->dtype : SN_DTYPE_UNSPECIFIED; }
 int64_t sn_variable_size(const sn_variable *v) { return v ? v->size : 0; }
-const float *sn_variable_value(const sn_variable *v) { return v ? v->value : NULL; }
+/* Logically const: a pending value is filled, as it would have been at
+ * creation. */
+const float *sn_variable_value(const sn_variable *v) {
+    return v ? sn_variable_data((sn_variable *)v) : NULL;
+}
 uint64_t sn_variable_id(const sn_variable *v) { return v ? v->id : 0; }
 uint64_t sn_variable_version(const sn_variable *v) { return v ? v->version : 0; }
 
 struct sn_pack_source sn_variable_source(const sn_variable *v) {
+    const float *data = sn_variable_value(v);
     return (struct sn_pack_source){
-        .id = v->id, .version = &v->version, .data = v->value, .shape = v->shape};
+        .id = v->id, .version = &v->version, .data = data, .shape = v->shape, .value = &v->value};
+}
+
+void sn_variable_evict(const sn_variable *v) {
+    if (v->file) sn_mapped_file_evict(v->value, (size_t)v->size * sizeof(float));
 }
 
 float *sn_variable_begin_write(sn_variable *v) {
+    atomic_store(&v->pending, false);
     v->version++;
-    return v->value;
+    return own_value(v);
+}
+
+void sn_variable_set_in_file(sn_variable *v, const float *values, struct sn_mapped_file *file) {
+    atomic_store(&v->pending, false);
+    sn_mapped_file_release(v->file);
+    v->file = file;
+    v->value = values;
+    v->version++;
 }
 
 sn_status sn_variable_assign(sn_variable *v, const float *values, int64_t count) {
