@@ -141,8 +141,9 @@ if [ -n "$models" ]; then
       fi
     done
   done
-  echo "verify models (|engine - PyTorch| <= 1e-4 max |PyTorch logit|, $model_size," \
-       "threads $threads; PyTorch's own optimized module is checked so each time it runs):"
+  echo "verify models ($model_size, threads $threads; scopenn: |scopenn - PyTorch| <= 1e-4" \
+       "max |PyTorch logit|; xnnpack: peers model --verify, against scopenn and PyTorch;" \
+       "PyTorch's optimized module is checked against its eager one each time it runs):"
   verify_summary model
   [ -n "$xnn_models" ] ||
     echo "  xnnpack: no model peer in this build of peers (no \`peers model\`): its column is empty"
