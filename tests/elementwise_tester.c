@@ -128,6 +128,26 @@ static float value(void) {
     }
 }
 
+/* Finite values, none subnormal, some small: a clean vector for a
+ * multiply (f32-vbinary-neon.c). */
+static float clean_value(void) {
+    static const float special[] = {0.0f,     -0.0f, 1e-20f, -1e-20f,  0x1p-101f, 1e-30f,
+                                    1.5e-38f, 2.0f,  1e30f,  -FLT_MAX, 0x1p-63f,  -1e-25f};
+    uint32_t r = next();
+    if ((r >> 28) < 4) return special[(r >> 8) % COUNT(special)];
+    return uniform(-10.0f, 10.0f);
+}
+
+/* Mostly ordinary values, sometimes one whose products with clean_value()s
+ * underflow, a subnormal, a zero, an infinity or a NaN. */
+static float product_value(void) {
+    static const float special[] = {1e-20f, -3e-21f, 0x1p-70f, 1e-40f,   -3e-39f,   0.0f,
+                                    -0.0f,  1e-30f,  0x1p-80f, INFINITY, -INFINITY, NAN};
+    uint32_t r = next();
+    if ((r >> 28) < 2) return special[(r >> 8) % COUNT(special)];
+    return uniform(-10.0f, 10.0f);
+}
+
 /* Ordinary values only (for softmax rows that must stay finite). */
 static float finite_value(void) { return uniform(-20.0f, 20.0f); }
 
@@ -458,30 +478,33 @@ static void check_binary(const struct binary_kernels *k) {
         }
     }
     /* a trailing vector: channels 1..67, 0 to 4 rows; then long rows; the
-     * odd channel counts misaligned */
-    for (size_t channels = 1; channels <= 67 + 3; channels++) {
-        size_t ch = channels <= 67 ? channels : (size_t[]){256, 257, 1000}[channels - 68];
-        size_t rows = ch <= 67 ? channels % 5 : 3;
-        size_t n = rows * ch;
-        const int pl = (int)(channels & 1);
-        const size_t oa = offset_of(channels, pl, 0), ob = offset_of(channels, pl, 1);
-        const size_t oy = offset_of(channels, pl, 2);
-        float *a = as + oa, *b = bs + ob, *y = got + oy;
-        for (size_t i = 0; i < n; i++) a[i] = value();
-        for (size_t i = 0; i < ch; i++) b[i] = value();
-        binary_ref(k->op, rows, ch, a, (int64_t)ch, 1, b, 0, 1, want);
-        fill_guard(got, n + oy + GUARD);
-        k->k.row(rows, ch, a, b, y);
-        compare(k->name, "trailing vector", rows, ch, y, want, a, NULL);
-        check_guard_before(k->name, got, oy, "trailing vector");
-        check_guard(k->name, y, n, "trailing vector");
-        fill_guard(inplace, SPAN);
-        memcpy(inplace + oa, a, n * sizeof *a);
-        k->k.row(rows, ch, inplace + oa, b, inplace + oa);
-        compare(k->name, "trailing vector, in place", rows, ch, inplace + oa, want, a, NULL);
-        check_guard_before(k->name, inplace, oa, "trailing vector, in place");
-        check_guard(k->name, inplace + oa, n, "trailing vector, in place");
-    }
+     * odd channel counts misaligned. Twice: any values; then a clean vector
+     * (finite, no subnormal: armv7's multiply checks less there), against
+     * rows with values whose products underflow */
+    for (int clean = 0; clean < 2; clean++)
+        for (size_t channels = 1; channels <= 67 + 3; channels++) {
+            size_t ch = channels <= 67 ? channels : (size_t[]){256, 257, 1000}[channels - 68];
+            size_t rows = ch <= 67 ? channels % 5 : 3;
+            size_t n = rows * ch;
+            const int pl = (int)(channels & 1);
+            const size_t oa = offset_of(channels, pl, 0), ob = offset_of(channels, pl, 1);
+            const size_t oy = offset_of(channels, pl, 2);
+            float *a = as + oa, *b = bs + ob, *y = got + oy;
+            for (size_t i = 0; i < n; i++) a[i] = clean ? product_value() : value();
+            for (size_t i = 0; i < ch; i++) b[i] = clean ? clean_value() : value();
+            binary_ref(k->op, rows, ch, a, (int64_t)ch, 1, b, 0, 1, want);
+            fill_guard(got, n + oy + GUARD);
+            k->k.row(rows, ch, a, b, y);
+            compare(k->name, "trailing vector", rows, ch, y, want, a, NULL);
+            check_guard_before(k->name, got, oy, "trailing vector");
+            check_guard(k->name, y, n, "trailing vector");
+            fill_guard(inplace, SPAN);
+            memcpy(inplace + oa, a, n * sizeof *a);
+            k->k.row(rows, ch, inplace + oa, b, inplace + oa);
+            compare(k->name, "trailing vector, in place", rows, ch, inplace + oa, want, a, NULL);
+            check_guard_before(k->name, inplace, oa, "trailing vector, in place");
+            check_guard(k->name, inplace + oa, n, "trailing vector, in place");
+        }
 }
 
 static void test_binary_kernels(void **state) {

@@ -92,7 +92,9 @@ static void conv_rows(const struct sn_tile_task *t, const float *band, int64_t p
     for (size_t i = begin; i < end; i++) {
         size_t r = i / t->groups, b0, b1;
         sn_block_range(t, i, &b0, &b1);
-        int64_t n = (int64_t)r / t->out_h, oy = (int64_t)r % t->out_h;
+        /* in size_t: a 64-bit division is a library call on 32-bit ARM */
+        const size_t out_h = (size_t)t->out_h;
+        int64_t n = (int64_t)(r / out_h), oy = (int64_t)(r % out_h);
         float *out = t->output + (int64_t)r * t->out_w * t->out_stride;
         /* its band's rows, with padding */
         const float *in = p->chunk ? band + (oy * t->stride_h - py0) * band_row : NULL;

@@ -11,8 +11,8 @@ int64_t sn_shape_elements(const sn_shape *s) {
     for (int i = 0; i < s->rank; i++) {
         int64_t d = s->dims[i];
         if (d < 0) return -1;
-        if (d != 0 && n > INT64_MAX / d) return -1;
-        n *= d;
+        /* no division: a 64-bit one is a library call on 32-bit ARM */
+        if (!sn_mul_i64(n, d, &n)) return -1;
     }
     return n;
 }

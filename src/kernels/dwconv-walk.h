@@ -73,14 +73,17 @@ static inline void sn_dw_rows(const sn_conv2d_geometry *g, const float *input, c
                                           const float *, const float *, float, float),
                               void (*pixel)(const sn_conv2d_geometry *, const struct sn_dw_pixel *,
                                             const float *, const float *, float, float)) {
-    if (g->out_c <= 0 || g->out_w <= 0) return;
+    if (g->out_c <= 0 || g->out_w <= 0 || row_begin >= row_end) return;
     float lo, hi;
     sn_clamp_of(act, &lo, &hi);
     const int64_t image = g->in_h * g->in_w * g->in_c, out_row = g->out_w * g->out_c;
     struct sn_dw_row r = {.col = -g->pad_left, .in_w = g->in_w};
     if (fast) sn_dw_inside(g->in_w, g->out_w, g->stride_w, g->pad_left, g->kw, &r.ox0, &r.ox1);
-    for (int64_t i = row_begin; i < row_end; i++) {
-        const int64_t n = i / g->out_h, oy = i % g->out_h, iy = oy * g->stride_h - g->pad_top;
+    /* batch item n, output row oy of row i: divided once (a 64-bit division
+     * is a library call on 32-bit ARM), then stepped */
+    int64_t n = row_begin / g->out_h, oy = row_begin % g->out_h;
+    for (int64_t i = row_begin; i < row_end; i++, oy = oy + 1 == g->out_h ? (n++, 0) : oy + 1) {
+        const int64_t iy = oy * g->stride_h - g->pad_top;
         const float *img = input + n * image;
         float *out = output + i * out_row;
         if (fast) {

@@ -10,7 +10,9 @@
  * armv7's 16 q registers just hold a 5x5 tile's 8 sums, 5 weights, an
  * input and the clamp). Taps on the padding multiply a 0: a row of them
  * costs a branch, and a tile with a pixel whose taps leave the row (the
- * first and last of a SAME row) checks each column.
+ * first and last of a SAME row) takes the columns outside the row as
+ * zeros: known at compile time when they are 0 to 2 at either end (a
+ * variant of the tile for each), else checked one by one.
  *
  * Generic path (any window, stride, dilation and multiplier): per output
  * pixel, 16 channels at a time (4 accumulators), then 4; a multiplier
@@ -49,13 +51,15 @@ static inline void store(float *p, float32x4_t v, float32x4_t lo, float32x4_t hi
 }
 
 /* Output pixels [x, x + P) of row r, channels [c, c + 4), window K x K,
- * stride S; K, S, P and CHECK are compile-time constants. Without CHECK
- * every tap lies inside the row (CHECK checks each column); a NULL row is
+ * stride S; K, S, P, CHECK, LEFT and RIGHT are compile-time constants.
+ * CHECK 0: every tap lies inside the row; 1: each column is checked; 2:
+ * the first LEFT and the last RIGHT columns lie outside; a NULL row is
  * padding. Pixel p's sum takes input column j = S p + kx of the tile for
  * tap kx, so, per row of taps, the loop over j takes its taps in kx order. */
 static inline __attribute__((always_inline)) void
-tile(const int K, const int S, const int P, const int CHECK, const struct sn_dw_row *r, int64_t x,
-     size_t c, size_t channels, const float *w, const float *b, float32x4_t lo, float32x4_t hi) {
+tile(const int K, const int S, const int P, const int CHECK, const int LEFT, const int RIGHT,
+     const struct sn_dw_row *r, int64_t x, size_t c, size_t channels, const float *w,
+     const float *b, float32x4_t lo, float32x4_t hi) {
     const float32x4_t zero = vdupq_n_f32(0.0f);
     const float32x4_t bias = b ? vld1q_f32(b + c) : zero;
     float32x4_t acc[8];
@@ -82,17 +86,21 @@ tile(const int K, const int S, const int P, const int CHECK, const struct sn_dw_
          * offset `at` (which may lie before the row) */
         const float *row = r->rows[ky] + c, *q = row;
         int64_t at = col * (int64_t)channels;
-        if (!CHECK) q += at;
+        if (CHECK != 1) q += at + LEFT * (int64_t)channels;
 #pragma GCC unroll 24
         for (int j = 0; j < S * (P - 1) + K; j++) {
             float32x4_t v;
-            if (!CHECK) {
+            if (CHECK == 2 && (j < LEFT || j >= S * (P - 1) + K - RIGHT)) {
+                v = zero; /* a column known to lie outside the row */
+            } else if (CHECK != 1) {
+                const int jj = j - LEFT;
 #if SN_ARCH_ARM64
                 /* aarch64 has no load that steps by a register: two
                  * pixels a step, the second at a register offset */
-                v = vld1q_f32(q + (j & 1) * channels);
-                if (j & 1) STEP(q, 2 * channels);
+                v = vld1q_f32(q + (jj & 1) * channels);
+                if (jj & 1) STEP(q, 2 * channels);
 #else
+                (void)jj;
                 v = vld1q_f32(q);
                 STEP(q, channels);
 #endif
@@ -122,14 +130,39 @@ static inline __attribute__((always_inline)) void row_ks(const int K, const int 
                                                          const float *b, float lo_, float hi_) {
     const float32x4_t lo = vdupq_n_f32(lo_), hi = vdupq_n_f32(hi_);
     const size_t channels = (size_t)g->in_c, last = channels - 4; /* channels >= 4 */
-#define TILE(p, checked, x)                                                                        \
+#define TILE_(p, check, left, right, x)                                                            \
     do {                                                                                           \
         size_t c = 0;                                                                              \
-        for (; c < last; c += 4) tile(K, S, p, checked, r, x, c, channels, w, b, lo, hi);          \
-        tile(K, S, p, checked, r, x, last, channels, w, b, lo, hi);                                \
+        for (; c < last; c += 4)                                                                   \
+            tile(K, S, p, check, left, right, r, x, c, channels, w, b, lo, hi);                    \
+        tile(K, S, p, check, left, right, r, x, last, channels, w, b, lo, hi);                     \
+    } while (0)
+    /* A checked tile whose columns outside the row are 0 to 2 at either
+     * end (SAME padding) knows them at compile time; others check each. */
+#define TILE(p, checked, x)                                                                        \
+    do {                                                                                           \
+        if (!(checked)) {                                                                          \
+            TILE_(p, 0, 0, 0, x);                                                                  \
+            break;                                                                                 \
+        }                                                                                          \
+        const int64_t c0_ = r->col + (x)*S, c1_ = c0_ + S * (p - 1) + K;                           \
+        const int64_t l_ = c0_ < 0 ? -c0_ : 0, r_ = c1_ > r->in_w ? c1_ - r->in_w : 0;             \
+        switch (l_ <= 2 && r_ <= 2 && l_ + r_ < S * (p - 1) + K ? l_ * 3 + r_ : -1) {              \
+        case 0: TILE_(p, 2, 0, 0, x); break;                                                       \
+        case 1: TILE_(p, 2, 0, 1, x); break;                                                       \
+        case 2: TILE_(p, 2, 0, 2, x); break;                                                       \
+        case 3: TILE_(p, 2, 1, 0, x); break;                                                       \
+        case 4: TILE_(p, 2, 1, 1, x); break;                                                       \
+        case 5: TILE_(p, 2, 1, 2, x); break;                                                       \
+        case 6: TILE_(p, 2, 2, 0, x); break;                                                       \
+        case 7: TILE_(p, 2, 2, 1, x); break;                                                       \
+        case 8: TILE_(p, 2, 2, 2, x); break;                                                       \
+        default: TILE_(p, 1, 0, 0, x); break;                                                      \
+        }                                                                                          \
     } while (0)
     SN_DW_ROW_TILES(TILE, r, g->out_w);
 #undef TILE
+#undef TILE_
 }
 
 SN_DW_FAST_ROWS(row, row_ks)

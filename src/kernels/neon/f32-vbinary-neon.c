@@ -4,14 +4,27 @@
  * step, then one, then 1 to 3 floats in plain C: nothing is read or written
  * past n. The reference's floats bit for bit (any NaN for a NaN): on armv7,
  * a block with a tiny operand, or a product flushed to zero, where flush to
- * zero could change the answer, is done in plain C too (ieee-neon.h). */
+ * zero could change the answer, is done in plain C too (ieee-neon.h).
+ * A multiply by a repeated vector that is finite and has no subnormal
+ * (the squeeze-excitation scale) checks only its products: mul_checked. */
 #include <arm_neon.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/neon/ieee-neon.h"
 
 enum op { ADD, SUB, MAX, MUL, RSUB };
+
+/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
+ * of the loads around it, so that the load before post-increments its
+ * base register (as in f32-dwconv-neon.c). */
+#define STEP(p, n)                                                                                 \
+    do {                                                                                           \
+        (p) += (n);                                                                                \
+        __asm__("" : "+r"(p));                                                                     \
+    } while (0)
 
 /* The reference's maximum: a > b ? a : b, or a when a is NaN. FMAX / VMAX
  * gives that, and NaN for a NaN, but for equal operands: the reference
@@ -99,8 +112,86 @@ static inline void scalar(enum op op, size_t n, const float *a, float b, float *
     plain(op, n, a, &b, 0, y);
 }
 
+#if SN_ARCH_ARM32
+/* Whether every b[i] is finite and not subnormal (so NEON reads it as it
+ * is): then mul_checked's check holds for a times b. */
+static int clean(size_t n, const float *b) {
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &b[i], sizeof u);
+        const uint32_t e = u & 0x7F800000;
+        bad |= (e == 0x7F800000) | (e == 0 && (u & 0x7FFFFFFF) != 0);
+    }
+    return !bad;
+}
+
+/* y = a x b over n floats, b clean (above), armv7. NEON flushes a
+ * subnormal a to a zero of its sign, and a product below FLT_MIN to a
+ * zero; otherwise, with b finite and not subnormal, its product is IEEE's
+ * (a NaN for a NaN, inf x 0 included). Either flush gives y = +-0 from an a
+ * that is not +-0; a y = +-0 from an a = +-0 has IEEE's sign. So a block
+ * of 16 where no y = +-0 comes from a nonzero a is IEEE's, checked with
+ * two instructions a vector; any other block (b = 0 there, or a flush)
+ * goes through same()'s checks. */
+static void mul_checked(size_t n, const float *a, const float *b, float *y) {
+    float32x4_t zero = vdupq_n_f32(0.0f);
+    uint32x4_t magnitude = vdupq_n_u32(0x7FFFFFFF);
+    for (; n >= 16; n -= 16) {
+        /* kept in registers, not made again each time */
+        __asm__("" : "+w"(zero), "+w"(magnitude));
+        float32x4_t a0, a1, a2, a3, y0, y1, y2, y3;
+        a0 = vld1q_f32(a);
+        STEP(a, 4);
+        a1 = vld1q_f32(a);
+        STEP(a, 4);
+        a2 = vld1q_f32(a);
+        STEP(a, 4);
+        a3 = vld1q_f32(a);
+        STEP(a, 4);
+        y0 = vmulq_f32(a0, vld1q_f32(b));
+        STEP(b, 4);
+        y1 = vmulq_f32(a1, vld1q_f32(b));
+        STEP(b, 4);
+        y2 = vmulq_f32(a2, vld1q_f32(b));
+        STEP(b, 4);
+        y3 = vmulq_f32(a3, vld1q_f32(b));
+        STEP(b, 4);
+        /* a's bits where y = +-0 */
+        const uint32x4_t z0 = vandq_u32(vreinterpretq_u32_f32(a0), vceqq_f32(y0, zero)),
+                         z1 = vandq_u32(vreinterpretq_u32_f32(a1), vceqq_f32(y1, zero)),
+                         z2 = vandq_u32(vreinterpretq_u32_f32(a2), vceqq_f32(y2, zero)),
+                         z3 = vandq_u32(vreinterpretq_u32_f32(a3), vceqq_f32(y3, zero));
+        const uint32x4_t z = vandq_u32(vorrq_u32(vorrq_u32(z0, z1), vorrq_u32(z2, z3)), magnitude);
+        uint32x2_t m = vorr_u32(vget_low_u32(z), vget_high_u32(z));
+        m = vpmax_u32(m, m);
+        if (vget_lane_u32(m, 0) != 0) {
+            same(MUL, 16, a - 16, b - 16, y);
+            y += 16;
+            continue;
+        }
+        vst1q_f32(y, y0);
+        STEP(y, 4);
+        vst1q_f32(y, y1);
+        STEP(y, 4);
+        vst1q_f32(y, y2);
+        STEP(y, 4);
+        vst1q_f32(y, y3);
+        STEP(y, 4);
+    }
+    same(MUL, n, a, b, y);
+}
+#endif
+
 static inline void row(enum op op, size_t rows, size_t channels, const float *a, const float *b,
                        float *y) {
+#if SN_ARCH_ARM32
+    if (op == MUL && channels >= 16 && clean(channels, b)) {
+        for (size_t r = 0; r < rows; r++, a += channels, y += channels)
+            mul_checked(channels, a, b, y);
+        return;
+    }
+#endif
     for (size_t r = 0; r < rows; r++, a += channels, y += channels) same(op, channels, a, b, y);
 }
 

@@ -11,7 +11,10 @@
  * hard_sigmoid's result; hard_swish's x r and x r / 6 are not either once
  * |x| >= 2^-102 (r >= 2 when |x| <= 1, and x is near -3 when r is small),
  * so on armv7 a vector holding a tiny x, 0 < |x| < 2^-102, is done in
- * plain C (ieee-neon.h). NaN stays NaN (any NaN, on armv7).
+ * plain C (ieee-neon.h); first, blocks of 16 are checked with one
+ * compare a vector against 2^-102, and only a block that fails it (a
+ * zero, a NaN or a tiny x) is checked exactly. NaN stays NaN (any NaN,
+ * on armv7).
  *
  * sigmoid on aarch64 is (x > 0 ? 1 : e) / (1 + e), e = exp(-|x|) by our
  * own exp (sigmoid-exp.h; as the x86 kernels, 2^n as two powers of two so
@@ -34,6 +37,15 @@
 #include "kernels/sigmoid-exp.h"
 #include "kernels/neon/ieee-neon.h"
 #include "kernels/neon/sleef-neon.h"
+
+/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
+ * of the loads around it, so that the load before post-increments its
+ * base register (as in f32-dwconv-neon.c). */
+#define STEP(p, n)                                                                                 \
+    do {                                                                                           \
+        (p) += (n);                                                                                \
+        __asm__("" : "+r"(p));                                                                     \
+    } while (0)
 
 enum op { RELU6, SIGMOID, TANH, SWISH, HARD_SIGMOID, HARD_SWISH };
 
@@ -78,7 +90,8 @@ static inline float32x4_t sigmoid(float32x4_t x) {
     p = vfmaq_f32(one, p, t);
     const int32x4_t ni = vcvtq_s32_f32(n), h = vshrq_n_s32(ni, 1), bias = vdupq_n_s32(127);
     const float32x4_t s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(h, bias), 23)),
-                      s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vsubq_s32(ni, h), bias), 23));
+                      s2 =
+                          vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vsubq_s32(ni, h), bias), 23));
     const float32x4_t e = vbslq_f32(vcltq_f32(z, vdupq_n_f32(SN_SIGMOID_EXP_CUTOFF)),
                                     vdupq_n_f32(0.0f), vmulq_f32(vmulq_f32(p, s1), s2));
     return vdivq_f32(vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), one, e), vaddq_f32(one, e));
@@ -146,7 +159,7 @@ static inline int in_plain_c(enum op op, float32x4_t a, float32x4_t b) {
            sn_tiny_any_neon(sn_tiny_add_neon(sn_tiny_add_neon(sn_tiny_none_neon(), a), b));
 }
 
-static inline void unary(enum op op, size_t n, const float *x, float *y) {
+static inline void unary_checked(enum op op, size_t n, const float *x, float *y) {
     for (; n >= 8; n -= 8, x += 8, y += 8) {
         const float32x4_t x0 = vld1q_f32(x), x1 = vld1q_f32(x + 4);
         if (in_plain_c(op, x0, x1)) {
@@ -176,6 +189,63 @@ static inline void unary(enum op op, size_t n, const float *x, float *y) {
         vst1q_f32(t, apply(op, x0));
         memcpy(y, t, n * sizeof(float));
     }
+}
+
+#if SN_ARCH_ARM32
+/* hard_swish, armv7: a block of 16 where every |x| >= 2^-102 (VACGE: a
+ * subnormal x reads as 0 there, and a NaN fails too) is NEON's without
+ * more ado, for two instructions a vector; any other block (with a zero,
+ * a NaN or a tiny x) takes unary_checked()'s exact checks. */
+static void hard_swish(size_t n, const float *x, float *y) {
+    float32x4_t tiny = vdupq_n_f32(0x1p-102f), three = vdupq_n_f32(3.0f), zero = vdupq_n_f32(0.0f),
+                six = vdupq_n_f32(6.0f), sixth = vdupq_n_f32(1.0f / 6.0f);
+    for (; n >= 16; n -= 16) {
+        /* kept in registers, not made again each time */
+        __asm__("" : "+w"(tiny), "+w"(three), "+w"(zero), "+w"(six), "+w"(sixth));
+        float32x4_t x0, x1, x2, x3;
+        x0 = vld1q_f32(x);
+        STEP(x, 4);
+        x1 = vld1q_f32(x);
+        STEP(x, 4);
+        x2 = vld1q_f32(x);
+        STEP(x, 4);
+        x3 = vld1q_f32(x);
+        STEP(x, 4);
+        const uint32x4_t big = vandq_u32(vandq_u32(vcageq_f32(x0, tiny), vcageq_f32(x1, tiny)),
+                                         vandq_u32(vcageq_f32(x2, tiny), vcageq_f32(x3, tiny)));
+        uint32x2_t m = vand_u32(vget_low_u32(big), vget_high_u32(big));
+        m = vpmin_u32(m, m);
+        if (vget_lane_u32(m, 0) == 0) {
+            unary_checked(HARD_SWISH, 16, x - 16, y);
+            y += 16;
+            continue;
+        }
+        /* as apply(HARD_SWISH, x): (x min(max(x + 3, 0), 6)) / 6 */
+#define HSWISH(v)                                                                                  \
+    vmulq_f32(vmulq_f32(v, vminq_f32(vmaxq_f32(vaddq_f32(v, three), zero), six)), sixth)
+        const float32x4_t y0 = HSWISH(x0), y1 = HSWISH(x1), y2 = HSWISH(x2), y3 = HSWISH(x3);
+#undef HSWISH
+        vst1q_f32(y, y0);
+        STEP(y, 4);
+        vst1q_f32(y, y1);
+        STEP(y, 4);
+        vst1q_f32(y, y2);
+        STEP(y, 4);
+        vst1q_f32(y, y3);
+        STEP(y, 4);
+    }
+    unary_checked(HARD_SWISH, n, x, y);
+}
+#endif
+
+static inline void unary(enum op op, size_t n, const float *x, float *y) {
+#if SN_ARCH_ARM32
+    if (op == HARD_SWISH) {
+        hard_swish(n, x, y);
+        return;
+    }
+#endif
+    unary_checked(op, n, x, y);
 }
 
 void sn_f32_vrelu6_ukernel__neon(size_t n, const float *x, float *y) { unary(RELU6, n, x, y); }
