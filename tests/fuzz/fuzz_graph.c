@@ -1046,17 +1046,29 @@ static double winograd_bound(const struct fuzz *f, int c, const float *x, const 
         top = ((oh - 1) + k - h) > 0 ? ((oh - 1) + k - h) / 2 : 0;
         left = ((ow - 1) + k - wd) > 0 ? ((ow - 1) + k - wd) / 2 : 0;
     }
-    double bound = 0;
+    double bound = 0, largest = 0;
     for (int64_t ci = 0; ci < ic; ci++) {
         double sx = 0, sw = 0;
         for (int64_t y = py - tile + 1 - top; y <= py + tile - 1 + k - 1 - top; y++)
             for (int64_t xx = px - tile + 1 - left; xx <= px + tile - 1 + k - 1 - left; xx++)
-                if (y >= 0 && y < h && xx >= 0 && xx < wd)
-                    sx += fabs((double)x[((b * h + y) * wd + xx) * ic + ci]);
-        for (int64_t t = 0; t < k * k; t++) sw += fabs((double)w->value[(t * ic + ci) * oc + o]);
+                if (y >= 0 && y < h && xx >= 0 && xx < wd) {
+                    const double v = fabs((double)x[((b * h + y) * wd + xx) * ic + ci]);
+                    sx += v;
+                    largest = v > largest ? v : largest;
+                }
+        for (int64_t t = 0; t < k * k; t++) {
+            const double v = fabs((double)w->value[(t * ic + ci) * oc + o]);
+            sw += v;
+            largest = v > largest ? v : largest;
+        }
         bound += sx * sw;
     }
-    return bound;
+    /* An input or a weight near FLT_MAX overflows in its own transform
+     * (scaled by up to about 1e2 each), whatever the product: FLT_MAX in
+     * the tile times weights of 1e-9 is a finite 3e29 direct, inf - inf in
+     * Winograd's input transform (fuzz_graph found NaN for a direct
+     * 7.1e29). */
+    return largest >= FLT_MAX / 1e3 ? INFINITY : bound;
 }
 
 /* Whether got (C) agrees with want (P) for output e of op i, of shape
