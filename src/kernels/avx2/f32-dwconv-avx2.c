@@ -22,16 +22,7 @@
 #include "kernels/avx2/mask-avx2.h"
 #include "kernels/dwconv-walk.h"
 #include "kernels/kernels.h"
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
- * of the loads around it: a tile's loads then take one register and one
- * add each, where GCC otherwise keeps each load's address in a register
- * of its own and spills them (AVX2 3x3 stride 1: 20% slower). */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
+#include "kernels/step.h"
 
 /* 8 floats from p, or with TAIL the lanes of `mask` (0 in the others). */
 static inline __m256 load(const int TAIL, const float *p, __m256i mask) {
@@ -71,7 +62,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int TAIL,
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             wk[kx] = load(TAIL, wt, mask);
-            STEP(wt, channels);
+            SN_STEP(wt, channels);
         }
         if (!r->rows[ky]) { /* a row of padding: 0 x w */
 #pragma GCC unroll 8
@@ -90,7 +81,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int TAIL,
             __m256 v;
             if (!CHECK) {
                 v = load(TAIL, q, mask);
-                STEP(q, channels);
+                SN_STEP(q, channels);
             } else {
                 v = (uint64_t)(col + j) < (uint64_t)r->in_w ? load(TAIL, row + at, mask) : zero;
                 at += (int64_t)channels;
@@ -106,7 +97,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int TAIL,
 #pragma GCC unroll 8
     for (int p = 0; p < P; p++) {
         store(TAIL, o, mask, acc[p], lo, hi);
-        STEP(o, channels);
+        SN_STEP(o, channels);
     }
 }
 

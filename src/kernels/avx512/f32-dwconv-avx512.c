@@ -22,16 +22,7 @@
 
 #include "kernels/dwconv-walk.h"
 #include "kernels/kernels.h"
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
- * of the loads around it: a tile's loads then take one register and one
- * add each, where GCC otherwise keeps each load's address in a register
- * of its own and spills them. */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
+#include "kernels/step.h"
 
 static inline __mmask16 lanes(size_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
@@ -67,7 +58,7 @@ static inline __attribute__((always_inline)) void tile(const int K, const int S,
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             wk[kx] = _mm512_maskz_loadu_ps(mask, wt);
-            STEP(wt, channels);
+            SN_STEP(wt, channels);
         }
         if (!r->rows[ky]) { /* a row of padding: 0 x w */
 #pragma GCC unroll 8
@@ -86,7 +77,7 @@ static inline __attribute__((always_inline)) void tile(const int K, const int S,
             __m512 v;
             if (!CHECK) {
                 v = _mm512_maskz_loadu_ps(mask, q);
-                STEP(q, channels);
+                SN_STEP(q, channels);
             } else {
                 v = (uint64_t)(col + j) < (uint64_t)r->in_w ? _mm512_maskz_loadu_ps(mask, row + at)
                                                             : zero;
@@ -103,7 +94,7 @@ static inline __attribute__((always_inline)) void tile(const int K, const int S,
 #pragma GCC unroll 8
     for (int p = 0; p < P; p++) {
         store(o, mask, acc[p], lo, hi);
-        STEP(o, channels);
+        SN_STEP(o, channels);
     }
 }
 

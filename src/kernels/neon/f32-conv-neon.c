@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/step.h"
 
 /* Stores the first n <= 8 channels of (a, b), clamped to [lo, hi] (to
  * [lo, +inf) when !upper: the armv7 tile tests the upper bound once per
@@ -46,16 +47,6 @@ static inline void store8(float *o, size_t n, float32x4_t a, float32x4_t b, floa
         memcpy(o, tmp, n * sizeof(float));
     }
 }
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses of
- * the loads around it: the load before the step then post-increments its
- * base register (ldr q0, [x0], #16) instead of the compiler keeping base +
- * offset in registers and adding each offset separately. */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
 
 #if SN_ARCH_ARM64
 
@@ -104,7 +95,7 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, const
     float32x4_t x##m = vdupq_n_f32(0.0f);                                                          \
     if (MR > m) {                                                                                  \
         x##m = vld1q_f32(p##m);                                                                    \
-        STEP(p##m, 4);                                                                             \
+        SN_STEP(p##m, 4);                                                                          \
     }
                 ROWS5(LOAD)
 #undef LOAD
@@ -120,7 +111,7 @@ static inline __attribute__((always_inline)) void conv_16(const size_t MR, const
 #define LANE(l)                                                                                    \
     {                                                                                              \
         const float32x4x4_t wv = weights16(NB, w);                                                 \
-        STEP(w, 16);                                                                               \
+        SN_STEP(w, 16);                                                                            \
         LANE_FMA(0, l) LANE_FMA(1, l) LANE_FMA(2, l) LANE_FMA(3, l) LANE_FMA(4, l)                 \
     }
                 LANE(0) LANE(1) LANE(2) LANE(3)
@@ -221,7 +212,7 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
     float32x4_t x##m = vdupq_n_f32(0.0f);                                                          \
     if (MR > m) {                                                                                  \
         x##m = vld1q_f32(p##m);                                                                    \
-        STEP(p##m, 4);                                                                             \
+        SN_STEP(p##m, 4);                                                                          \
     }
                 ROWS4(LOAD)
 #undef LOAD
@@ -233,7 +224,7 @@ static inline __attribute__((always_inline)) void conv_8(const size_t MR, size_t
 #define LANE(half, l)                                                                              \
     {                                                                                              \
         const float32x4x2_t wv = vld2q_f32(w);                                                     \
-        STEP(w, 8);                                                                                \
+        SN_STEP(w, 8);                                                                             \
         const float32x4_t wa = wv.val[0], wb = wv.val[1];                                          \
         LANE_MLA(0, half, l) LANE_MLA(1, half, l) LANE_MLA(2, half, l) LANE_MLA(3, half, l)        \
     }

@@ -34,16 +34,7 @@
 
 #include "kernels/dwconv-walk.h"
 #include "kernels/kernels.h"
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
- * of the loads around it: the load before the step then post-increments
- * its base register instead of the compiler keeping each load's address
- * in a register of its own. */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
+#include "kernels/step.h"
 
 /* Stores v clamped to [lo, hi] (vmaxq and vminq give NaN when v is). */
 static inline void store(float *p, float32x4_t v, float32x4_t lo, float32x4_t hi) {
@@ -73,7 +64,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int LEFT, con
 #pragma GCC unroll 5
         for (int kx = 0; kx < K; kx++) {
             wk[kx] = vld1q_f32(wt);
-            STEP(wt, channels);
+            SN_STEP(wt, channels);
         }
         if (!r->rows[ky]) { /* a row of padding: 0 x w */
 #pragma GCC unroll 8
@@ -98,11 +89,11 @@ tile(const int K, const int S, const int P, const int CHECK, const int LEFT, con
                 /* aarch64 has no load that steps by a register: two
                  * pixels a step, the second at a register offset */
                 v = vld1q_f32(q + (jj & 1) * channels);
-                if (jj & 1) STEP(q, 2 * channels);
+                if (jj & 1) SN_STEP(q, 2 * channels);
 #else
                 (void)jj;
                 v = vld1q_f32(q);
-                STEP(q, channels);
+                SN_STEP(q, channels);
 #endif
             } else {
                 v = (uint64_t)(col + j) < (uint64_t)r->in_w ? vld1q_f32(row + at) : zero;
@@ -119,7 +110,7 @@ tile(const int K, const int S, const int P, const int CHECK, const int LEFT, con
 #pragma GCC unroll 8
     for (int p = 0; p < P; p++) {
         store(o, acc[p], lo, hi);
-        STEP(o, channels);
+        SN_STEP(o, channels);
     }
 }
 

@@ -14,17 +14,9 @@
 
 #include "kernels/kernels.h"
 #include "kernels/neon/ieee-neon.h"
+#include "kernels/step.h"
 
 enum op { ADD, SUB, MAX, MUL, RSUB };
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
- * of the loads around it, so that the load before post-increments its
- * base register (as in f32-dwconv-neon.c). */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
 
 /* The reference's maximum: a > b ? a : b, or a when a is NaN. FMAX / VMAX
  * gives that, and NaN for a NaN, but for equal operands: the reference
@@ -142,21 +134,21 @@ static void mul_checked(size_t n, const float *a, const float *b, float *y) {
         __asm__("" : "+w"(zero), "+w"(magnitude));
         float32x4_t a0, a1, a2, a3, y0, y1, y2, y3;
         a0 = vld1q_f32(a);
-        STEP(a, 4);
+        SN_STEP(a, 4);
         a1 = vld1q_f32(a);
-        STEP(a, 4);
+        SN_STEP(a, 4);
         a2 = vld1q_f32(a);
-        STEP(a, 4);
+        SN_STEP(a, 4);
         a3 = vld1q_f32(a);
-        STEP(a, 4);
+        SN_STEP(a, 4);
         y0 = vmulq_f32(a0, vld1q_f32(b));
-        STEP(b, 4);
+        SN_STEP(b, 4);
         y1 = vmulq_f32(a1, vld1q_f32(b));
-        STEP(b, 4);
+        SN_STEP(b, 4);
         y2 = vmulq_f32(a2, vld1q_f32(b));
-        STEP(b, 4);
+        SN_STEP(b, 4);
         y3 = vmulq_f32(a3, vld1q_f32(b));
-        STEP(b, 4);
+        SN_STEP(b, 4);
         /* a's bits where y = +-0 */
         const uint32x4_t z0 = vandq_u32(vreinterpretq_u32_f32(a0), vceqq_f32(y0, zero)),
                          z1 = vandq_u32(vreinterpretq_u32_f32(a1), vceqq_f32(y1, zero)),
@@ -171,13 +163,13 @@ static void mul_checked(size_t n, const float *a, const float *b, float *y) {
             continue;
         }
         vst1q_f32(y, y0);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y1);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y2);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y3);
-        STEP(y, 4);
+        SN_STEP(y, 4);
     }
     same(MUL, n, a, b, y);
 }

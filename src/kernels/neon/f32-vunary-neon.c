@@ -37,15 +37,7 @@
 #include "kernels/sigmoid-exp.h"
 #include "kernels/neon/ieee-neon.h"
 #include "kernels/neon/sleef-neon.h"
-
-/* Steps pointer p by n floats in a way GCC cannot fold into the addresses
- * of the loads around it, so that the load before post-increments its
- * base register (as in f32-dwconv-neon.c). */
-#define STEP(p, n)                                                                                 \
-    do {                                                                                           \
-        (p) += (n);                                                                                \
-        __asm__("" : "+r"(p));                                                                     \
-    } while (0)
+#include "kernels/step.h"
 
 enum op { RELU6, SIGMOID, TANH, SWISH, HARD_SIGMOID, HARD_SWISH };
 
@@ -204,13 +196,13 @@ static void hard_swish(size_t n, const float *x, float *y) {
         __asm__("" : "+w"(tiny), "+w"(three), "+w"(zero), "+w"(six), "+w"(sixth));
         float32x4_t x0, x1, x2, x3;
         x0 = vld1q_f32(x);
-        STEP(x, 4);
+        SN_STEP(x, 4);
         x1 = vld1q_f32(x);
-        STEP(x, 4);
+        SN_STEP(x, 4);
         x2 = vld1q_f32(x);
-        STEP(x, 4);
+        SN_STEP(x, 4);
         x3 = vld1q_f32(x);
-        STEP(x, 4);
+        SN_STEP(x, 4);
         const uint32x4_t big = vandq_u32(vandq_u32(vcageq_f32(x0, tiny), vcageq_f32(x1, tiny)),
                                          vandq_u32(vcageq_f32(x2, tiny), vcageq_f32(x3, tiny)));
         uint32x2_t m = vand_u32(vget_low_u32(big), vget_high_u32(big));
@@ -226,13 +218,13 @@ static void hard_swish(size_t n, const float *x, float *y) {
         const float32x4_t y0 = HSWISH(x0), y1 = HSWISH(x1), y2 = HSWISH(x2), y3 = HSWISH(x3);
 #undef HSWISH
         vst1q_f32(y, y0);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y1);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y2);
-        STEP(y, 4);
+        SN_STEP(y, 4);
         vst1q_f32(y, y3);
-        STEP(y, 4);
+        SN_STEP(y, 4);
     }
     unary_checked(HARD_SWISH, n, x, y);
 }
