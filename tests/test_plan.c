@@ -1,6 +1,7 @@
 /* The memory plan (src/compile/memory.c): a reshape's output is a view of
  * its input (no copy), an elementwise op writes over an input that dies
- * there, a concat's producers write into their parts of its output, and
+ * there, a concat's producers write into their parts of its output, a
+ * split's pieces of the channels stay in their input, and
  * each op's workspace is planned in the arena, its bytes shared with the
  * workspaces and tensors of other moments. */
 #include <setjmp.h>
@@ -348,6 +349,103 @@ static void test_concat_unknown_batch_beside_1(void **state) {
     sn_graph_destroy(g);
 }
 
+/* A split's pieces of the channels stay in their input when only a 1x1
+ * conv and a concat read them (no copy), and the concat of the first
+ * piece with a branch over the second (ShuffleNet's unit) takes the
+ * input's buffer: the branch's last conv writes over the second piece
+ * once its first conv has read it. Where another op still reads the
+ * buffer, or a piece is not at its own part, or an op needs a piece
+ * dense, the plan copies instead. Every variant gives the bits of the
+ * session that fetches each value (so none is in another's memory), on
+ * 1 and 2 threads and for a smaller batch than planned. */
+enum { SU_N = 2, SU_H = 5, SU_W = 7, SU_C = 12 };
+
+struct unit {
+    sn_graph *g;
+    sn_tensor *x, *y, *pieces[2], *b, *q, *cat, *out, *late;
+};
+
+/* variant 0: the unit; 1: y is read again after the concat; 2: the
+ * concat takes (q, first piece); 3: a sigmoid reads the second piece too
+ * (dense); 4: a 1x1 conv reads it again after the branch (strided). */
+static struct unit build_unit(int variant) {
+    struct unit u = {.g = sn_graph_create(&(sn_graph_options){.seed = 5})};
+    sn_graph *g = u.g;
+    const int half = SU_C / 2;
+    u.x = sn_placeholder(g, "x", SN_SHAPE(-1, SU_H, SU_W, SU_C));
+    u.y = sn_relu(g, u.x, NULL);
+    assert_int_equal(sn_split(g, u.y, 2, -1, u.pieces, NULL), SN_OK);
+    sn_variable *w1 =
+        sn_get_variable(g, "w1", SN_SHAPE(1, 1, half, half), sn_glorot_uniform_initializer());
+    sn_variable *w2 =
+        sn_get_variable(g, "w2", SN_SHAPE(1, 1, half, half), sn_glorot_uniform_initializer());
+    sn_variable *b1 =
+        sn_get_variable(g, "b1", SN_SHAPE(half), sn_random_uniform_initializer(-1, 1));
+    u.b = sn_relu(g,
+                  sn_bias_add(g,
+                              sn_conv2d(g, u.pieces[1], sn_var(g, w1), SN_STRIDES(1, 1),
+                                        SN_PADDING_VALID, NULL),
+                              sn_var(g, b1), NULL),
+                  NULL);
+    u.q = sn_relu(g, sn_conv2d(g, u.b, sn_var(g, w2), SN_STRIDES(1, 1), SN_PADDING_VALID, NULL),
+                  NULL);
+    sn_tensor *parts[2] = {u.pieces[0], u.q};
+    if (variant == 2) parts[0] = u.q, parts[1] = u.pieces[0];
+    u.cat = sn_concat(g, parts, 2, -1, NULL);
+    u.out = u.cat;
+    if (variant == 1) u.out = sn_add(g, u.cat, u.y, NULL);
+    if (variant == 3) u.late = sn_sigmoid(g, u.pieces[1], NULL);
+    if (variant == 4)
+        u.late = sn_conv2d(g, u.pieces[1], sn_var(g, w1), SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+    assert_non_null(u.out);
+    return u;
+}
+
+static void test_split_pieces_in_place(void **state) {
+    (void)state;
+    /* views in the plan of the session fetching only the result (and
+     * `late`): pieces, q in the concat, the concat in y; variant 3's
+     * sigmoid writes over its copy of the second piece */
+    static const size_t views[5] = {4, 3, 3, 4, 3};
+    for (int variant = 0; variant < 5; variant++)
+        for (int threads = 1; threads <= 2; threads++) {
+            struct unit u = build_unit(variant);
+            const sn_session_options o = {.threads = threads, .max_batch = SU_N};
+            sn_tensor *few[2] = {u.out, u.late};
+            sn_tensor *all[8] = {
+                u.out, u.late ? u.late : u.y, u.y, u.pieces[0], u.pieces[1], u.b, u.q, u.cat};
+            sn_session *s = sn_session_create(u.g, few, u.late ? 2 : 1, &o);
+            sn_session *ref = sn_session_create(u.g, all, 8, &o);
+            if (!s || !ref) fail_msg("%s", sn_graph_error(u.g));
+            sn_session_stats st;
+            sn_session_stats_get(s, &st);
+            const bool simd = sn_kernels_for(st.isa)->conv.tile != NULL;
+            if (simd) assert_int_equal(st.views, views[variant]);
+            float in[SU_N * SU_H * SU_W * SU_C];
+            fill(in, SU_N * SU_H * SU_W * SU_C, 17 + variant);
+            for (int n = SU_N; n >= 1; n--) {
+                sn_feed feed = {u.x, in, SN_SHAPE(n, SU_H, SU_W, SU_C)};
+                sn_output got[2], want[8];
+                assert_int_equal(sn_session_run(s, &feed, 1, got), SN_OK);
+                assert_int_equal(sn_session_run(ref, &feed, 1, want), SN_OK);
+                const size_t floats = (size_t)n * SU_H * SU_W * SU_C;
+                assert_int_equal(got[0].shape.dims[0], n);
+                assert_memory_equal(got[0].data, want[0].data, floats * sizeof(float));
+                if (u.late)
+                    assert_memory_equal(got[1].data, want[1].data, floats / 2 * sizeof(float));
+                /* and the reference is the unit: the first piece passes */
+                const int at = variant == 2 ? SU_C / 2 : 0;
+                for (size_t p = 0; p < floats / SU_C; p++)
+                    for (int c = 0; c < SU_C / 2; c++)
+                        assert_true(want[7].data[p * SU_C + at + c] ==
+                                    fmaxf(in[p * SU_C + c], 0.0f));
+            }
+            sn_session_destroy(s);
+            sn_session_destroy(ref);
+            sn_graph_destroy(u.g);
+        }
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -386,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_concat_contiguous_parts),
         cmocka_unit_test(test_concat_unknown_batch_beside_1),
         cmocka_unit_test(test_concat_errors),
+        cmocka_unit_test(test_split_pieces_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,10 @@ void sn_gemm_run(const struct sn_gemm *g) {
     t.out_h = g->m;
     t.output = g->output;
     t.lone_by_tile = g->m > 1;
+    if (g->in_stride) {
+        t.channels = (int64_t)g->in_stride;
+        t.base.pixel_stride = g->in_stride * sizeof(float);
+    }
     if (g->out_stride) {
         t.out_stride = (int64_t)g->out_stride;
         t.base.output_stride = g->out_stride * sizeof(float);

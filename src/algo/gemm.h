@@ -17,6 +17,7 @@ struct sn_gemm {
     const struct sn_threads *threads;
     const float *zeros; /* the bias when there is none: n rounded up to NR */
     const float *input; /* [m][k] */
+    size_t in_stride;   /* the plain product: floats between input rows; 0: k */
     int64_t m, k, n;
     /* packed by cc->packer (or its transposed twin); the bias
      * NR-blocked too. Strassen: packer_strassen, the bias as it is */
@@ -24,7 +25,7 @@ struct sn_gemm {
     sn_activation act;
     sn_f32_vunary_fn post; /* the plain product applies it to each panel; NULL: none */
     float *output;         /* [m][n] */
-    size_t out_stride; /* the plain product: floats between output rows; 0: n */
+    size_t out_stride;     /* the plain product: floats between output rows; 0: n */
 };
 
 /* The plain product: rows in panels of about 128 KB of input. */

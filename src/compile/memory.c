@@ -46,11 +46,13 @@ struct block {
     int value; /* the buffer's value, or -1 for node `first`'s workspace */
 };
 
-/* Per value while planning: how many node inputs read it, and for a
- * buffer's own value (view_of < 0) the life of the whole buffer. */
+/* Per value while planning: how many node inputs read it, whether one
+ * of them reads it without a pixel stride, and for a buffer's own value
+ * (view_of < 0) the life of the whole buffer. */
 struct plan {
     struct sn_program *p;
     int *readers, *buffer_first, *buffer_last;
+    bool *read_dense;
 };
 
 static int root_of(const struct sn_program *p, int v) {
@@ -145,6 +147,69 @@ static void share_buffer(struct plan *pl, size_t i) {
     join(pl, n->out, root, offset_in_root(p, in), 0);
 }
 
+/* A split's piece of the channels (node n's output) stays in its input's
+ * buffer, a pixel stride apart, if every node that reads it takes that
+ * stride and the input is dense: the split copies nothing. */
+static void slice_in_place(struct plan *pl, struct sn_node *n) {
+    struct sn_program *p = pl->p;
+    const int in = n->inputs[0];
+    const struct sn_value *x = &p->values[in], *out = &p->values[n->out];
+    if (!n->strided_slice || x->kind != SN_VALUE_COMPUTED || x->pixel_stride || out->view_of >= 0 ||
+        out->fetched || pl->read_dense[n->out] || x->dtype != out->dtype)
+        return;
+    const size_t size = sn_dtype_size(x->dtype);
+    join(pl, n->out, in, n->slice_begin * size, (size_t)x->planned.dims[x->planned.rank - 1]);
+    n->algorithm = SN_ALGO_VIEW;
+}
+
+/* Concat node i's output takes the buffer of value s if an input k is a
+ * piece of s's channels left in it (slice_in_place) at k's own part of
+ * the output, which has s's shape: then input k is in place. Only if
+ * every other value in that buffer is dead before the first of the other
+ * parts is written there (by its producer, joined by concat_parts, or by
+ * the concat), and none of those parts is in it. ShuffleNet's unit: the
+ * channels' first half passes, the second half's branch writes its result
+ * over that half once its first conv has read it. */
+static void concat_over_slice(struct plan *pl, size_t i) {
+    struct sn_program *p = pl->p;
+    const struct sn_node *n = &p->nodes[i];
+    const struct sn_value *out = &p->values[n->out];
+    const int rank = out->planned.rank;
+    if (!n->inputs_in_output || n->op->attrs.axis != rank - 1 || out->view_of >= 0 ||
+        out->pixel_stride)
+        return;
+    const size_t size = sn_dtype_size(out->dtype);
+    size_t before = 0;
+    int k = -1, s = -1;
+    for (int j = 0; j < n->input_count && k < 0; j++) {
+        const struct sn_value *x = &p->values[n->inputs[j]];
+        if (x->tensor->shape.dims[rank - 1] < 0) return;
+        if (x->view_of >= 0 && x->pixel_stride && x->view_offset == before * size &&
+            p->nodes[x->first].strided_slice &&
+            sn_shape_equal(&p->values[x->view_of].planned, &out->planned) &&
+            p->values[x->view_of].dtype == out->dtype) {
+            k = j;
+            s = x->view_of;
+        }
+        before += (size_t)x->tensor->shape.dims[rank - 1];
+    }
+    if (k < 0) return;
+    const int root = root_of(p, s);
+    int written = (int)i; /* when the first other part is written */
+    for (int j = 0; j < n->input_count; j++) {
+        const int v = n->inputs[j];
+        if (j == k) continue;
+        if (p->values[v].kind == SN_VALUE_COMPUTED && root_of(p, v) == root) return;
+        if (p->values[v].view_of == n->out && p->values[v].first < written)
+            written = p->values[v].first;
+    }
+    for (size_t v = 0; v < p->value_count; v++)
+        if ((int)v != n->inputs[k] && p->values[v].kind == SN_VALUE_COMPUTED &&
+            root_of(p, (int)v) == root && p->values[v].last >= written)
+            return;
+    join(pl, n->out, s, 0, 0);
+}
+
 /* Liveness, each node's readers, and the computed values' bytes. */
 static bool lives(struct plan *pl) {
     struct sn_program *p = pl->p;
@@ -158,6 +223,8 @@ static bool lives(struct plan *pl) {
             if (v < 0) continue;
             if (p->values[v].last < (int)i) p->values[v].last = (int)i;
             pl->readers[v]++;
+            if (k >= n->input_count || k >= 32 || !(n->strided_inputs >> k & 1))
+                pl->read_dense[v] = true;
         }
         p->values[n->out].first = (int)i;
         if (n->workspace_bytes > p->workspace_bytes) p->workspace_bytes = n->workspace_bytes;
@@ -229,18 +296,21 @@ bool sn_plan_memory(struct sn_program *p) {
     struct plan pl = {.p = p,
                       .readers = sn_calloc(values, sizeof(int)),
                       .buffer_first = sn_calloc(values, sizeof(int)),
-                      .buffer_last = sn_calloc(values, sizeof(int))};
+                      .buffer_last = sn_calloc(values, sizeof(int)),
+                      .read_dense = sn_calloc(values, sizeof(bool))};
     struct block *blocks = sn_malloc(blocks_max * sizeof *blocks);
     struct block **order = sn_malloc(blocks_max * sizeof *order);
     bool ok = false;
-    if (!pl.readers || !pl.buffer_first || !pl.buffer_last || !blocks || !order) {
+    if (!pl.readers || !pl.buffer_first || !pl.buffer_last || !pl.read_dense || !blocks || !order) {
         sn_graph_fail(p->graph, SN_ERR_OUT_OF_MEMORY, "out of memory planning the arena");
         goto done;
     }
     if (!lives(&pl)) goto done;
     for (size_t i = 0; i < p->node_count; i++)
         if (p->nodes[i].inputs_in_output) concat_parts(&pl, &p->nodes[i]);
+    for (size_t i = 0; i < p->node_count; i++) slice_in_place(&pl, &p->nodes[i]);
     for (size_t i = 0; i < p->node_count; i++) share_buffer(&pl, i);
+    for (size_t i = 0; i < p->node_count; i++) concat_over_slice(&pl, i);
     size_t count = 0;
     for (size_t i = 0; i < p->value_count; i++) {
         const struct sn_value *v = &p->values[i];
@@ -283,6 +353,7 @@ done:
     sn_free(pl.readers);
     sn_free(pl.buffer_first);
     sn_free(pl.buffer_last);
+    sn_free(pl.read_dense);
     sn_free(blocks);
     sn_free(order);
     return ok;

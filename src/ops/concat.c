@@ -1,6 +1,9 @@
 /* ConcatV2: tf.concat along one axis. Its plan lets the memory plan put
  * each input in its part of the output (compile/memory.c): the input's
- * producer then writes there, and the run copies only the other inputs. */
+ * producer then writes there, and the run copies only the other inputs.
+ * Along the channels, an input may be a split's piece left in its source
+ * (a pixel stride apart), and the output may be that source's buffer if
+ * the piece lies at its own part there. */
 #include <stdio.h>
 #include <string.h>
 
@@ -52,11 +55,16 @@ static bool infer(const struct sn_op_attrs *at, const sn_shape *in, int n, sn_sh
 }
 
 static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t why_size) {
-    (void)p, (void)why, (void)why_size;
-    if (n->input_count == 1)
+    (void)why, (void)why_size;
+    if (n->input_count == 1) {
         n->view_input = 0; /* the output is the input */
-    else
-        n->inputs_in_output = true;
+        return true;
+    }
+    n->inputs_in_output = true;
+    /* along the channels it copies a pixel's run at a time, from any
+     * pixel stride */
+    if (n->op->attrs.axis == p->values[n->out].planned.rank - 1)
+        n->strided_inputs = n->input_count >= 32 ? UINT32_MAX : (UINT32_C(1) << n->input_count) - 1;
     return true;
 }
 
@@ -76,7 +84,8 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         before += (size_t)in->shape.dims[axis];
         if (in->data == dst || row == 0) continue; /* written in place by its producer */
         const float *src = in->data;
-        for (size_t o = 0; o < outer; o++) memcpy(dst + o * out_row, src + o * row, row * 4);
+        const size_t in_row = in->pixel_stride ? in->pixel_stride : row;
+        for (size_t o = 0; o < outer; o++) memcpy(dst + o * out_row, src + o * in_row, row * 4);
     }
 }
 

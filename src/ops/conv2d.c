@@ -103,6 +103,8 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     } else {
         n->algorithm = pointwise(a, f) ? SN_ALGO_GEMM : SN_ALGO_DIRECT;
         n->strided_output = true; /* the tile kernels store with any pixel stride */
+        /* and the product loads so: a split's piece of the channels */
+        if (n->algorithm == SN_ALGO_GEMM) n->strided_inputs = 1;
         sn_plan_product_packs(p, n, cc->packer, cc->packer, 0);
         if (n->algorithm == SN_ALGO_DIRECT && framed) {
             n->workspace_bytes = sn_direct_conv_workspace(&g, threads, &n->workspace_part);

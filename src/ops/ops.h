@@ -48,7 +48,9 @@ struct sn_value {
     /* floats from one pixel's run of the last dimension to the next: 0 for
      * a dense tensor; the output's channels for a part of a concat along
      * channels (only a node whose plan says strided_output makes such a
-     * value, and only the concat reads it) */
+     * value, and only the concat reads it) or for a slice along the
+     * channels left in its source (a split's piece: only nodes whose plan
+     * says strided_inputs read it) */
     size_t pixel_stride;
     int first, last; /* nodes producing and last reading it */
     bool fetched;
@@ -104,7 +106,7 @@ struct sn_node {
      * (the products apply it to each work item's part while it is in
      * cache; the same bits as the op on its own, which runs that kernel) */
     sn_f32_vunary_fn (*post)(const struct sn_kernels *kernels);
-    int out;           /* value index */
+    int out; /* value index */
     /* the ops folded into it, in order, for the profile */
     const struct sn_op *fused[SN_NODE_FUSED];
     int fused_count;
@@ -114,15 +116,22 @@ struct sn_node {
     enum sn_algorithm algorithm;
     const struct sn_conv_config *gemm; /* a product's kernel, packer and tile */
     struct sn_pack_use packs[SN_NODE_PACKS];
-    size_t workspace_bytes; /* in the arena, for this node's run only */
-    size_t workspace_align; /* a power of 2; 64 if 0 */
-    size_t workspace_part;  /* per-thread workspaces: elements from one thread's to the next */
-    size_t zeros;           /* floats of zeros its run may read (sn_exec.zeros) */
-    int view_input;         /* the output may be this input's buffer, reshaped, or -1 */
-    bool strided_output;    /* its run writes the output with its value's pixel_stride */
-    bool inputs_in_output;  /* a concat: its producers may write each input into its
-                             * part of the output (along attrs.axis) */
-    int in_place_input;     /* the output may take this input's buffer where it dies, or -1 */
+    size_t workspace_bytes;  /* in the arena, for this node's run only */
+    size_t workspace_align;  /* a power of 2; 64 if 0 */
+    size_t workspace_part;   /* per-thread workspaces: elements from one thread's to the next */
+    size_t zeros;            /* floats of zeros its run may read (sn_exec.zeros) */
+    int view_input;          /* the output may be this input's buffer, reshaped, or -1 */
+    bool strided_output;     /* its run writes the output with its value's pixel_stride */
+    uint32_t strided_inputs; /* bit k: its run reads input k with its value's pixel_stride */
+    /* a slice of input 0 along its last dimension, from float slice_begin
+     * of each pixel's run (a split's piece): the output may stay in the
+     * input's buffer, with the input's pixel stride, if every node that
+     * reads it has that input's bit in strided_inputs */
+    bool strided_slice;
+    size_t slice_begin;
+    bool inputs_in_output; /* a concat: its producers may write each input into its
+                            * part of the output (along attrs.axis) */
+    int in_place_input;    /* the output may take this input's buffer where it dies, or -1 */
     /* set by plan memory */
     size_t workspace_offset;
 };

@@ -42,6 +42,7 @@ void sn_product_run(const struct sn_exec *x, const struct sn_node *nd, const flo
                               .threads = x->threads,
                               .zeros = x->zeros,
                               .input = in,
+                              .in_stride = x->values[nd->inputs[0]].pixel_stride,
                               .m = m,
                               .k = k,
                               .n = n,

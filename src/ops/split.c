@@ -6,7 +6,9 @@
  * as TensorFlow names the op ("split"): TensorFlow's output "split:1" is
  * our "split/1:0". A piece's run copies its run of each row along the
  * axis (along the channels of NHWC: a memcpy per pixel); a piece that is
- * the whole input is a view of it, as a reshape's. */
+ * the whole input is a view of it, as a reshape's, and a piece of the
+ * channels that only nodes taking a pixel stride read stays in the input
+ * (compile/memory.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -150,10 +152,18 @@ static bool whole(const piece_t *p) {
 }
 
 static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t why_size) {
-    (void)p, (void)why, (void)why_size;
-    if (whole(&n->op->attrs.piece)) {
+    (void)why, (void)why_size;
+    const piece_t *piece = &n->op->attrs.piece;
+    const sn_shape *in = &p->values[n->inputs[0]].tensor->shape;
+    const int axis = n->op->attrs.axis;
+    if (whole(piece)) {
         n->algorithm = SN_ALGO_VIEW;
         n->view_input = 0;
+    } else if (axis == in->rank - 1 && in->dims[axis] >= 0) {
+        /* a piece of each pixel's channels, where they are fixed: the
+         * memory plan may leave it in the input (compile/memory.c) */
+        n->strided_slice = true;
+        n->slice_begin = (size_t)bound(piece, 0, in->dims[axis]);
     }
     return true;
 }
@@ -177,7 +187,8 @@ enum { SPLIT_SPLIT = 65536 };
 
 static void run(const struct sn_exec *x, const struct sn_node *n) {
     const struct sn_value *in = &x->values[n->inputs[0]], *out = &x->values[n->out];
-    if (out->data == in->data) return; /* the whole input, planned as a view */
+    /* the whole input, or a piece left in it (read with its pixel stride) */
+    if (out->data == in->data || out->pixel_stride) return;
     const int axis = n->op->attrs.axis;
     size_t outer = 1, after = 1;
     for (int d = 0; d < axis; d++) outer *= (size_t)in->shape.dims[d];
