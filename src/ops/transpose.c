@@ -112,7 +112,7 @@ static void copy_rows(void *context, size_t begin, size_t count) {
 }
 
 /* Output floats below which a transpose runs on one thread. */
-enum { TRANSPOSE_SPLIT = 65536 };
+enum { TRANSPOSE_SPLIT = 16384 };
 
 static void run(const struct sn_exec *x, const struct sn_node *n) {
     const struct sn_value *in = &x->values[n->inputs[0]], *out = &x->values[n->out];
