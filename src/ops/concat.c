@@ -68,8 +68,28 @@ static bool plan(const struct sn_plan *p, struct sn_node *n, char *why, size_t w
     return true;
 }
 
+/* One input to copy: rows of `row` floats, `in_row` apart, into rows
+ * `out_row` apart. */
+struct concat_copy {
+    const float *src;
+    float *dst;
+    size_t row, in_row, out_row;
+};
+
+static void copy_rows(void *context, size_t begin, size_t count) {
+    const struct concat_copy *c = context;
+    for (size_t o = begin; o < begin + count; o++)
+        memcpy(c->dst + o * c->out_row, c->src + o * c->in_row, c->row * sizeof(float));
+}
+
+/* Output floats of one input below which it is copied on one thread. */
+enum { CONCAT_SPLIT = 16384 };
+
 /* Copies input k into its part of the output, unless its producer wrote it
- * there. */
+ * there. A large part is shared among the threads by rows (pixels along
+ * the channels), as the ops around it share them: a Winograd conv's
+ * output copied by the caller alone took 67 us of SqueezeNet's fire 4 on
+ * 2 threads, 19 us on 1; shared, 26 us (the 8 concats: 0.28 -> 0.15 ms). */
 static void run(const struct sn_exec *x, const struct sn_node *n) {
     const struct sn_value *out = &x->values[n->out];
     const int axis = n->op->attrs.axis;
@@ -83,9 +103,15 @@ static void run(const struct sn_exec *x, const struct sn_node *n) {
         float *dst = (float *)out->data + before * after;
         before += (size_t)in->shape.dims[axis];
         if (in->data == dst || row == 0) continue; /* written in place by its producer */
-        const float *src = in->data;
-        const size_t in_row = in->pixel_stride ? in->pixel_stride : row;
-        for (size_t o = 0; o < outer; o++) memcpy(dst + o * out_row, src + o * in_row, row * 4);
+        struct concat_copy c = {.src = in->data,
+                                .dst = dst,
+                                .row = row,
+                                .in_row = in->pixel_stride ? in->pixel_stride : row,
+                                .out_row = out_row};
+        if (x->threads->count == 1 || outer == 1 || outer * row < CONCAT_SPLIT)
+            copy_rows(&c, 0, outer);
+        else
+            sn_parallel(x->threads, copy_rows, &c, outer);
     }
 }
 
