@@ -446,6 +446,43 @@ static void test_split_pieces_in_place(void **state) {
         }
 }
 
+/* Parts the concat copies, large enough to be shared among the threads
+ * by rows (a relu's output, and a split's piece read with its pixel
+ * stride): the same bits on 1 and 2 threads as the parts fetched. */
+static void test_concat_copies_large_parts(void **state) {
+    (void)state;
+    enum { H = 48, W = 40, C = 20 };
+    for (int threads = 1; threads <= 2; threads++) {
+        sn_graph *g = sn_graph_create(NULL);
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, H, W, C));
+        sn_tensor *pieces[2], *r = sn_relu(g, x, NULL);
+        assert_int_equal(sn_split_sizes(g, sn_sigmoid(g, x, NULL), (const int64_t[]){6, 14}, 2, -1,
+                                        pieces, NULL),
+                         SN_OK);
+        sn_tensor *parts[3] = {pieces[1], r, pieces[0]};
+        sn_tensor *cat = sn_concat(g, parts, 3, -1, NULL);
+        const sn_session_options o = {.threads = threads};
+        sn_session *s = sn_session_create(g, SN_FETCH(cat), &o);
+        sn_session *ref = sn_session_create(g, SN_FETCH(r, pieces[0], pieces[1]), &o);
+        if (!s || !ref) fail_msg("%s", sn_graph_error(g));
+        float in[H * W * C];
+        fill(in, H * W * C, 23);
+        sn_feed feed = {x, in, SN_SHAPE(1, H, W, C)};
+        sn_output got, want[3];
+        assert_int_equal(sn_session_run(s, &feed, 1, &got), SN_OK);
+        assert_int_equal(sn_session_run(ref, &feed, 1, want), SN_OK);
+        for (int p = 0; p < H * W; p++) {
+            const float *row = got.data + p * 2 * C;
+            assert_memory_equal(row, want[2].data + p * 14, 14 * sizeof(float));
+            assert_memory_equal(row + 14, want[0].data + p * C, C * sizeof(float));
+            assert_memory_equal(row + 14 + C, want[1].data + p * 6, 6 * sizeof(float));
+        }
+        sn_session_destroy(s);
+        sn_session_destroy(ref);
+        sn_graph_destroy(g);
+    }
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -483,6 +520,7 @@ int main(void) {
         cmocka_unit_test(test_concat_channels_in_place),
         cmocka_unit_test(test_concat_contiguous_parts),
         cmocka_unit_test(test_concat_unknown_batch_beside_1),
+        cmocka_unit_test(test_concat_copies_large_parts),
         cmocka_unit_test(test_concat_errors),
         cmocka_unit_test(test_split_pieces_in_place),
     };
