@@ -9,6 +9,11 @@
  *     axis with only 1s before it) from any producer; parts along the
  *     channels (a stride from pixel to pixel) from a node whose plan says
  *     it can write so (strided_output).
+ *   - Pieces of the channels: a split's piece read only by nodes that take
+ *     a pixel stride (strided_inputs: a 1x1 conv's GEMM, a concat) stays
+ *     in its input, and a concat along the channels with such a piece at
+ *     its own part may take the piece's source buffer as its output
+ *     (concat_over_slice).
  *   - Views: a node whose plan allows it (a reshape) has its output in its
  *     input's buffer, and one that may run in place (an elementwise op)
  *     writes over its input where that buffer dies at it.
