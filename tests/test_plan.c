@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -483,6 +484,49 @@ static void test_concat_copies_large_parts(void **state) {
     }
 }
 
+/* A concat over a split's piece whose other part is itself a concat of
+ * two 1x1 convs over the second piece (contiguous parts: a 1x1 image).
+ * The first conv writes its part where the second piece lies while the
+ * second conv has yet to read that piece, so the outer concat must not
+ * take the pieces' buffer: the bits of the session fetching every value. */
+static void test_concat_over_slice_nested_parts(void **state) {
+    (void)state;
+    enum { C = 8 };
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 9});
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, 1, 1, C));
+    sn_tensor *p[2];
+    assert_int_equal(sn_split(g, sn_relu(g, x, NULL), 2, -1, p, NULL), SN_OK);
+    sn_tensor *w[3];
+    for (int k = 0; k < 3; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "w%d", k);
+        w[k] = sn_var(g, sn_get_variable(g, name, SN_SHAPE(1, 1, C / 2, k < 2 ? C / 4 : C / 2),
+                                         sn_glorot_uniform_initializer()));
+    }
+    sn_tensor *q[2], *extra;
+    for (int k = 0; k < 2; k++)
+        q[k] = sn_conv2d(g, p[1], w[k], SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+    extra = sn_conv2d(g, p[0], w[2], SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+    sn_tensor *inner = sn_concat(g, q, 2, -1, NULL);
+    sn_tensor *parts[2] = {p[0], inner};
+    sn_tensor *out = sn_concat(g, parts, 2, -1, NULL);
+    sn_session *s = sn_session_create(g, SN_FETCH(out, extra), NULL);
+    sn_session *ref =
+        sn_session_create(g, SN_FETCH(out, extra, p[0], p[1], q[0], q[1], inner), NULL);
+    if (!s || !ref) fail_msg("%s", sn_graph_error(g));
+    float in[C];
+    fill(in, C, 29);
+    sn_feed feed = {x, in, SN_SHAPE(1, 1, 1, C)};
+    sn_output got[2], want[7];
+    assert_int_equal(sn_session_run(s, &feed, 1, got), SN_OK);
+    assert_int_equal(sn_session_run(ref, &feed, 1, want), SN_OK);
+    assert_memory_equal(got[0].data, want[0].data, C * sizeof(float));
+    assert_memory_equal(got[1].data, want[1].data, C / 2 * sizeof(float));
+    sn_session_destroy(s);
+    sn_session_destroy(ref);
+    sn_graph_destroy(g);
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -521,6 +565,7 @@ int main(void) {
         cmocka_unit_test(test_concat_contiguous_parts),
         cmocka_unit_test(test_concat_unknown_batch_beside_1),
         cmocka_unit_test(test_concat_copies_large_parts),
+        cmocka_unit_test(test_concat_over_slice_nested_parts),
         cmocka_unit_test(test_concat_errors),
         cmocka_unit_test(test_split_pieces_in_place),
     };

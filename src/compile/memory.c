@@ -200,14 +200,17 @@ static void concat_over_slice(struct plan *pl, size_t i) {
     }
     if (k < 0) return;
     const int root = root_of(p, s);
-    int written = (int)i; /* when the first other part is written */
-    for (int j = 0; j < n->input_count; j++) {
-        const int v = n->inputs[j];
-        if (j == k) continue;
-        if (p->values[v].kind == SN_VALUE_COMPUTED && root_of(p, v) == root) return;
-        if (p->values[v].view_of == n->out && p->values[v].first < written)
+    for (int j = 0; j < n->input_count; j++)
+        if (j != k && p->values[n->inputs[j]].kind == SN_VALUE_COMPUTED &&
+            root_of(p, n->inputs[j]) == root)
+            return;
+    /* when the output's buffer is first written: by the concat, or by the
+     * producer of a value already in it (a part, or a part of a part) */
+    int written = (int)i;
+    for (size_t v = 0; v < p->value_count; v++)
+        if ((int)v != n->out && p->values[v].kind == SN_VALUE_COMPUTED &&
+            p->values[v].first < written && root_of(p, (int)v) == n->out)
             written = p->values[v].first;
-    }
     for (size_t v = 0; v < p->value_count; v++)
         if ((int)v != n->inputs[k] && p->values[v].kind == SN_VALUE_COMPUTED &&
             root_of(p, (int)v) == root && p->values[v].last >= written)
