@@ -527,6 +527,112 @@ static void test_concat_over_slice_nested_parts(void **state) {
     sn_graph_destroy(g);
 }
 
+/* Random chains of ShuffleNet-like units, each drawn from the cases the
+ * plan must tell apart: pieces of random sizes, a branch of one or two
+ * 1x1 convs (or a relu between them) over the second piece, the concat in
+ * either order, another reader of a piece before or after the branch (a
+ * strided 1x1 conv or a dense sigmoid), a value fetched midway, the
+ * channel shuffle or not. Every fetched value has the bits of a session
+ * that fetches every tensor, on 1 and 2 threads. */
+struct rng {
+    uint32_t s;
+};
+static int draw(struct rng *r, int n) { /* [0, n) */
+    r->s = r->s * 1103515245u + 12345u;
+    return (int)((r->s >> 8) % (uint32_t)n);
+}
+
+/* A 1x1 conv's filter [1, 1, in, out], variable number *count. */
+static sn_tensor *pointwise_filter(sn_graph *g, int *count, int64_t in, int64_t out) {
+    char name[16];
+    snprintf(name, sizeof name, "w%d", (*count)++);
+    return sn_var(
+        g, sn_get_variable(g, name, SN_SHAPE(1, 1, in, out), sn_glorot_uniform_initializer()));
+}
+
+static void test_split_concat_random(void **state) {
+    (void)state;
+    enum { UNITS = 3, MAX_T = 64 };
+    for (unsigned seed = 1; seed <= 60; seed++) {
+        struct rng r = {seed};
+        sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = seed});
+        const int n = 1 + draw(&r, 2), h = 1 + draw(&r, 5), w = 1 + draw(&r, 6);
+        int c = 2 + 2 * draw(&r, 10);
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, h, w, c));
+        sn_tensor *all[MAX_T], *few[MAX_T];
+        size_t nall = 0, nfew = 0;
+        int vars = 0;
+        sn_tensor *y = sn_relu(g, x, NULL);
+        all[nall++] = y;
+        for (int u = 0; u < UNITS; u++) {
+            const int a = 1 + draw(&r, c - 1), b = c - a; /* the pieces */
+            sn_tensor *p[2];
+            assert_int_equal(sn_split_sizes(g, y, (const int64_t[]){a, b}, 2, -1, p, NULL), SN_OK);
+            all[nall++] = p[0], all[nall++] = p[1];
+            const int before = draw(&r, 4); /* 1: a conv over p0 first, 2: sigmoid p1 */
+            if (before == 1 || before == 2) {
+                sn_tensor *early = before == 2
+                                       ? sn_sigmoid(g, p[1], NULL)
+                                       : sn_conv2d(g, p[0], pointwise_filter(g, &vars, a, 3),
+                                                   SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+                all[nall++] = few[nfew++] = early;
+            }
+            sn_tensor *q = p[1];
+            const int convs = 1 + draw(&r, 2);
+            for (int k = 0; k < convs; k++) {
+                const int out = k + 1 == convs ? b : 1 + draw(&r, 8);
+                q = sn_conv2d(g, q, pointwise_filter(g, &vars, sn_tensor_shape(q).dims[3], out),
+                              SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+                if (draw(&r, 2)) q = sn_relu(g, q, NULL);
+                all[nall++] = q;
+            }
+            const int after = draw(&r, 3); /* 1: a conv over p1 after the branch */
+            if (after == 1) {
+                sn_tensor *late = sn_conv2d(g, p[1], pointwise_filter(g, &vars, b, 2),
+                                            SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+                all[nall++] = few[nfew++] = late;
+            }
+            sn_tensor *parts[2] = {p[0], q};
+            if (draw(&r, 3) == 0) parts[0] = q, parts[1] = p[0];
+            y = sn_concat(g, parts, 2, -1, NULL);
+            all[nall++] = y;
+            if (draw(&r, 5) == 0) few[nfew++] = y; /* fetched midway */
+            if (c % 2 == 0 && draw(&r, 2)) {       /* the shuffle */
+                sn_tensor *t = sn_reshape(g, y, SN_SHAPE(-1, 2, c / 2), NULL);
+                t = sn_transpose(g, t, (const int[]){0, 2, 1}, 3, NULL);
+                y = sn_reshape(g, t, SN_SHAPE(-1, h, w, c), NULL);
+                all[nall++] = y;
+            }
+        }
+        few[nfew++] = y;
+        assert_true(nall <= 8 * UNITS + 1 && nfew <= 3 * UNITS + 1);
+        if (!y) fail_msg("seed %u: %s", seed, sn_graph_error(g));
+        for (int threads = 1; threads <= 2; threads++) {
+            const sn_session_options o = {.threads = threads, .max_batch = 2};
+            sn_session *s = sn_session_create(g, few, nfew, &o);
+            sn_session *ref = sn_session_create(g, all, nall, &o);
+            if (!s || !ref) fail_msg("seed %u: %s", seed, sn_graph_error(g));
+            float in[2 * 5 * 6 * 20];
+            fill(in, (size_t)n * h * w * c, seed);
+            sn_feed feed = {x, in, SN_SHAPE(n, h, w, c)};
+            sn_output got[MAX_T], want[MAX_T];
+            assert_int_equal(sn_session_run(s, &feed, 1, got), SN_OK);
+            assert_int_equal(sn_session_run(ref, &feed, 1, want), SN_OK);
+            for (size_t i = 0; i < nfew; i++) {
+                size_t j = 0;
+                while (all[j] != few[i]) j++;
+                size_t floats = 1;
+                for (int d = 0; d < got[i].shape.rank; d++) floats *= (size_t)got[i].shape.dims[d];
+                if (memcmp(got[i].data, want[j].data, floats * sizeof(float)) != 0)
+                    fail_msg("seed %u, %d threads: fetch %zu differs", seed, threads, i);
+            }
+            sn_session_destroy(s);
+            sn_session_destroy(ref);
+        }
+        sn_graph_destroy(g);
+    }
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -566,6 +672,7 @@ int main(void) {
         cmocka_unit_test(test_concat_unknown_batch_beside_1),
         cmocka_unit_test(test_concat_copies_large_parts),
         cmocka_unit_test(test_concat_over_slice_nested_parts),
+        cmocka_unit_test(test_split_concat_random),
         cmocka_unit_test(test_concat_errors),
         cmocka_unit_test(test_split_pieces_in_place),
     };
