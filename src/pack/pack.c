@@ -157,11 +157,14 @@ static inline __attribute__((always_inline)) void winograd_block(const float *sr
             float *m = dst + (size_t)(a * 6 + c) * chunk, line[OB];
             /* where (i, o) sits in each matrix's blocks: [o / NR][i][o % NR] */
             for (size_t j = 0; j < OB; j++) line[j] = (float)u[j];
-            float *to = m + (o0 / n) * ic * n + i * n + o0 % n;
-            if (ob == OB && n % OB == 0)
-                store_line(to, line);
-            else
-                memcpy(to, line, ob * sizeof(float));
+            if (ob == OB && n % OB == 0) {
+                store_line(m + (o0 / n) * ic * n + i * n + o0 % n, line);
+            } else { /* a part of a block, or blocks narrower than OB */
+                for (size_t j = 0; j < ob; j++) {
+                    const size_t o = o0 + j;
+                    m[(o / n) * ic * n + i * n + o % n] = line[j];
+                }
+            }
         }
 }
 
