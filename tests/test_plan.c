@@ -359,6 +359,14 @@ static void test_concat_unknown_batch_beside_1(void **state) {
  * dense, the plan copies instead. Every variant gives the bits of the
  * session that fetches each value (so none is in another's memory), on
  * 1 and 2 threads and for a smaller batch than planned. */
+/* A 1x1 conv's filter [1, 1, in, out], variable number *count. */
+static sn_tensor *pointwise_filter(sn_graph *g, int *count, int64_t in, int64_t out) {
+    char name[16];
+    snprintf(name, sizeof name, "w%d", (*count)++);
+    return sn_var(
+        g, sn_get_variable(g, name, SN_SHAPE(1, 1, in, out), sn_glorot_uniform_initializer()));
+}
+
 enum { SU_N = 2, SU_H = 5, SU_W = 7, SU_C = 12 };
 
 struct unit {
@@ -376,20 +384,17 @@ static struct unit build_unit(int variant) {
     u.x = sn_placeholder(g, "x", SN_SHAPE(-1, SU_H, SU_W, SU_C));
     u.y = sn_relu(g, u.x, NULL);
     assert_int_equal(sn_split(g, u.y, 2, -1, u.pieces, NULL), SN_OK);
-    sn_variable *w1 =
-        sn_get_variable(g, "w1", SN_SHAPE(1, 1, half, half), sn_glorot_uniform_initializer());
-    sn_variable *w2 =
-        sn_get_variable(g, "w2", SN_SHAPE(1, 1, half, half), sn_glorot_uniform_initializer());
+    int vars = 0;
+    sn_tensor *w1 = pointwise_filter(g, &vars, half, half),
+              *w2 = pointwise_filter(g, &vars, half, half);
     sn_variable *b1 =
         sn_get_variable(g, "b1", SN_SHAPE(half), sn_random_uniform_initializer(-1, 1));
-    u.b = sn_relu(g,
-                  sn_bias_add(g,
-                              sn_conv2d(g, u.pieces[1], sn_var(g, w1), SN_STRIDES(1, 1),
-                                        SN_PADDING_VALID, NULL),
-                              sn_var(g, b1), NULL),
-                  NULL);
-    u.q = sn_relu(g, sn_conv2d(g, u.b, sn_var(g, w2), SN_STRIDES(1, 1), SN_PADDING_VALID, NULL),
-                  NULL);
+    u.b = sn_relu(
+        g,
+        sn_bias_add(g, sn_conv2d(g, u.pieces[1], w1, SN_STRIDES(1, 1), SN_PADDING_VALID, NULL),
+                    sn_var(g, b1), NULL),
+        NULL);
+    u.q = sn_relu(g, sn_conv2d(g, u.b, w2, SN_STRIDES(1, 1), SN_PADDING_VALID, NULL), NULL);
     sn_tensor *parts[2] = {u.pieces[0], u.q};
     if (variant == 2) parts[0] = u.q, parts[1] = u.pieces[0];
     u.cat = sn_concat(g, parts, 2, -1, NULL);
@@ -397,7 +402,7 @@ static struct unit build_unit(int variant) {
     if (variant == 1) u.out = sn_add(g, u.cat, u.y, NULL);
     if (variant == 3) u.late = sn_sigmoid(g, u.pieces[1], NULL);
     if (variant == 4)
-        u.late = sn_conv2d(g, u.pieces[1], sn_var(g, w1), SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
+        u.late = sn_conv2d(g, u.pieces[1], w1, SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
     assert_non_null(u.out);
     return u;
 }
@@ -497,12 +502,8 @@ static void test_concat_over_slice_nested_parts(void **state) {
     sn_tensor *p[2];
     assert_int_equal(sn_split(g, sn_relu(g, x, NULL), 2, -1, p, NULL), SN_OK);
     sn_tensor *w[3];
-    for (int k = 0; k < 3; k++) {
-        char name[8];
-        snprintf(name, sizeof name, "w%d", k);
-        w[k] = sn_var(g, sn_get_variable(g, name, SN_SHAPE(1, 1, C / 2, k < 2 ? C / 4 : C / 2),
-                                         sn_glorot_uniform_initializer()));
-    }
+    int vars = 0;
+    for (int k = 0; k < 3; k++) w[k] = pointwise_filter(g, &vars, C / 2, k < 2 ? C / 4 : C / 2);
     sn_tensor *q[2], *extra;
     for (int k = 0; k < 2; k++)
         q[k] = sn_conv2d(g, p[1], w[k], SN_STRIDES(1, 1), SN_PADDING_VALID, NULL);
@@ -540,14 +541,6 @@ struct rng {
 static int draw(struct rng *r, int n) { /* [0, n) */
     r->s = r->s * 1103515245u + 12345u;
     return (int)((r->s >> 8) % (uint32_t)n);
-}
-
-/* A 1x1 conv's filter [1, 1, in, out], variable number *count. */
-static sn_tensor *pointwise_filter(sn_graph *g, int *count, int64_t in, int64_t out) {
-    char name[16];
-    snprintf(name, sizeof name, "w%d", (*count)++);
-    return sn_var(
-        g, sn_get_variable(g, name, SN_SHAPE(1, 1, in, out), sn_glorot_uniform_initializer()));
 }
 
 static void test_split_concat_random(void **state) {
