@@ -124,12 +124,13 @@ def main(argv):
         return 1
     sizes = [len(part) * (0.28 * len(peers) + 0.15) + 0.9 for _, part, peers in panels]
     matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, sum(sizes) + 0.6),
+    height = sum(sizes) + 0.6
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, height),
                              gridspec_kw={"height_ratios": sizes}, squeeze=False)
     for ax, (model, part, peers) in zip(axes[:, 0], panels):
         panel(ax, part, model, peers)
     fig.suptitle(args.title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))  # room for the suptitle
     fig.savefig(args.out + ".svg", metadata={"Date": None})
     fig.savefig(args.out + ".png", dpi=110)
     print("chart: %s.svg, %s.png" % (args.out, args.out))
