@@ -626,6 +626,41 @@ static void test_split_concat_random(void **state) {
     }
 }
 
+/* A part whose unknown first dimension a reshape made from the batch and
+ * other dimensions ([-1, 6] -> [-1, 1]: six rows a batch), beside a
+ * placeholder's [-1, 4]: the output's planned rows fall back to
+ * max_batch, fewer than the part's. So the part is not in the output
+ * (fuzz_graph's concat-part-planned-larger: its matmul wrote past the
+ * arena), and a run refuses the mismatch; a run whose rows agree (the
+ * batch 0) goes through. */
+static void test_concat_part_planned_larger(void **state) {
+    (void)state;
+    enum { N = 2, R = 6, K = 4 };
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 7});
+    sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(-1, R));
+    sn_tensor *p = sn_placeholder(g, "p", SN_SHAPE(-1, K));
+    sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(1, 3), sn_random_uniform_initializer(-1, 1));
+    sn_tensor *rows = sn_reshape(g, sn_relu(g, x, NULL), SN_SHAPE(-1, 1), NULL);
+    sn_tensor *parts[2] = {sn_matmul(g, rows, sn_var(g, w), false, false, NULL), p};
+    sn_tensor *cat = sn_concat(g, parts, 2, -1, NULL);
+    assert_non_null(cat);
+    sn_session *s = sn_session_create(g, SN_FETCH(cat), &(sn_session_options){.max_batch = N});
+    if (!s) fail_msg("%s", sn_graph_error(g));
+    sn_session_stats st;
+    sn_session_stats_get(s, &st);
+    assert_int_equal(st.views, 1); /* the reshape's, not the matmul's part */
+    float in[N * R] = {0}, pin[N * K] = {0};
+    sn_feed feeds[2] = {{x, in, SN_SHAPE(N, R)}, {p, pin, SN_SHAPE(N, K)}};
+    sn_output out;
+    assert_int_equal(sn_session_run(s, feeds, 2, &out), SN_ERR_SHAPE_MISMATCH);
+    feeds[0].shape.dims[0] = 0, feeds[1].shape.dims[0] = 0;
+    assert_int_equal(sn_session_run(s, feeds, 2, &out), SN_OK);
+    assert_int_equal(out.shape.dims[0], 0);
+    assert_int_equal(out.shape.dims[1], 3 + K);
+    sn_session_destroy(s);
+    sn_graph_destroy(g);
+}
+
 static void test_concat_errors(void **state) {
     (void)state;
     sn_graph *g = sn_graph_create(NULL);
@@ -666,6 +701,7 @@ int main(void) {
         cmocka_unit_test(test_concat_copies_large_parts),
         cmocka_unit_test(test_concat_over_slice_nested_parts),
         cmocka_unit_test(test_split_concat_random),
+        cmocka_unit_test(test_concat_part_planned_larger),
         cmocka_unit_test(test_concat_errors),
         cmocka_unit_test(test_split_pieces_in_place),
     };

@@ -85,10 +85,14 @@ static void join(struct plan *pl, int v, int into, size_t offset, size_t pixel_s
 }
 
 /* Whether part x has the concat's output shape `out` in every dimension
- * but the axis. A dimension unknown in x but known in the output (a -1
- * batch beside a batch of 1) is planned at max_batch in x: its producer,
- * which runs before the concat refuses the shapes, could write past its
- * part and the concat's buffer. */
+ * but the axis. Asked of the build-time shapes and of the planned ones:
+ * a dimension unknown in x but known in the output (a -1 batch beside a
+ * batch of 1) is planned at max_batch in x, and an unknown one in both may
+ * be planned larger in x (a -1 that a reshape made from the batch and
+ * other dimensions, beside a placeholder's -1 batch: the output falls back
+ * to max_batch). Either way its producer, which runs before the concat
+ * refuses the shapes, could write past its part and the concat's buffer
+ * (fuzz_graph found the second: regress-graph/concat-part-planned-larger). */
 static bool spans_output(const sn_shape *x, const sn_shape *out, int axis) {
     for (int d = 0; d < out->rank; d++)
         if (d != axis && x->dims[d] != out->dims[d]) return false;
@@ -117,7 +121,8 @@ static void concat_parts(struct plan *pl, const struct sn_node *n) {
         const size_t offset = before * after * sn_dtype_size(x->dtype);
         before += (size_t)x->tensor->shape.dims[axis];
         if (x->kind != SN_VALUE_COMPUTED || x->fetched || pl->readers[v] != 1 || x->view_of >= 0 ||
-            x->dtype != out->dtype || !spans_output(&x->tensor->shape, &out->tensor->shape, axis))
+            x->dtype != out->dtype || !spans_output(&x->tensor->shape, &out->tensor->shape, axis) ||
+            !spans_output(&x->planned, &out->planned, axis))
             continue;
         const struct sn_node *producer = &p->nodes[x->first];
         if (contiguous)
