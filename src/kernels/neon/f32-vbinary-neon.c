@@ -133,14 +133,7 @@ static void mul_checked(size_t n, const float *a, const float *b, float *y) {
         /* kept in registers, not made again each time */
         __asm__("" : "+w"(zero), "+w"(magnitude));
         float32x4_t a0, a1, a2, a3, y0, y1, y2, y3;
-        a0 = vld1q_f32(a);
-        SN_STEP(a, 4);
-        a1 = vld1q_f32(a);
-        SN_STEP(a, 4);
-        a2 = vld1q_f32(a);
-        SN_STEP(a, 4);
-        a3 = vld1q_f32(a);
-        SN_STEP(a, 4);
+        SN_NEON_LOAD16(a, a0, a1, a2, a3);
         y0 = vmulq_f32(a0, vld1q_f32(b));
         SN_STEP(b, 4);
         y1 = vmulq_f32(a1, vld1q_f32(b));
@@ -162,14 +155,7 @@ static void mul_checked(size_t n, const float *a, const float *b, float *y) {
             y += 16;
             continue;
         }
-        vst1q_f32(y, y0);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y1);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y2);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y3);
-        SN_STEP(y, 4);
+        SN_NEON_STORE16(y, y0, y1, y2, y3);
     }
     same(MUL, n, a, b, y);
 }

@@ -37,7 +37,6 @@
 #include "kernels/sigmoid-exp.h"
 #include "kernels/neon/ieee-neon.h"
 #include "kernels/neon/sleef-neon.h"
-#include "kernels/step.h"
 
 enum op { RELU6, SIGMOID, TANH, SWISH, HARD_SIGMOID, HARD_SWISH };
 
@@ -195,14 +194,7 @@ static void hard_swish(size_t n, const float *x, float *y) {
         /* kept in registers, not made again each time */
         __asm__("" : "+w"(tiny), "+w"(three), "+w"(zero), "+w"(six), "+w"(sixth));
         float32x4_t x0, x1, x2, x3;
-        x0 = vld1q_f32(x);
-        SN_STEP(x, 4);
-        x1 = vld1q_f32(x);
-        SN_STEP(x, 4);
-        x2 = vld1q_f32(x);
-        SN_STEP(x, 4);
-        x3 = vld1q_f32(x);
-        SN_STEP(x, 4);
+        SN_NEON_LOAD16(x, x0, x1, x2, x3);
         const uint32x4_t big = vandq_u32(vandq_u32(vcageq_f32(x0, tiny), vcageq_f32(x1, tiny)),
                                          vandq_u32(vcageq_f32(x2, tiny), vcageq_f32(x3, tiny)));
         uint32x2_t m = vand_u32(vget_low_u32(big), vget_high_u32(big));
@@ -217,14 +209,7 @@ static void hard_swish(size_t n, const float *x, float *y) {
     vmulq_f32(vmulq_f32(v, vminq_f32(vmaxq_f32(vaddq_f32(v, three), zero), six)), sixth)
         const float32x4_t y0 = HSWISH(x0), y1 = HSWISH(x1), y2 = HSWISH(x2), y3 = HSWISH(x3);
 #undef HSWISH
-        vst1q_f32(y, y0);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y1);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y2);
-        SN_STEP(y, 4);
-        vst1q_f32(y, y3);
-        SN_STEP(y, 4);
+        SN_NEON_STORE16(y, y0, y1, y2, y3);
     }
     unary_checked(HARD_SWISH, n, x, y);
 }

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "cpu/arch.h"
+#include "kernels/step.h"
 
 /* The check accumulates, lane by lane, the minimum of |x|'s bits shifted
  * left by one (the sign bit shifted out), minus 1: below 2^-102's bits
@@ -108,5 +109,31 @@ static inline uint32x4_t sn_gtc_neon(float32x4_t x, float c) {
     return vcltq_u32(u, vdupq_n_u32(0x7F800000 - bits));
 #endif
 }
+
+/* The armv7 checked loops' blocks of 16 floats: four vectors loaded from
+ * (stored to) p, which steps past each, so that every access
+ * post-increments its base register. */
+#define SN_NEON_LOAD16(p, v0, v1, v2, v3)                                                          \
+    do {                                                                                           \
+        v0 = vld1q_f32(p);                                                                         \
+        SN_STEP(p, 4);                                                                             \
+        v1 = vld1q_f32(p);                                                                         \
+        SN_STEP(p, 4);                                                                             \
+        v2 = vld1q_f32(p);                                                                         \
+        SN_STEP(p, 4);                                                                             \
+        v3 = vld1q_f32(p);                                                                         \
+        SN_STEP(p, 4);                                                                             \
+    } while (0)
+#define SN_NEON_STORE16(p, v0, v1, v2, v3)                                                         \
+    do {                                                                                           \
+        vst1q_f32(p, v0);                                                                          \
+        SN_STEP(p, 4);                                                                             \
+        vst1q_f32(p, v1);                                                                          \
+        SN_STEP(p, 4);                                                                             \
+        vst1q_f32(p, v2);                                                                          \
+        SN_STEP(p, 4);                                                                             \
+        vst1q_f32(p, v3);                                                                          \
+        SN_STEP(p, 4);                                                                             \
+    } while (0)
 
 #endif /* SN_KERNELS_NEON_IEEE_NEON_H */
