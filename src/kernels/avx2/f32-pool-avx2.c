@@ -1,11 +1,12 @@
 /* Max and average pooling for AVX2, NHWC, vectorized over channels: per
  * output pixel, 32 channels at a time (4 ymm accumulators) over the part of
- * the window inside the input, then 8, then a masked tail. Each sum is
- * added in the reference's order (window rows, then columns) and divided by
- * the same count, so both kernels give the reference's floats bit for bit,
+ * the window inside the input, the last 32 or fewer ending in a masked
+ * vector. Each sum is added in the reference's order (window rows, then
+ * columns) and divided by the same count, so both kernels give the reference's floats bit for bit,
  * NaN payloads included. */
 #include <immintrin.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,39 +41,56 @@ static inline __m256 finish(int average, struct acc a, __m256 count) {
     return _mm256_blendv_ps(a.v, a.nan, _mm256_cmp_ps(a.nan, a.nan, _CMP_UNORD_Q));
 }
 
+/* Channels [c, c + 8 NV) of one window, or fewer when `masked` (then the
+ * last vector's lanes in m): NV (1 to 4, a constant where inlined) vectors
+ * side by side, so that their chains overlap. */
+static inline __attribute__((always_inline)) void vectors(int average, const int NV,
+                                                          const struct window *w, size_t channels,
+                                                          const float *in, bool masked, __m256i m,
+                                                          __m256 divisor, float *out) {
+#define LOAD(j, p) (j == NV - 1 && masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p))
+#define STORE(j, p, v)                                                                             \
+    do {                                                                                           \
+        if (j == NV - 1 && masked)                                                                 \
+            _mm256_maskstore_ps(p, m, v);                                                          \
+        else                                                                                       \
+            _mm256_storeu_ps(p, v);                                                                \
+    } while (0)
+    struct acc a0 = start(average), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t ky = 0; ky < w->rows; ky++) {
+        const float *p = in + ky * w->row_stride;
+        for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
+            take(average, &a0, LOAD(0, p));
+            if (NV > 1) take(average, &a1, LOAD(1, p + 8));
+            if (NV > 2) take(average, &a2, LOAD(2, p + 16));
+            if (NV > 3) take(average, &a3, LOAD(3, p + 24));
+        }
+    }
+    STORE(0, out, finish(average, a0, divisor));
+    if (NV > 1) STORE(1, out + 8, finish(average, a1, divisor));
+    if (NV > 2) STORE(2, out + 16, finish(average, a2, divisor));
+    if (NV > 3) STORE(3, out + 24, finish(average, a3, divisor));
+#undef STORE
+#undef LOAD
+}
+
+/* 32 channels at a time; the rest (24 in ShuffleNet's pool) in one go
+ * too, not 8 after 8, whose chains ran one after the other. */
 static inline void pixel(int average, const struct window *w, size_t channels, float *out) {
     const size_t count = w->rows * w->cols;
     const __m256 divisor = _mm256_set1_ps(count ? (float)count : 1.0f);
-    size_t c = 0;
-    for (; c + 32 <= channels; c += 32) {
-        struct acc a0 = start(average), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t ky = 0; ky < w->rows; ky++) {
-            const float *p = w->origin + ky * w->row_stride + c;
-            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
-                take(average, &a0, _mm256_loadu_ps(p));
-                take(average, &a1, _mm256_loadu_ps(p + 8));
-                take(average, &a2, _mm256_loadu_ps(p + 16));
-                take(average, &a3, _mm256_loadu_ps(p + 24));
-            }
+    for (size_t c = 0; c < channels; c += 32) {
+        const size_t left = channels - c, nv = left >= 32 ? 4 : (left + 7) / 8,
+                     tail = left - 8 * (nv - 1);
+        const bool masked = tail < 8;
+        const __m256i m = sn_mask_avx2(tail);
+        const float *in = w->origin + c;
+        switch (nv) {
+        case 4: vectors(average, 4, w, channels, in, masked, m, divisor, out + c); break;
+        case 3: vectors(average, 3, w, channels, in, masked, m, divisor, out + c); break;
+        case 2: vectors(average, 2, w, channels, in, masked, m, divisor, out + c); break;
+        default: vectors(average, 1, w, channels, in, masked, m, divisor, out + c); break;
         }
-        _mm256_storeu_ps(out + c, finish(average, a0, divisor));
-        _mm256_storeu_ps(out + c + 8, finish(average, a1, divisor));
-        _mm256_storeu_ps(out + c + 16, finish(average, a2, divisor));
-        _mm256_storeu_ps(out + c + 24, finish(average, a3, divisor));
-    }
-    for (; c < channels; c += 8) {
-        const size_t left = channels - c;
-        const __m256i m = sn_mask_avx2(left);
-        struct acc a = start(average);
-        for (size_t ky = 0; ky < w->rows; ky++) {
-            const float *p = w->origin + ky * w->row_stride + c;
-            for (size_t kx = 0; kx < w->cols; kx++, p += channels)
-                take(average, &a, left >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m));
-        }
-        if (left >= 8)
-            _mm256_storeu_ps(out + c, finish(average, a, divisor));
-        else
-            _mm256_maskstore_ps(out + c, m, finish(average, a, divisor));
     }
 }
 
