@@ -185,7 +185,8 @@ def export_state_dict(state_dict, path, maps=(), flatten=None, log=sys.stderr, d
 def torchvision_model(name, seed=0, size=(224, 224), batches=4, batch=2):
     """torchvision's `name` with random weights from `seed`, in eval mode,
     its batch norms' statistics measured (a plain average) on `batches`
-    batches of random images, so that each normalizes for real."""
+    batches of `batch` (or more, for small images) random images, so that
+    each normalizes for real."""
     import torch
     import torchvision
 
@@ -202,6 +203,13 @@ def torchvision_model(name, seed=0, size=(224, 224), batches=4, batch=2):
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
+    # Below 224x224 the late layers see a few pixels an image: more images,
+    # as many pixels a batch as 2 images of 224x224 (at most 256), else a
+    # channel's variance came from a handful of values and the random
+    # model's logits hung on float32's rounding (efficientnet_b0 at 16x16:
+    # PyTorch's own logits 9x the 1e-4 tolerance off float64's, 0.1x now).
+    # At 224x224 and above: the same 2 images as before.
+    batch = max(batch, min(256, -(-2 * 224 * 224 // (size[0] * size[1]))))
     model.train()
     with torch.no_grad():
         for _ in range(batches):
