@@ -42,9 +42,10 @@ static inline __m512 finish(int average, struct acc a, __m512 count) {
 /* Channels [c, c + 16 (NV - 1) + lanes of `last`) of one window: NV
  * (1 to 4, a constant where inlined) vectors side by side, so that their
  * chains overlap, the last one masked. */
-static inline __attribute__((always_inline)) void
-vectors(int average, const int NV, const struct window *w, size_t channels, const float *in,
-        __mmask16 last, __m512 divisor, float *out) {
+static inline __attribute__((always_inline)) void vectors(int average, const int NV,
+                                                          const struct window *w, size_t channels,
+                                                          const float *in, __mmask16 last,
+                                                          __m512 divisor, float *out) {
     const __mmask16 full = 0xffff, m0 = NV == 1 ? last : full, m1 = NV == 2 ? last : full,
                     m2 = NV == 3 ? last : full, m3 = last;
     struct acc a0 = start(average), a1 = a0, a2 = a0, a3 = a0;

@@ -1,9 +1,10 @@
 /* Max and average pooling for NEON, one source for aarch64 and armv7, NHWC,
  * vectorized over channels: per output pixel, 16 channels at a time (4 q
- * accumulators) over the part of the window inside the input, then 4, then
- * the last 1 to 3 channels in plain C. Each sum is added in the reference's
- * order (window rows, then columns) and divided by the same count, so both
- * kernels give the reference's floats bit for bit, NaN payloads included.
+ * accumulators) over the part of the window inside the input, then the
+ * quads left together, then the last 1 to 3 channels in plain C. Each sum
+ * is added in the reference's order (window rows, then columns) and
+ * divided by the same count, so both kernels give the reference's floats
+ * bit for bit, NaN payloads included.
  *
  * armv7 has no vector division: the average's accumulators are divided
  * lane by lane in VFP, once per output float. And a channel block whose
@@ -81,58 +82,69 @@ static __attribute__((noinline)) void plain(int average, const struct window *w,
     }
 }
 
+/* Channels [c, c + 4 NV) of one window: NV (1 to 4, a constant where
+ * inlined) q accumulators side by side, so that their chains overlap. */
+static inline __attribute__((always_inline)) void vectors(int average, const int NV,
+                                                          const struct window *w, size_t channels,
+                                                          size_t c, float count, float *out) {
+    const float32x4_t start = vdupq_n_f32(average ? 0.0f : -INFINITY);
+    float32x4_t a0 = start, a1 = start, a2 = start, a3 = start;
+    uint32x4_t tiny = sn_tiny_none_neon();
+    for (size_t ky = 0; ky < w->rows; ky++) {
+        const float *p = w->origin + ky * w->row_stride + c;
+        for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
+            const float32x4_t v0 = vld1q_f32(p);
+            tiny = sn_tiny_add_neon(tiny, v0);
+            a0 = take(average, a0, v0);
+            if (NV > 1) {
+                const float32x4_t v1 = vld1q_f32(p + 4);
+                tiny = sn_tiny_add_neon(tiny, v1);
+                a1 = take(average, a1, v1);
+            }
+            if (NV > 2) {
+                const float32x4_t v2 = vld1q_f32(p + 8);
+                tiny = sn_tiny_add_neon(tiny, v2);
+                a2 = take(average, a2, v2);
+            }
+            if (NV > 3) {
+                const float32x4_t v3 = vld1q_f32(p + 12);
+                tiny = sn_tiny_add_neon(tiny, v3);
+                a3 = take(average, a3, v3);
+            }
+        }
+    }
+    uint32x4_t ord = ordered(a0);
+    if (NV > 1) ord = vandq_u32(ord, ordered(a1));
+    if (NV > 2) ord = vandq_u32(ord, ordered(a2));
+    if (NV > 3) ord = vandq_u32(ord, ordered(a3));
+    if (redo(tiny, ord)) {
+        plain(average, w, channels, c, 4 * (size_t)NV, out);
+        return;
+    }
+    store(average, out + c, a0, count);
+    if (NV > 1) store(average, out + c + 4, a1, count);
+    if (NV > 2) store(average, out + c + 8, a2, count);
+    if (NV > 3) store(average, out + c + 12, a3, count);
+}
+
 /* Always inlined, as pool-window.h wants: with `average` a constant the
  * branches in the loops go (GCC 12 inlined it on aarch64 but not on armv7,
- * and the other way round once redo() came). */
+ * and the other way round once redo() came). 16 channels at a time, then
+ * the whole quads left in one go (8 in ShuffleNet's 24: side by side, not
+ * one after the other), then the last 1 to 3 channels in plain C. */
 static inline __attribute__((always_inline)) void pixel(int average, const struct window *w,
                                                         size_t channels, float *out) {
     const size_t taps = w->rows * w->cols;
     const float count = taps ? (float)taps : 1.0f; /* no tap: 0 / 1 */
-    const float32x4_t start = vdupq_n_f32(average ? 0.0f : -INFINITY);
     size_t c = 0;
-    for (; c + 16 <= channels; c += 16) {
-        float32x4_t a0 = start, a1 = start, a2 = start, a3 = start;
-        uint32x4_t tiny = sn_tiny_none_neon();
-        for (size_t ky = 0; ky < w->rows; ky++) {
-            const float *p = w->origin + ky * w->row_stride + c;
-            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
-                const float32x4_t v0 = vld1q_f32(p), v1 = vld1q_f32(p + 4);
-                const float32x4_t v2 = vld1q_f32(p + 8), v3 = vld1q_f32(p + 12);
-                tiny = sn_tiny_add_neon(sn_tiny_add_neon(tiny, v0), v1);
-                tiny = sn_tiny_add_neon(sn_tiny_add_neon(tiny, v2), v3);
-                a0 = take(average, a0, v0);
-                a1 = take(average, a1, v1);
-                a2 = take(average, a2, v2);
-                a3 = take(average, a3, v3);
-            }
-        }
-        const uint32x4_t ord =
-            vandq_u32(vandq_u32(ordered(a0), ordered(a1)), vandq_u32(ordered(a2), ordered(a3)));
-        if (redo(tiny, ord)) {
-            plain(average, w, channels, c, 16, out);
-            continue;
-        }
-        store(average, out + c, a0, count);
-        store(average, out + c + 4, a1, count);
-        store(average, out + c + 8, a2, count);
-        store(average, out + c + 12, a3, count);
+    for (; c + 16 <= channels; c += 16) vectors(average, 4, w, channels, c, count, out);
+    switch ((channels - c) / 4) {
+    case 3: vectors(average, 3, w, channels, c, count, out); break;
+    case 2: vectors(average, 2, w, channels, c, count, out); break;
+    case 1: vectors(average, 1, w, channels, c, count, out); break;
+    default: break;
     }
-    for (; c + 4 <= channels; c += 4) {
-        float32x4_t a = start;
-        uint32x4_t tiny = sn_tiny_none_neon();
-        for (size_t ky = 0; ky < w->rows; ky++) {
-            const float *p = w->origin + ky * w->row_stride + c;
-            for (size_t kx = 0; kx < w->cols; kx++, p += channels) {
-                const float32x4_t v = vld1q_f32(p);
-                tiny = sn_tiny_add_neon(tiny, v);
-                a = take(average, a, v);
-            }
-        }
-        if (redo(tiny, ordered(a)))
-            plain(average, w, channels, c, 4, out);
-        else
-            store(average, out + c, a, count);
-    }
+    c += (channels - c) / 4 * 4;
     if (c < channels) plain(average, w, channels, c, channels - c, out);
 }
 
