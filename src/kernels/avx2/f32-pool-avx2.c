@@ -2,8 +2,8 @@
  * output pixel, 32 channels at a time (4 ymm accumulators) over the part of
  * the window inside the input, the last 32 or fewer ending in a masked
  * vector. Each sum is added in the reference's order (window rows, then
- * columns) and divided by the same count, so both kernels give the reference's floats bit for bit,
- * NaN payloads included. */
+ * columns) and divided by the same count, so both kernels give the
+ * reference's floats bit for bit, NaN payloads included. */
 #include <immintrin.h>
 #include <math.h>
 #include <stdbool.h>
