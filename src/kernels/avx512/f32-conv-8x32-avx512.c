@@ -4,12 +4,8 @@
  * See struct sn_conv_tile (kernels.h) for the contract. */
 #include <immintrin.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
-
-/* Lanes [0, n) of a 16-lane vector (n may exceed 16). */
-static inline __mmask16 lanes(size_t n) {
-    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-}
 
 #define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
@@ -72,7 +68,7 @@ static __attribute__((noinline)) void tile_8x32(size_t pixels, size_t nc,
     const size_t ps = t->pixel_stride, os = t->output_stride, kc = t->kc, kw = t->kw,
                  cs = t->col_stride, taps = t->kh * kw, row_step = t->row_stride - (kw - 1) * cs;
     const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
-    const __mmask16 ka = lanes(nc), kb = lanes(nc > 16 ? nc - 16 : 0);
+    const __mmask16 ka = sn_mask_avx512(nc), kb = sn_mask_avx512(nc > 16 ? nc - 16 : 0);
 #define TILE(r, in, out)                                                                           \
     conv_8x32(r, 2, in, ps, kc, taps, row_step, kw, cs, block_w, block_b, out, os, ka, kb, lo, hi)
 #define HALF_TILE(r, in, out)                                                                      \
@@ -125,8 +121,8 @@ static __attribute__((noinline)) void tile_1x32(size_t pixels, size_t nc,
         ca = _mm512_add_ps(ca, da);
         cb = _mm512_add_ps(cb, db);
         const __m512 lo = _mm512_set1_ps(t->min), hi = _mm512_set1_ps(t->max);
-        _mm512_mask_storeu_ps(o, lanes(nc), _mm512_min_ps(hi, _mm512_max_ps(lo, ca)));
-        _mm512_mask_storeu_ps(o + 16, lanes(nc > 16 ? nc - 16 : 0),
+        _mm512_mask_storeu_ps(o, sn_mask_avx512(nc), _mm512_min_ps(hi, _mm512_max_ps(lo, ca)));
+        _mm512_mask_storeu_ps(o + 16, sn_mask_avx512(nc > 16 ? nc - 16 : 0),
                               _mm512_min_ps(hi, _mm512_max_ps(lo, cb)));
     }
 }

@@ -20,13 +20,10 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/dwconv-walk.h"
 #include "kernels/kernels.h"
 #include "kernels/step.h"
-
-static inline __mmask16 lanes(size_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
 
 /* Stores v clamped to [lo, hi] (max(lo, v) and min(hi, v) give v when v
  * is NaN). */
@@ -108,7 +105,7 @@ static inline __attribute__((always_inline)) void row_ks(const int K, const int 
 #define TILE(p, checked, x)                                                                        \
     do {                                                                                           \
         for (size_t c = 0; c < channels; c += 16)                                                  \
-            tile(K, S, p, checked, r, x, c, channels, w, b, lanes(channels - c), lo, hi);          \
+            tile(K, S, p, checked, r, x, c, channels, w, b, sn_mask_avx512(channels - c), lo, hi); \
     } while (0)
     SN_DW_ROW_TILES(TILE, r, g->out_w);
 #undef TILE
@@ -166,11 +163,11 @@ static inline __attribute__((always_inline)) void pixel_m(const int M1, const sn
     size_t c = 0;
     for (; c + 64 <= channels; c += 64) {
         if (!M1) gather_index(c, 4, m, idx);
-        block(4, M1, g, px, c, filter, bias, lanes(16), idx, lo, hi);
+        block(4, M1, g, px, c, filter, bias, sn_mask_avx512(16), idx, lo, hi);
     }
     for (; c < channels; c += 16) {
         if (!M1) gather_index(c, 1, m, idx);
-        block(1, M1, g, px, c, filter, bias, lanes(channels - c), idx, lo, hi);
+        block(1, M1, g, px, c, filter, bias, sn_mask_avx512(channels - c), idx, lo, hi);
     }
 }
 

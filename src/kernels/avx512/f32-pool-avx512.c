@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 #include "kernels/pool-window.h"
 
@@ -73,7 +74,7 @@ static inline void pixel(int average, const struct window *w, size_t channels, f
     for (size_t c = 0; c < channels; c += 64) {
         const size_t left = channels - c, nv = left >= 64 ? 4 : (left + 15) / 16,
                      tail = left - 16 * (nv - 1);
-        const __mmask16 last = tail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << tail) - 1);
+        const __mmask16 last = sn_mask_avx512(tail);
         const float *in = w->origin + c;
         switch (nv) {
         case 4: vectors(average, 4, w, channels, in, last, divisor, out + c); break;
