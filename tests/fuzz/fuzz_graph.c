@@ -19,9 +19,10 @@
  * inputs replaced by placeholders, fed with the values the session under
  * test computed for them. So each op is judged against its own tolerance
  * and errors never pile up along the chain. The exception is fusion: a
- * conv2d or matmul may be left unfetched (a byte decides) so that the
- * session fuses it with its bias add and relu/relu6; that group is then
- * compared as one, P computing the whole group from the group's inputs.
+ * conv2d, depthwise_conv2d or matmul may be left unfetched (a byte
+ * decides) so that the session fuses it with its bias add and
+ * relu/relu6; that group is then compared as one, P computing the whole
+ * group from the group's inputs.
  * And concat: its generator leaves most of its inputs that are ops
  * unfetched (a conv/matmul group it makes along channels, any op before a
  * concat whose parts are contiguous), so that the session's memory plan
@@ -44,13 +45,14 @@
  *    rel 4, 4, 3 and 6 + 2 cols ULP, as elementwise_tester (SLEEF against
  *    libm, a sum in another order); an infinite reference must be matched
  *    exactly.
- *  - a conv2d/matmul group of n terms per output (kh kw ic or k, plus a
- *    bias or an addend): two sums of the same n terms in different orders
- *    differ by at most 2 n eps x the sum of their |terms| ("mag", computed
- *    by a third graph, "M": the group on |inputs|, relu/relu6 dropped as
- *    1-Lipschitz) plus the subnormals a flushing kernel (armv7 NEON)
- *    drops, 2 n FLT_MIN. Winograd adds its transforms' rounding, which
- *    mixes every input of a tile with every weight of the filter: 2e-6 of
+ *  - a conv2d, depthwise_conv2d or matmul group of n terms per output
+ *    (kh kw ic, kh kw or k, plus a bias or an addend): two sums of the
+ *    same n terms in different orders differ by at most 2 n eps x the sum
+ *    of their |terms| ("mag", computed by a third graph, "M": the group on
+ *    |inputs|, relu/relu6 dropped as 1-Lipschitz) plus the subnormals a
+ *    flushing kernel (armv7 NEON) drops, 2 n FLT_MIN. Winograd adds its
+ *    transforms' rounding, which mixes every input of a tile with every
+ *    weight of the filter: 2e-6 of
  *    the sum over input channels of (sum of |inputs| over the tiles that
  *    may hold the output) x (sum of |weights| of the filter), a bound
  *    that holds whatever the tile alignment, where test_conv_session's
@@ -211,6 +213,7 @@ enum kind {
     K_LEAKY_RELU,
     K_MEAN,
     K_PAD,
+    K_DWCONV,
 };
 
 static const char *const kind_names[] = {
@@ -241,6 +244,7 @@ static const char *const kind_names[] = {
     [K_LEAKY_RELU] = "leaky_relu",
     [K_MEAN] = "reduce_mean",
     [K_PAD] = "pad",
+    [K_DWCONV] = "depthwise_conv2d",
 };
 
 /* The graphs: C, under test; P, the reference, each op on placeholders
@@ -288,7 +292,9 @@ struct fuzz {
 };
 
 static bool is_leaf(const struct node *n) { return n->kind <= K_CONST; }
-static bool is_weighted(const struct node *n) { return n->kind == K_MATMUL || n->kind == K_CONV2D; }
+static bool is_weighted(const struct node *n) {
+    return n->kind == K_MATMUL || n->kind == K_CONV2D || n->kind == K_DWCONV;
+}
 
 /* Elements of a shape, a -1 batch counted as max_batch; -1 if too many. */
 static int64_t elements(const struct fuzz *f, const sn_shape *s) {
@@ -326,6 +332,8 @@ static sn_tensor *emit(sn_graph *g, const struct node *n, sn_tensor **in) {
         if (n->dilated)
             return sn_conv2d_dilated(g, in[0], in[1], n->strides, n->padding, n->dilations, NULL);
         return sn_conv2d(g, in[0], in[1], n->strides, n->padding, NULL);
+    case K_DWCONV:
+        return sn_depthwise_conv2d(g, in[0], in[1], n->strides, n->padding, n->dilations, NULL);
     case K_MAX_POOL: return sn_max_pool(g, in[0], n->ksize, n->strides, n->padding, NULL);
     case K_AVG_POOL: return sn_avg_pool(g, in[0], n->ksize, n->strides, n->padding, NULL);
     case K_RESHAPE: return sn_reshape(g, in[0], n->target, NULL);
@@ -565,6 +573,10 @@ static bool winograd_shape(const struct node *n, int64_t kh, int64_t kw, int64_t
            n->dilations.h == 1 && n->dilations.w == 1 && ic >= 16 && oc >= 8;
 }
 
+/* conv2d, or depthwise_conv2d when bits 2-4 of the dilation's byte are 5
+ * (bits 0-1 alone decided before; FUZZ_GRAPH_DUMP showed the same graphs
+ * for every file of corpus-graph and regress-graph before and after):
+ * its multiplier 1 (2 in 3), 2 or 3. */
 static bool gen_conv(struct fuzz *f, struct node *n) {
     int x = with_rank(f, 4);
     if (x < 0) return false;
@@ -574,17 +586,23 @@ static bool gen_conv(struct fuzz *f, struct node *n) {
     unsigned b = byte(&f->r);
     static const int ks[] = {1, 3, 3, 5, 1, 2, 4, 7};
     int kh = ks[b % 8], kw = (b >> 3) % 4 ? kh : ks[(b >> 5) % 8];
-    n->dilated = byte(&f->r) % 4 == 0;
+    const unsigned d = byte(&f->r);
+    n->dilated = d % 4 == 0;
+    if ((d >> 2) % 8 == 5) n->kind = K_DWCONV;
     n->dilations = n->dilated ? SN_HW(range(&f->r, 1, 3), range(&f->r, 1, 3)) : SN_HW(1, 1);
-    const int64_t ic = s.dims[3], oc = dim(&f->r, MAX_CHANNELS);
+    const int64_t ic = s.dims[3], picked = dim(&f->r, MAX_CHANNELS);
     if (ic < 0 || ic > MAX_CHANNELS) return false;
+    const bool dw = n->kind == K_DWCONV;
+    const int64_t mult = picked % 3 == 2 ? 2 + picked % 2 : 1, oc = dw ? ic * mult : picked;
     const int64_t batch = s.dims[0] < 0 ? f->max_batch : s.dims[0];
     const int64_t h = s.dims[1] < 0 ? 0 : s.dims[1], w = s.dims[2] < 0 ? 0 : s.dims[2];
-    if (batch * h * w * oc * kh * kw * ic > MAX_MACS) return false; /* output <= input size */
-    int filter = make_leaf(f, byte(&f->r) % 4 ? K_VAR : K_INPUT, SN_SHAPE(kh, kw, ic, oc));
+    /* output <= input size; a depthwise output reads 1 channel */
+    if (batch * h * w * oc * kh * kw * (dw ? 1 : ic) > MAX_MACS) return false;
+    const sn_shape fs = dw ? SN_SHAPE(kh, kw, ic, mult) : SN_SHAPE(kh, kw, ic, oc);
+    int filter = make_leaf(f, byte(&f->r) % 4 ? K_VAR : K_INPUT, fs);
     if (filter < 0) return false;
     n->in[0] = x, n->in[1] = filter, n->nin = 2;
-    n->wino_shape = winograd_shape(n, kh, kw, ic, oc);
+    n->wino_shape = !dw && winograd_shape(n, kh, kw, ic, oc);
     return true;
 }
 
@@ -672,6 +690,7 @@ static int product_part(struct fuzz *f, int x, int like, int *head) {
     } else {
         const struct node *l = &f->nodes[like];
         if (!is_leaf(&f->nodes[l->in[1]])) return -1; /* a matmul of weights from the chain */
+        if (l->kind == K_DWCONV) return -1;           /* its channels are its input's */
         const sn_shape *in = &f->nodes[l->in[0]].shape;
         sn_shape w = f->nodes[l->in[1]].shape;
         const int64_t oc = dim(&f->r, MAX_CHANNELS);
@@ -941,8 +960,9 @@ static void settle(struct fuzz *f) {
         if (is_leaf(n)) continue;
         if (is_weighted(n)) {
             const sn_shape *a = &f->nodes[n->in[0]].shape, *w = &f->nodes[n->in[1]].shape;
-            n->terms = n->kind == K_CONV2D ? (int)(w->dims[0] * w->dims[1] * w->dims[2])
-                                           : (int)a->dims[n->ta ? 0 : 1];
+            n->terms = n->kind == K_CONV2D   ? (int)(w->dims[0] * w->dims[1] * w->dims[2])
+                       : n->kind == K_DWCONV ? (int)(w->dims[0] * w->dims[1])
+                                             : (int)a->dims[n->ta ? 0 : 1];
             n->group_conv = n->kind == K_CONV2D ? i : -1;
             continue;
         }
@@ -1160,7 +1180,8 @@ static void dump(const struct fuzz *f) {
         describe_shape(&n->shape, s, sizeof s);
         fprintf(stderr, "  %%%d = %s%s", i, kind_names[n->kind], s);
         for (int k = 0; k < n->nin; k++) fprintf(stderr, " %%%d", n->in[k]);
-        if (n->kind == K_CONV2D || n->kind == K_MAX_POOL || n->kind == K_AVG_POOL)
+        if (n->kind == K_CONV2D || n->kind == K_DWCONV || n->kind == K_MAX_POOL ||
+            n->kind == K_AVG_POOL)
             fprintf(stderr, " strides %dx%d dilations %dx%d ksize %dx%d %s", n->strides.h,
                     n->strides.w, n->dilations.h, n->dilations.w, n->ksize.h, n->ksize.w,
                     n->padding == SN_PADDING_SAME ? "SAME" : "VALID");
