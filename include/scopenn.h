@@ -1050,7 +1050,7 @@ typedef struct sn_session_stats {
     size_t packs_made;    /* weights this session packed (or repacked) */
     size_t packs_reused;  /* weights it found packed already */
     size_t packed_bytes;  /* bytes of the packs it uses, each counted once */
-    double pack_ms;       /* time spent making its packs_made packs */
+    double pack_ms;       /* time spent packing: at create, its threads together; each repack */
     size_t arena_bytes;   /* its intermediate tensors' and its ops' workspaces' memory */
     sn_isa isa;           /* the kernel set it runs */
     int threads;          /* threads a run uses */

@@ -605,6 +605,74 @@ static void test_hook_sees_the_thread_pool(void **state) {
     assert_int_equal(sn_set_allocator(NULL), SN_OK);
 }
 
+/* Two 3x3 convs of 16 channels (Winograd packs, reserved one after the
+ * other at create) on a graph of its own. */
+static sn_graph *two_convs(sn_tensor **x, sn_tensor **y) {
+    sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 5});
+    sn_tensor *h = *x = sn_placeholder(g, "x", SN_SHAPE(1, 6, 5, 16));
+    for (int k = 0; k < 2; k++) SN_WITH_VARIABLE_SCOPE(g, k ? "second" : "first") {
+            sn_variable *w = sn_get_variable(g, "w", SN_SHAPE(3, 3, 16, 16), SN_NO_INITIALIZER);
+            h = sn_relu(g, sn_conv2d(g, h, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME, NULL), NULL);
+        }
+    *y = h;
+    assert_int_equal(sn_graph_status(g), SN_OK);
+    return g;
+}
+
+/* A session's output for the image, and how many packs its run made. */
+static size_t run_session(sn_graph *g, sn_tensor *x, sn_tensor *y, const float *image, float *out) {
+    sn_session *s = sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = 1});
+    assert_non_null(s);
+    sn_session_stats before, after;
+    sn_session_stats_get(s, &before);
+    sn_output o;
+    assert_int_equal(sn_session_run(s, &(sn_feed){x, image, SN_SHAPE(1, 6, 5, 16)}, 1, &o), SN_OK);
+    sn_session_stats_get(s, &after);
+    memcpy(out, o.data, sizeof(float) * 6 * 5 * 16);
+    sn_session_destroy(s);
+    return after.packs_made - before.packs_made;
+}
+
+/* A create that fails after reserving packs (sn_pack_reserve) leaves
+ * them to the next session of the graph: whichever allocation fails, a
+ * session created next computes what one on a fresh graph does, with
+ * every pack made at its create, none at its run. */
+static void test_failed_create_leaves_packs_to_the_next(void **state) {
+    (void)state;
+    float image[6 * 5 * 16], want[6 * 5 * 16], got[6 * 5 * 16];
+    for (int i = 0; i < 6 * 5 * 16; i++) image[i] = (float)(i % 23) / 11.0f - 1.0f;
+    sn_tensor *x, *y;
+    sn_graph *g = two_convs(&x, &y);
+    assert_int_equal(run_session(g, x, y, image, want), 0);
+    sn_graph_destroy(g);
+    assert_int_equal(sn_set_allocator(&counting_allocator), SN_OK);
+    long n = 0;
+    for (;; n++) {
+        reset(&counter, -1);
+        g = two_convs(&x, &y);
+        const long live = counter.live;
+        reset(&counter, n);
+        counter.live = live;
+        sn_session *bad = sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = 2});
+        counter.fail_after = -1;
+        if (bad) {
+            sn_session_destroy(bad);
+            sn_graph_destroy(g);
+            break;
+        }
+        assert_int_equal(sn_graph_status(g), SN_ERR_OUT_OF_MEMORY);
+        sn_graph_clear_error(g);
+        if (run_session(g, x, y, image, got) != 0)
+            fail_msg("failing allocation %ld: the next session's run made packs", n + 1);
+        assert_memory_equal(got, want, sizeof want);
+        sn_graph_destroy(g);
+        if (counter.live != 0)
+            fail_msg("failing allocation %ld: %ld allocations leaked", n + 1, counter.live);
+    }
+    assert_true(n > 10);
+    assert_int_equal(sn_set_allocator(NULL), SN_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_sees_every_allocation),
@@ -613,6 +681,7 @@ int main(void) {
         cmocka_unit_test(test_checkpoints_out_of_memory),
         cmocka_unit_test(test_checkpoints_follow_the_hook_in_force),
         cmocka_unit_test(test_hook_sees_the_thread_pool),
+        cmocka_unit_test(test_failed_create_leaves_packs_to_the_next),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

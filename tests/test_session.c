@@ -561,6 +561,87 @@ static void expect_folded_matches(sn_session *folded, sn_session *plain, const s
     }
 }
 
+/* A graph whose packs take every path of a session's packing on its
+ * threads: folds into a Winograd pack (scratch as large as the weight)
+ * and into a 1x1 conv's (scratch for the alphas), a plain pack, one
+ * weight packed once for two convs, and packs of different sizes. */
+enum { PT_H = 12, PT_W = 10, PT_C = 16 };
+
+static sn_tensor *packing_model(sn_graph *g, sn_tensor *x) {
+    struct bn_vars v;
+    sn_tensor *y = x, *shared_out[2];
+    SN_WITH_VARIABLE_SCOPE(g, "winograd") {
+        sn_variable *w =
+            sn_get_variable(g, "weights", SN_SHAPE(3, 3, PT_C, PT_C), SN_NO_INITIALIZER);
+        y = sn_relu(g,
+                    batch_norm(g, sn_conv2d(g, y, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME, NULL),
+                               PT_C, &v),
+                    NULL);
+    }
+    SN_WITH_VARIABLE_SCOPE(g, "pointwise") {
+        sn_variable *w = sn_get_variable(g, "weights", SN_SHAPE(1, 1, PT_C, 24), SN_NO_INITIALIZER);
+        y = batch_norm(g, sn_conv2d(g, y, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME, NULL), 24,
+                       &v);
+    }
+    for (int k = 0; k < 2; k++)
+        SN_WITH_VARIABLE_SCOPE_REUSE(g, "shared", k ? SN_REUSE_TRUE : SN_REUSE_INHERIT) {
+            sn_variable *w =
+                sn_get_variable(g, "weights", SN_SHAPE(3, 3, 24, 8), SN_NO_INITIALIZER);
+            sn_variable *b =
+                sn_get_variable(g, "bias", SN_SHAPE(8), sn_random_uniform_initializer(-1, 1));
+            sn_tensor *z =
+                sn_bias_add(g, sn_conv2d(g, y, sn_var(g, w), SN_HW(1, 1), SN_PADDING_SAME, NULL),
+                            sn_var(g, b), NULL);
+            shared_out[k] = k ? sn_relu6(g, z, NULL) : sn_relu(g, z, NULL);
+        }
+    sn_tensor *flat = sn_reshape(g, shared_out[1], SN_SHAPE(1, -1), NULL);
+    SN_WITH_VARIABLE_SCOPE(g, "dense") {
+        sn_variable *w =
+            sn_get_variable(g, "weights", SN_SHAPE(PT_H * PT_W * 8, 40), SN_NO_INITIALIZER);
+        y = sn_matmul(g, flat, sn_var(g, w), false, false, NULL);
+    }
+    return sn_add(g, sn_reshape(g, y, SN_SHAPE(-1), NULL),
+                  sn_reduce_mean(g, shared_out[0], (int[]){0, 1, 2, 3}, 4, false, NULL), NULL);
+}
+
+/* A session packs its new weights on its threads, each pack once: the
+ * same packs (hence the same outputs, bit for bit) from a fresh graph on
+ * 1 to 4 threads, and the same counts. */
+static void test_packs_made_on_threads(void **state) {
+    (void)state;
+    float image[PT_H * PT_W * PT_C], first[40];
+    fill(image, PT_H * PT_W * PT_C, 77);
+    size_t made_on_one = 0;
+    for (int threads = 1; threads <= 4; threads++) {
+        sn_graph *g = sn_graph_create(&(sn_graph_options){.seed = 31});
+        sn_tensor *x = sn_placeholder(g, "x", SN_SHAPE(1, PT_H, PT_W, PT_C));
+        sn_tensor *y = packing_model(g, x);
+        assert_int_equal(sn_graph_status(g), SN_OK);
+        sn_session *s =
+            sn_session_create(g, SN_FETCH(y), &(sn_session_options){.threads = threads});
+        assert_non_null(s);
+        sn_session_stats st;
+        sn_session_stats_get(s, &st);
+        assert_int_equal(st.packs_reused, 2); /* the shared weight and bias, second conv */
+        assert_int_equal(st.winograd, 3);
+        if (threads == 1) made_on_one = st.packs_made;
+        assert_int_equal(st.packs_made, made_on_one);
+        sn_output out;
+        assert_int_equal(
+            sn_session_run(s, &(sn_feed){x, image, SN_SHAPE(1, PT_H, PT_W, PT_C)}, 1, &out), SN_OK);
+        assert_int_equal(out.shape.dims[0], 40);
+        sn_session_stats_get(s, &st);
+        assert_int_equal(st.packs_made, made_on_one); /* made at create: none left to the run */
+        if (threads == 1)
+            memcpy(first, out.data, sizeof first);
+        else
+            assert_memory_equal(out.data, first, sizeof first);
+        sn_session_destroy(s);
+        sn_graph_destroy(g);
+    }
+    assert_int_equal(made_on_one, 7); /* 2 folded weights, 2 folded biases, 2 + 1 plain */
+}
+
 static void test_S25_batch_norm_folds_into_one_pack(void **state) {
     (void)state;
     enum { H = 7, W = 6, C = 8, OC = 16 };
@@ -663,6 +744,7 @@ int main(void) {
         cmocka_unit_test(test_huge_dilation),
         cmocka_unit_test(test_padding_meets_nonfinite_weights),
         cmocka_unit_test(test_S25_batch_norm_folds_into_one_pack),
+        cmocka_unit_test(test_packs_made_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,13 @@
 /* Lower: the shapes each node is planned for, then each node's plan (its
  * class chooses the algorithm, the packs, the workspace, views), then the
  * packs themselves. */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "algo/parallel.h"
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
 #include "scope/scope.h"
@@ -66,10 +70,26 @@ static void sources_of(const struct sn_program *p, const struct sn_pack_use *use
     }
 }
 
-/* A pack use: the cache's pack when every source is a variable; else a
- * buffer packed at each run (with the packing's own scratch), or, for the
+/* The new packs of a session, reserved as its nodes are planned, then
+ * made together on its threads (make_packs), each with the use whose
+ * variables it reads. */
+struct pending {
+    struct sn_pack *pack;
+    const struct sn_pack_use *use;
+};
+
+/* The use's variables, packed, need not stay resident as they were. */
+static void evict_sources(const struct sn_program *p, const struct sn_pack_use *use) {
+    for (int k = 0; k < use->source_count; k++)
+        sn_variable_evict(p->values[use->sources[k]].tensor->op->variable);
+}
+
+/* A pack use: the cache's pack when every source is a variable (a new
+ * one reserved in pending[], to be made by make_packs); else a buffer
+ * packed at each run (with the packing's own scratch), or, for the
  * reference layout of one value, the value as it is. */
-static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use *use) {
+static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use *use,
+                     struct pending *pending, size_t *pending_count) {
     struct sn_pack_source sources[SN_PACK_SOURCES];
     bool variables;
     sources_of(p, use, sources, &variables);
@@ -84,25 +104,77 @@ static bool get_pack(struct sn_program *p, struct sn_node *n, struct sn_pack_use
             return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling %s", n->op->name);
         return true;
     }
-    bool made = false;
-    struct sn_pack *pack =
-        sn_pack_get(p->graph->packs, use->packer, use->nr, &use->params, sources, count, &made);
+    bool made = false, reserved = false;
+    struct sn_pack *pack = sn_pack_reserve(p->graph->packs, use->packer, use->nr, &use->params,
+                                           sources, count, &made, &reserved);
     if (!pack)
         return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory packing the weights of %s",
                     n->op->name);
     use->cached = pack;
-    if (made) /* the weights, packed, need not stay resident as they were */
-        for (int k = 0; k < use->source_count; k++)
-            sn_variable_evict(p->values[use->sources[k]].tensor->op->variable);
     made ? p->packs_made++ : p->packs_reused++;
-    if (made) p->pack_ms += pack->pack_ms;
     size_t j = 0;
     while (j < p->pack_count && p->packs[j] != pack) j++;
     if (j == p->pack_count) {
         p->packs[p->pack_count++] = pack;
         p->packed_bytes += pack->bytes;
+        if (reserved) pending[(*pending_count)++] = (struct pending){pack, use};
+    }
+    if (made && !reserved) { /* repacked now: the sources' versions changed */
+        evict_sources(p, use);
+        p->pack_ms += pack->pack_ms;
     }
     return true;
+}
+
+/* Largest first: a thread that takes the last pack is then soon done. */
+static int larger_first(const void *a, const void *b) {
+    const size_t x = ((const struct pending *)a)->pack->bytes,
+                 y = ((const struct pending *)b)->pack->bytes;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+struct make_task {
+    const struct sn_program *p;
+    const struct pending *pending;
+    size_t count;
+    atomic_size_t next;
+    float **scratch; /* one per call */
+};
+
+/* Call k of [begin, begin + count) packs the next pack, with scratch k,
+ * until none is left. */
+static void make_calls(void *context, size_t begin, size_t count) {
+    struct make_task *t = context;
+    for (size_t k = begin; k < begin + count; k++)
+        for (size_t i; (i = atomic_fetch_add(&t->next, 1)) < t->count;) {
+            sn_pack_fill(t->pending[i].pack, t->scratch[k]);
+            evict_sources(t->p, t->pending[i].use);
+        }
+}
+
+/* Makes the packs reserved, on the session's threads (each its own
+ * scratch; the cache's for the first), under the cache's lock. Fewer
+ * threads where there is no memory for their scratch. */
+static void make_packs(struct sn_program *p, struct pending *pending, size_t count) {
+    if (!count) return;
+    struct sn_pack_cache *c = p->graph->packs;
+    qsort(pending, count, sizeof *pending, larger_first);
+    size_t floats = 0, calls = p->threads->count < count ? p->threads->count : count;
+    for (size_t i = 0; i < count; i++)
+        if (pending[i].pack->scratch_floats > floats) floats = pending[i].pack->scratch_floats;
+    float *scratch[SN_POOL_MAX_THREADS];
+    sn_pack_lock(c);
+    scratch[0] = sn_pack_cache_scratch(c);
+    for (size_t k = 1; k < calls; k++)
+        if (floats && !(scratch[k] = sn_aligned_alloc(64, floats * sizeof(float)))) calls = k;
+    struct make_task t = {.p = p, .pending = pending, .count = count, .scratch = scratch};
+    atomic_init(&t.next, 0);
+    const double start = sn_now_ms();
+    sn_parallel(p->threads, make_calls, &t, calls);
+    p->pack_ms += sn_now_ms() - start;
+    sn_pack_unlock(c);
+    for (size_t k = 1; k < calls; k++)
+        if (floats) sn_aligned_free(scratch[k]);
 }
 
 bool sn_lower(struct sn_program *p) {
@@ -118,20 +190,29 @@ bool sn_lower(struct sn_program *p) {
                                  .direct_matmul = p->direct_matmul,
                                  .values = p->values};
     p->zeros = 1; /* the products ask for theirs */
-    for (size_t i = 0; i < p->node_count; i++) {
+    struct pending *pending = sn_malloc((p->node_count * SN_NODE_PACKS + 1) * sizeof *pending);
+    if (!pending) return FAIL(p, SN_ERR_OUT_OF_MEMORY, "out of memory compiling a session");
+    size_t pending_count = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < p->node_count; i++) {
         struct sn_node *n = &p->nodes[i];
         char why[200] = "";
         const sn_dtype dtype = p->values[n->out].dtype;
-        if (!(n->kernels = sn_kernels_get(dtype, plan.isa)))
-            return FAIL(p, SN_ERR_INVALID_ARGUMENT,
-                        "session: op %s computes in %s, which no kernel does", n->op->name,
-                        sn_dtype_name(dtype));
-        if (n->cls->plan && !n->cls->plan(&plan, n, why, sizeof why))
-            return FAIL(p, SN_ERR_INVALID_ARGUMENT, "session: op %s cannot run: %s", n->op->name,
-                        why);
-        for (int k = 0; k < SN_NODE_PACKS; k++)
-            if (n->packs[k].packer && !get_pack(p, n, &n->packs[k])) return false;
+        if (!(n->kernels = sn_kernels_get(dtype, plan.isa))) {
+            ok = FAIL(p, SN_ERR_INVALID_ARGUMENT,
+                      "session: op %s computes in %s, which no kernel does", n->op->name,
+                      sn_dtype_name(dtype));
+        } else if (n->cls->plan && !n->cls->plan(&plan, n, why, sizeof why)) {
+            ok =
+                FAIL(p, SN_ERR_INVALID_ARGUMENT, "session: op %s cannot run: %s", n->op->name, why);
+        }
+        for (int k = 0; ok && k < SN_NODE_PACKS; k++)
+            if (n->packs[k].packer) ok = get_pack(p, n, &n->packs[k], pending, &pending_count);
         if (n->zeros > p->zeros) p->zeros = n->zeros;
     }
-    return true;
+    /* a pack reserved by a session that fails stays pending: the next
+     * session to find it packs it (sn_pack_reserve) */
+    if (ok) make_packs(p, pending, pending_count);
+    sn_free(pending);
+    return ok;
 }

@@ -1,12 +1,12 @@
 #include "pack/pack.h"
 
 #include <string.h>
-#include <time.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/shape.h"
 
 static size_t reference_floats(const sn_shape *shape, int nr) {
@@ -337,12 +337,6 @@ void sn_pack_cache_destroy(struct sn_pack_cache *c) {
     sn_free(c);
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 size_t sn_packed_floats(const sn_packer *k, const struct sn_pack_params *params,
                         const struct sn_pack_source *s, size_t count, int nr) {
     return k->pack_sources ? k->packed_floats_sources(params, s, count, nr)
@@ -362,19 +356,32 @@ void sn_pack_now(const sn_packer *k, const struct sn_pack_params *params,
         k->pack(s[0].data, &s[0].shape, nr, dst);
 }
 
-static void pack_now(const struct sn_pack_cache *c, struct sn_pack *p) {
-    double start = now_ms();
+static void pack_with(struct sn_pack *p, float *scratch) {
+    double start = sn_now_ms();
     for (size_t i = 0; i < p->source_count; i++)
         if (p->sources[i].value) p->sources[i].data = *p->sources[i].value;
     sn_pack_now(p->packer, &p->params, p->sources, p->source_count, p->nr,
-                p->scratch_floats ? c->scratch : NULL, p->data);
-    p->pack_ms = now_ms() - start;
+                p->scratch_floats ? scratch : NULL, p->data);
+    p->pack_ms = sn_now_ms() - start;
     for (size_t i = 0; i < p->source_count; i++) p->versions[i] = *p->sources[i].version;
+    p->pending = false;
 }
+
+static void pack_now(const struct sn_pack_cache *c, struct sn_pack *p) { pack_with(p, c->scratch); }
+
+void sn_pack_fill(struct sn_pack *p, float *scratch) {
+    if (p->pending) pack_with(p, scratch);
+}
+
+float *sn_pack_cache_scratch(const struct sn_pack_cache *c) { return c->scratch; }
+
+void sn_pack_lock(struct sn_pack_cache *c) { pthread_mutex_lock(&c->lock); }
+
+void sn_pack_unlock(struct sn_pack_cache *c) { pthread_mutex_unlock(&c->lock); }
 
 static bool refresh_locked(const struct sn_pack_cache *c, struct sn_pack *p) {
     size_t i = 0;
-    while (i < p->source_count && p->versions[i] == *p->sources[i].version) i++;
+    while (!p->pending && i < p->source_count && p->versions[i] == *p->sources[i].version) i++;
     if (i == p->source_count) return false;
     pack_now(c, p);
     return true;
@@ -401,9 +408,11 @@ static bool same_key(const struct sn_pack *e, const sn_packer *packer, int nr,
     return true;
 }
 
-struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, int nr,
-                            const struct sn_pack_params *params_or_null,
-                            const struct sn_pack_source *sources, size_t count, bool *made) {
+/* sn_pack_get, or sn_pack_reserve if `pending` is not NULL. */
+static struct sn_pack *get(struct sn_pack_cache *c, const sn_packer *packer, int nr,
+                           const struct sn_pack_params *params_or_null,
+                           const struct sn_pack_source *sources, size_t count, bool *made,
+                           bool *pending) {
     const struct sn_pack_params params =
         params_or_null ? *params_or_null : (struct sn_pack_params){0};
     struct sn_pack *p = NULL;
@@ -411,7 +420,10 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     for (size_t i = 0; i < c->count; i++) {
         struct sn_pack *e = c->entries[i];
         if (same_key(e, packer, nr, &params, sources, count)) {
-            *made = refresh_locked(c, e);
+            if (e->pending && pending) /* reserved, by this session or another */
+                *made = false, *pending = true;
+            else
+                *made = refresh_locked(c, e);
             p = e;
             goto done;
         }
@@ -443,11 +455,29 @@ struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, in
     p->params = params;
     p->bytes = bytes;
     p->scratch_floats = scratch;
-    pack_now(c, p);
+    p->pending = true;
+    if (pending)
+        *pending = true;
+    else
+        pack_now(c, p);
     c->entries[c->count++] = p;
     c->bytes += bytes;
     *made = true;
 done:
     pthread_mutex_unlock(&c->lock);
     return p;
+}
+
+struct sn_pack *sn_pack_get(struct sn_pack_cache *c, const sn_packer *packer, int nr,
+                            const struct sn_pack_params *params,
+                            const struct sn_pack_source *sources, size_t count, bool *made) {
+    return get(c, packer, nr, params, sources, count, made, NULL);
+}
+
+struct sn_pack *sn_pack_reserve(struct sn_pack_cache *c, const sn_packer *packer, int nr,
+                                const struct sn_pack_params *params,
+                                const struct sn_pack_source *sources, size_t count, bool *made,
+                                bool *pending) {
+    *pending = false;
+    return get(c, packer, nr, params, sources, count, made, pending);
 }

@@ -131,6 +131,7 @@ struct sn_pack {
     size_t scratch_floats; /* what the packing needs of the cache's scratch */
     size_t bytes;
     double pack_ms; /* how long the last packing took */
+    bool pending;   /* made by sn_pack_reserve, not yet packed: see sn_pack_fill */
 };
 
 struct sn_pack_cache {
@@ -159,6 +160,31 @@ void sn_pack_cache_destroy(struct sn_pack_cache *cache);
 struct sn_pack *sn_pack_get(struct sn_pack_cache *cache, const sn_packer *packer, int nr,
                             const struct sn_pack_params *params,
                             const struct sn_pack_source *sources, size_t count, bool *made);
+
+/* As sn_pack_get, but a pack it makes is left unpacked, *pending set: the
+ * caller packs it with sn_pack_fill, holding the cache's lock, before
+ * anything reads it. A pending pack found (reserved before, by this
+ * session or another being created) is returned as it is, *pending set
+ * and *made not: each of its sessions fills it (the first does the
+ * packing). So a session packs its new weights on its threads together,
+ * once it has found them all. sn_pack_get packs a pending pack it finds. */
+struct sn_pack *sn_pack_reserve(struct sn_pack_cache *cache, const sn_packer *packer, int nr,
+                                const struct sn_pack_params *params,
+                                const struct sn_pack_source *sources, size_t count, bool *made,
+                                bool *pending);
+
+/* The cache's lock, held while its pending packs are filled: a thread
+ * that holds it may have other threads fill them. */
+void sn_pack_lock(struct sn_pack_cache *cache);
+void sn_pack_unlock(struct sn_pack_cache *cache);
+
+/* Packs a pending pack (a no-op if it is not: another session packed it
+ * first), with `scratch` of its scratch_floats floats (or NULL if none),
+ * while some thread holds the cache's lock. Distinct packs may be filled
+ * at the same time, each with its own scratch; the cache's own is
+ * sn_pack_cache_scratch's, as large as any entry needs. */
+void sn_pack_fill(struct sn_pack *pack, float *scratch);
+float *sn_pack_cache_scratch(const struct sn_pack_cache *cache);
 
 /* Repacks in place, once, if the version of any of the pack's sources
  * changed since it was packed; returns whether it did. Allocates nothing.
