@@ -162,19 +162,23 @@ static void make_packs(struct sn_program *p, struct pending *pending, size_t cou
     size_t floats = 0, calls = p->threads->count < count ? p->threads->count : count;
     for (size_t i = 0; i < count; i++)
         if (pending[i].pack->scratch_floats > floats) floats = pending[i].pack->scratch_floats;
-    float *scratch[SN_POOL_MAX_THREADS];
     sn_pack_lock(c);
-    scratch[0] = sn_pack_cache_scratch(c);
-    for (size_t k = 1; k < calls; k++)
-        if (floats && !(scratch[k] = sn_aligned_alloc(64, floats * sizeof(float)))) calls = k;
+    float *first = sn_pack_cache_scratch(c), **scratch = NULL;
+    if (calls > 1 && (scratch = sn_calloc(calls, sizeof *scratch)))
+        for (size_t k = 1; k < calls && floats; k++)
+            if (!(scratch[k] = sn_aligned_alloc(64, floats * sizeof(float)))) calls = k;
+    if (!scratch) scratch = &first, calls = 1;
+    scratch[0] = first;
     struct make_task t = {.p = p, .pending = pending, .count = count, .scratch = scratch};
     atomic_init(&t.next, 0);
     const double start = sn_now_ms();
     sn_parallel(p->threads, make_calls, &t, calls);
     p->pack_ms += sn_now_ms() - start;
     sn_pack_unlock(c);
-    for (size_t k = 1; k < calls; k++)
-        if (floats) sn_aligned_free(scratch[k]);
+    if (scratch != &first) {
+        for (size_t k = 1; k < calls; k++) sn_aligned_free(scratch[k]);
+        sn_free(scratch);
+    }
 }
 
 bool sn_lower(struct sn_program *p) {
