@@ -623,7 +623,8 @@ static void test_packs_made_on_threads(void **state) {
         sn_session_stats st;
         sn_session_stats_get(s, &st);
         assert_int_equal(st.packs_reused, 2); /* the shared weight and bias, second conv */
-        assert_int_equal(st.winograd, 3);
+        /* with tile kernels, folds into Winograd packs: scratch as large as the weight */
+        if (st.isa != SN_ISA_SCALAR) assert_int_equal(st.winograd, 3);
         if (threads == 1) made_on_one = st.packs_made;
         assert_int_equal(st.packs_made, made_on_one);
         sn_output out;
