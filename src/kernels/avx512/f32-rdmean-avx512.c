@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 
 /* Channels [0, 16 k) of output from input (rows `input_stride` bytes
@@ -46,7 +47,7 @@ void sn_f32_rdmean_ukernel__avx512(size_t rows, size_t channels, const float *in
     const size_t left = channels - c;
     if (!left) return;
     const size_t last = left - (left - 1) / 16 * 16; /* 1 to 16 */
-    const __mmask16 m = (__mmask16)((1u << last) - 1);
+    const __mmask16 m = sn_mask_avx512(last);
     input += c, output += c;
     switch ((left + 15) / 16) {
     case 1: block(rows, input, input_stride, 1, m, d, output); break;

@@ -10,11 +10,12 @@
 #include <sleef.h>
 #include <stddef.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 
 static void row(size_t n, const float *x, float *y) {
     const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
-    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+    const __mmask16 tail = sn_mask_avx512(n % 16);
     __m512 m0 = minus_inf, m1 = minus_inf;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 
 enum op { ADD, SUB, MAX, MUL, RSUB };
@@ -20,8 +21,6 @@ static inline __m512 apply(enum op op, __m512 a, __m512 b) {
     return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
 }
 
-static inline __mmask16 tail(size_t n) { return (__mmask16)((1u << n) - 1); }
-
 static inline void same(enum op op, size_t n, const float *a, const float *b, float *y) {
     for (; n >= 32; n -= 32, a += 32, b += 32, y += 32) {
         __m512 r0 = apply(op, _mm512_loadu_ps(a), _mm512_loadu_ps(b));
@@ -34,7 +33,7 @@ static inline void same(enum op op, size_t n, const float *a, const float *b, fl
         n -= 16, a += 16, b += 16, y += 16;
     }
     if (n != 0) {
-        const __mmask16 m = tail(n);
+        const __mmask16 m = sn_mask_avx512(n);
         _mm512_mask_storeu_ps(y, m,
                               apply(op, _mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b)));
     }
@@ -52,7 +51,7 @@ static inline void scalar(enum op op, size_t n, const float *a, float b, float *
         n -= 16, a += 16, y += 16;
     }
     if (n != 0) {
-        const __mmask16 m = tail(n);
+        const __mmask16 m = sn_mask_avx512(n);
         _mm512_mask_storeu_ps(y, m, apply(op, _mm512_maskz_loadu_ps(m, a), vb));
     }
 }

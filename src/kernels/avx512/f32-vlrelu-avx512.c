@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 
 static inline __m512 lrelu(__m512 x, __m512 alpha) {
@@ -24,7 +25,7 @@ void sn_f32_vlrelu_ukernel__avx512(size_t n, const float *x, float alpha, float 
         n -= 16, x += 16, y += 16;
     }
     if (n != 0) {
-        const __mmask16 m = (__mmask16)((1u << n) - 1);
+        const __mmask16 m = sn_mask_avx512(n);
         _mm512_mask_storeu_ps(y, m, lrelu(_mm512_maskz_loadu_ps(m, x), va));
     }
 }

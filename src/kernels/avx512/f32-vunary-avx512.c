@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/avx512/mask-avx512.h"
 #include "kernels/kernels.h"
 #include "kernels/sigmoid-exp.h"
 
@@ -80,7 +81,7 @@ static inline void unary(enum op op, size_t n, const float *x, float *y) {
         n -= 16, x += 16, y += 16;
     }
     if (n != 0) {
-        const __mmask16 m = (__mmask16)((1u << n) - 1);
+        const __mmask16 m = sn_mask_avx512(n);
         _mm512_mask_storeu_ps(y, m, apply(op, _mm512_maskz_loadu_ps(m, x)));
     }
 }
