@@ -1,7 +1,7 @@
 /* Times the FMA peak loops (src/kernels/<isa>/f32-fma-peak-*.c). */
 #include "kernels/peak.h"
 
-#include <time.h>
+#include "base/clock.h"
 
 /* The loop of each kernel set this build has, by ISA; NULL for the others. */
 static const sn_f32_fma_peak_fn peak_loops[SN_ISA_COUNT] = {
@@ -18,19 +18,13 @@ static const sn_f32_fma_peak_fn peak_loops[SN_ISA_COUNT] = {
 /* Where the loops' results go, so no compiler can drop them. */
 static volatile float peak_sink;
 
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Runs `loop` for `iterations` rounds; returns the seconds it took and sets
  * *flops. */
 static double time_loop(sn_f32_fma_peak_fn loop, uint64_t iterations, uint64_t *flops) {
     float sink;
-    double start = now_seconds();
+    double start = sn_now_ms();
     *flops = loop(iterations, &sink);
-    double seconds = now_seconds() - start;
+    double seconds = (sn_now_ms() - start) / 1e3;
     peak_sink = sink;
     return seconds;
 }
